@@ -1,0 +1,70 @@
+/*
+ * eval.h - evaluate one architecture: analytic metrics always, then the
+ * configured evaluator (surrogate models now; training later).
+ *
+ *     struct anas_eval_spec spec;
+ *     anas_eval_spec_init(&spec, ANAS_EVAL_SURROGATE, space, &shape);
+ *     anas_eval_spec_add_model(&spec, "acc@1d", model);  // borrowed
+ *     struct anas_metrics m;
+ *     rc = anas_eval_run(&spec, &cfg, NULL, &m, &err);
+ *
+ * The spec borrows its surrogates: they must outlive every anas_eval_run()
+ * using it. anas_eval_run() is thread-safe for a shared spec.
+ */
+#ifndef ANAS_EVAL_H
+#define ANAS_EVAL_H
+
+#include <stdatomic.h>
+
+#include "core/err.h"
+#include "core/metrics.h"
+#include "space/space.h"
+#include "surrogate/surrogate.h"
+
+#define ANAS_EVAL_MAX_MODELS 8
+
+enum anas_eval_kind {
+    ANAS_EVAL_ANALYTIC,
+    ANAS_EVAL_SURROGATE,
+};
+
+struct anas_eval_model {
+    char metric[ANAS_METRIC_NAME_MAX];
+    struct anas_surrogate *model; /* borrowed */
+};
+
+struct anas_eval_spec {
+    enum anas_eval_kind kind;
+    const struct anas_space *space;
+    struct anas_shape shape;
+    struct anas_mapping mapping;
+    int n_models;
+    struct anas_eval_model models[ANAS_EVAL_MAX_MODELS];
+};
+
+const char *anas_eval_kind_name(enum anas_eval_kind kind);
+int anas_eval_kind_parse(const char *name, enum anas_eval_kind *out);
+
+void anas_eval_spec_init(struct anas_eval_spec *spec, enum anas_eval_kind kind,
+                         const struct anas_space *space, const struct anas_shape *shape);
+
+/* ANAS_ELIMIT when full, ANAS_EINVAL for a bad metric name. */
+int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
+                             struct anas_surrogate *model);
+
+/* Check a spec before use (e.g. a surrogate's feature count matches the
+ * space's feature vector); err->field names the metric at fault. */
+int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *err);
+
+/* Analytic metrics only (cheap: used to reject configurations before
+ * evaluation). */
+int anas_eval_analytic(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                       struct anas_metrics *out, struct anas_error *err);
+
+/* Full evaluation. `cancel` (may be NULL) is polled; when it becomes non-zero
+ * the call returns ANAS_ECANCELED. `out` is cleared first. */
+int anas_eval_run(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                  const atomic_int *cancel, struct anas_metrics *out,
+                  struct anas_error *err);
+
+#endif

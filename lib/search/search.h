@@ -1,0 +1,159 @@
+/*
+ * search.h - optimizers behind one ops table, as functions of
+ * (spec, seed, history).
+ *
+ * The caller drives a loop: propose a batch, evaluate it, observe the
+ * results in the same order, repeat until propose returns an empty batch.
+ *
+ *     struct anas_search *s = anas_search_new(&spec, seed, &err);
+ *     for (;;) {
+ *         int n;
+ *         anas_search_propose(s, batch, ANAS_SEARCH_MAX_BATCH, &n, &err);
+ *         if (n == 0) break;                 // finished
+ *         ... evaluate batch[0..n) into results[0..n) ...
+ *         anas_search_observe(s, results, n, &err);
+ *     }
+ *     anas_search_free(s);
+ *
+ * An optimizer's state is fully determined by (spec, seed, the results
+ * observed so far): replaying stored results into a fresh optimizer with
+ * the same seed reproduces the same proposals. That is how a run resumes
+ * after a crash without repeating or losing an evaluation.
+ *
+ * Objectives and constraints are shared by every optimizer; the helpers at
+ * the end (feasibility, ranking, summaries) are what the daemon uses to
+ * report a run's best, so every optimizer is judged the same way.
+ */
+#ifndef ANAS_SEARCH_H
+#define ANAS_SEARCH_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/metrics.h"
+#include "space/space.h"
+
+#define ANAS_SEARCH_MAX_BATCH 256
+#define ANAS_SEARCH_MAX_OBJECTIVES 4
+#define ANAS_SEARCH_MAX_CONSTRAINTS 8
+#define ANAS_SEARCH_MAX_PARAMS 16
+
+struct anas_objective {
+    char metric[ANAS_METRIC_NAME_MAX];
+    int maximize; /* 1: goal "max", 0: goal "min" */
+};
+
+struct anas_constraint {
+    char metric[ANAS_METRIC_NAME_MAX];
+    int has_min, has_max;
+    double min, max;
+};
+
+/* One optimizer parameter, as an ops table declares it. */
+struct anas_param_desc {
+    const char *name;
+    int is_int;
+    double lo, hi; /* inclusive bounds */
+    double def;
+    const char *help;
+};
+
+struct anas_search_spec {
+    const struct anas_space *space;
+    int n_objectives;
+    struct anas_objective objectives[ANAS_SEARCH_MAX_OBJECTIVES];
+    int n_constraints;
+    struct anas_constraint constraints[ANAS_SEARCH_MAX_CONSTRAINTS];
+    /* Optimizer parameters by the names its ops table declares; unset ones
+     * take the declared default (anas_search_spec_init fills them). */
+    const struct anas_search_ops *ops;
+    double params[ANAS_SEARCH_MAX_PARAMS];
+};
+
+/* What an evaluation produced, as the optimizer observes it. */
+struct anas_search_result {
+    struct anas_config config;
+    int ok;       /* evaluation completed (metrics valid) */
+    int feasible; /* ok and every constraint holds */
+    struct anas_metrics metrics;
+};
+
+struct anas_search;
+
+struct anas_search_ops {
+    const char *name;
+    const char *help;
+    int n_params;
+    const struct anas_param_desc *params;
+    /* Extra checks on a filled spec (beyond parameter bounds). */
+    int (*check)(const struct anas_search_spec *spec, struct anas_error *err);
+    /* Evaluations the search will make, or -1 when not known in advance. */
+    long (*budget)(const struct anas_search_spec *spec);
+    int (*init)(struct anas_search *s, struct anas_error *err);
+    int (*propose)(struct anas_search *s, struct anas_config *out, int max, int *n_out,
+                   struct anas_error *err);
+    int (*observe)(struct anas_search *s, const struct anas_search_result *res, int n,
+                   struct anas_error *err);
+    void (*fini)(struct anas_search *s);
+};
+
+/* Registry. */
+int anas_search_count(void);
+const struct anas_search_ops *anas_search_at(int i);
+const struct anas_search_ops *anas_search_find(const char *name); /* NULL if unknown */
+int anas_search_param_index(const struct anas_search_ops *ops, const char *name);
+
+/* Zero the spec, set space and ops, fill every parameter with its default. */
+void anas_search_spec_init(struct anas_search_spec *spec, const struct anas_space *space,
+                           const struct anas_search_ops *ops);
+
+/* Set a parameter by name: ANAS_EUNKNOWN if the optimizer has no such
+ * parameter, ANAS_ERANGE (field = name) when out of bounds or not integral. */
+int anas_search_spec_set(struct anas_search_spec *spec, const char *name, double value,
+                         struct anas_error *err);
+
+double anas_search_spec_get(const struct anas_search_spec *spec, const char *name);
+
+/* Check the whole spec (objectives, constraints, the ops' own rules). */
+int anas_search_spec_check(const struct anas_search_spec *spec, struct anas_error *err);
+
+/* Expected number of evaluations, or -1 when unknown. */
+long anas_search_budget(const struct anas_search_spec *spec);
+
+/* The spec is copied. The same (spec, seed) always proposes the same
+ * configurations given the same observed results. */
+struct anas_search *anas_search_new(const struct anas_search_spec *spec, uint64_t seed,
+                                    struct anas_error *err);
+void anas_search_free(struct anas_search *s);
+int anas_search_propose(struct anas_search *s, struct anas_config *out, int max,
+                        int *n_out, struct anas_error *err);
+int anas_search_observe(struct anas_search *s, const struct anas_search_result *res,
+                        int n, struct anas_error *err);
+
+/* For ops implementations: the copied spec, the generator, private state. */
+const struct anas_search_spec *anas_search_spec_of(const struct anas_search *s);
+struct anas_rng *anas_search_rng(struct anas_search *s);
+void *anas_search_state(const struct anas_search *s);
+void anas_search_set_state(struct anas_search *s, void *state);
+
+/* --- Judging results (shared by all optimizers and the daemon) --- */
+
+/* Do the metrics satisfy every constraint? A constraint on a metric that is
+ * absent is not satisfied. */
+int anas_search_feasible(const struct anas_search_spec *spec,
+                         const struct anas_metrics *m);
+
+/* Does a constraint name only analytic metrics (checkable before
+ * evaluation)? */
+int anas_search_metric_is_analytic(const char *metric);
+
+/* Score of the first objective, oriented so that larger is better
+ * (-value for "min"); -INFINITY when the metric is absent. */
+double anas_search_score(const struct anas_search_spec *spec,
+                         const struct anas_metrics *m);
+
+/* Mean and standard error of the mean (sample std, ddof=1, over sqrt(n)) as
+ * AnalogNAS's Worker reports across repetitions; *sem is NAN when n < 2. */
+void anas_search_mean_sem(const double *x, int n, double *mean, double *sem);
+
+#endif

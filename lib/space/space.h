@@ -1,0 +1,147 @@
+/*
+ * space.h - search spaces: named hyperparameters, sampling, validation,
+ * canonical form, stable hash, and the analytic description of the network a
+ * configuration builds (layers, params, MACs, crossbar tiles).
+ *
+ *     const struct anas_space *s = anas_space_find("resnet");
+ *     struct anas_shape shape = {.c = 3, .h = 32, .w = 32, .classes = 10};
+ *     struct anas_config cfg;
+ *     struct anas_rng rng;
+ *     anas_rng_seed(&rng, 1);
+ *     anas_space_sample(s, &rng, &cfg);
+ *     char hash[ANAS_HASH_LEN + 1];
+ *     anas_space_hash(s, &shape, &cfg, hash);
+ *     struct anas_metrics m;
+ *     anas_space_analytic(s, &shape, &cfg, &anas_mapping_default, &m, NULL);
+ *
+ * Spaces are static, immutable tables: pointers to them are valid forever
+ * and may be shared between threads. A configuration is a plain value
+ * (copyable) holding one double per hyperparameter, in the space's order.
+ */
+#ifndef ANAS_SPACE_H
+#define ANAS_SPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/metrics.h"
+#include "core/rng.h"
+
+#define ANAS_SPACE_MAX_HP 64
+#define ANAS_HASH_LEN 16
+
+enum anas_hp_kind {
+    ANAS_HP_CHOICE, /* one of `choices` */
+    ANAS_HP_INT,    /* integer in [lo, hi], both inclusive */
+    ANAS_HP_FLOAT,  /* real in [lo, hi) */
+};
+
+struct anas_hp {
+    const char *name;
+    enum anas_hp_kind kind;
+    double lo, hi;
+    int n_choices;
+    const double *choices;
+    int is_int; /* values are integers (CHOICE, INT) */
+    const char *help;
+};
+
+/* Input of the network: channels, height, width, and output classes. */
+struct anas_shape {
+    int c, h, w;
+    int classes;
+};
+
+/* How layers map onto analog crossbar tiles (aihwkit's MappingParameter). */
+struct anas_mapping {
+    int max_input_size;
+    int max_output_size;
+};
+
+extern const struct anas_mapping anas_mapping_default; /* 512 x 512 */
+
+struct anas_space;
+
+struct anas_config {
+    const struct anas_space *space;
+    double v[ANAS_SPACE_MAX_HP];
+};
+
+/* One layer of the network a configuration builds, for summaries. */
+struct anas_layer {
+    char name[48];
+    char kind[16];   /* conv2d, batchnorm, relu, avgpool, linear, add, concat, shift */
+    int in_c, in_h, in_w;
+    int out_c, out_h, out_w;
+    int kernel, stride, pad;
+    long long params;
+    long long macs;
+    int tiles;       /* crossbar tiles for conv2d/linear, 0 otherwise */
+};
+
+/* Registry. */
+int anas_space_count(void);
+const struct anas_space *anas_space_at(int i);
+const struct anas_space *anas_space_find(const char *name); /* NULL if unknown */
+
+const char *anas_space_name(const struct anas_space *s);
+const char *anas_space_description(const struct anas_space *s);
+int anas_space_n_hp(const struct anas_space *s);
+const struct anas_hp *anas_space_hp(const struct anas_space *s, int i);
+int anas_space_hp_index(const struct anas_space *s, const char *name); /* -1 if unknown */
+
+/* Number of distinct configurations, counting each float hyperparameter as
+ * one value (AnalogNAS's convention). */
+uint64_t anas_space_size(const struct anas_space *s);
+
+/* Default input shape for the space (CIFAR-10 for resnet). */
+struct anas_shape anas_space_default_shape(const struct anas_space *s);
+
+/* Can this space build a network for `shape`? ANAS_ERANGE naming the field
+ * ("input" or "classes") when not. */
+int anas_space_check_shape(const struct anas_space *s, const struct anas_shape *shape,
+                           struct anas_error *err);
+
+/* Set every value to 0 (the "absent" value) for the space. */
+void anas_config_init(struct anas_config *cfg, const struct anas_space *s);
+
+/* Draw a configuration uniformly, inactive groups zeroed. */
+int anas_space_sample(const struct anas_space *s, struct anas_rng *rng,
+                      struct anas_config *out);
+
+/* Put `cfg` in canonical form (inactive hyperparameters zeroed) and check
+ * every active value; on failure `err->field` names the hyperparameter. */
+int anas_space_validate(const struct anas_space *s, struct anas_config *cfg,
+                        struct anas_error *err);
+
+/* Is hyperparameter i active in cfg (not in a group beyond M, say)? */
+int anas_space_is_active(const struct anas_space *s, const struct anas_config *cfg, int i);
+
+/* The canonical text of (space, shape, config): the input of the hash.
+ * Returns its length or ANAS_ELIMIT when `n` is too small. */
+int anas_space_canonical(const struct anas_space *s, const struct anas_shape *shape,
+                         const struct anas_config *cfg, char *buf, size_t n);
+
+/* First ANAS_HASH_LEN hex digits of SHA-256 of the canonical text. */
+int anas_space_hash(const struct anas_space *s, const struct anas_shape *shape,
+                    const struct anas_config *cfg, char out[ANAS_HASH_LEN + 1]);
+
+/* The layers the configuration builds. *out is allocated with anas_malloc
+ * and owned by the caller (anas_free). */
+int anas_space_layers(const struct anas_space *s, const struct anas_shape *shape,
+                      const struct anas_config *cfg, const struct anas_mapping *map,
+                      struct anas_layer **out, int *n_out, struct anas_error *err);
+
+/* Analytic metrics: params, macs, tiles, tile_util (and space-specific
+ * extras, e.g. nb_convs for resnet). Adds to `out` without clearing it. */
+int anas_space_analytic(const struct anas_space *s, const struct anas_shape *shape,
+                        const struct anas_config *cfg, const struct anas_mapping *map,
+                        struct anas_metrics *out, struct anas_error *err);
+
+/* The surrogate feature vector (AnalogNAS: the 22 values in order). Returns
+ * the number of features, or ANAS_EUNSUPPORTED for spaces without one. */
+int anas_space_features(const struct anas_space *s, const struct anas_config *cfg,
+                        float *out, int max);
+
+#endif
