@@ -1,0 +1,89 @@
+/*
+ * http.h - libmicrohttpd inside the libuv loop (the only user of
+ * <microhttpd.h>).
+ *
+ * MHD runs in external-select mode with its epoll fd watched by a uv_poll_t
+ * and its timeout by a uv_timer_t, so every request handler runs on the loop
+ * thread: handlers may use the store and the scheduler without locks, and
+ * must never block on compute.
+ *
+ *     struct http *h;
+ *     struct http_opts o = {.addr = "127.0.0.1", .port = 0, .max_body = 1 << 20,
+ *                           .max_url = 4096, .handler = dispatch, .ctx = d};
+ *     if (http_start(loop, &o, &h, why, sizeof why) < 0) ...
+ *     printf("listening on http://127.0.0.1:%d\n", http_port(h));
+ *     ...
+ *     http_stop(h);
+ *
+ * The handler gets the whole request (body accumulated up to max_body) and
+ * fills a response; http.c sends it. A body over max_body or a URL over
+ * max_url reaches the handler with rq->too_big = 413 or 414 (and no body),
+ * so the handler answers with a problem+json.
+ */
+#ifndef ANASD_HTTP_H
+#define ANASD_HTTP_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+#define REQ_MAX_QUERY 16
+
+struct req_param {
+    char *name;
+    char *value; /* URL-decoded */
+};
+
+struct req {
+    const char *method;
+    const char *path;           /* without the query string, not decoded */
+    int n_query;
+    struct req_param query[REQ_MAX_QUERY];
+    int query_overflow;         /* more than REQ_MAX_QUERY parameters */
+    const char *authorization;  /* header value or NULL */
+    const char *content_type;   /* header value or NULL */
+    const char *accept;         /* header value or NULL */
+    const char *body;           /* NUL-terminated; NULL when empty */
+    size_t body_len;
+    int too_big;                /* 0, 413 or 414 */
+    char request_id[17];        /* random hex, for logs and problem bodies */
+};
+
+/* The response a handler fills. body is malloc'd and taken by http.c. */
+struct resp {
+    int status;
+    char *body;
+    size_t body_len;
+    char content_type[64];
+    char location[160];
+    char allow[64];
+    char disposition[160];
+};
+
+typedef void (*http_handler)(void *ctx, const struct req *rq, struct resp *rs);
+
+struct http_opts {
+    const char *addr; /* IPv4 or IPv6 literal */
+    int port;         /* 0: a free port */
+    size_t max_body;
+    size_t max_url;
+    http_handler handler;
+    void *ctx;
+};
+
+struct http;
+
+int http_start(uv_loop_t *loop, const struct http_opts *o, struct http **out, char *why,
+               size_t why_len);
+
+/* The port actually bound. */
+int http_port(const struct http *h);
+
+/* Stop accepting, close connections, free. Safe with NULL. Closing the
+ * uv handles completes on the next loop iteration. */
+void http_stop(struct http *h);
+
+/* Lookup a query parameter (first match) or NULL. */
+const char *req_query(const struct req *rq, const char *name);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * store.h - the daemon's SQLite database (the only user of <sqlite3.h>).
+ *
+ *     struct store *st;
+ *     char why[256];
+ *     if (store_open("anasd.db", &st, why, sizeof why) < 0) die(why);
+ *     long long id;
+ *     store_run_insert(st, "search", "demo", spec_json, 100, &id);
+ *     ...
+ *     store_close(st);
+ *
+ * WAL mode, foreign keys on, migrations from schema/ applied at open and
+ * tracked by PRAGMA user_version. One function per query; statements are
+ * prepared once. Every write is its own transaction unless noted, so a
+ * finished evaluation is durable before anyone acts on it.
+ *
+ * JSON columns are plain text here: the store never parses JSON (codec.c
+ * does). Strings returned in structs are owned by the struct; release them
+ * with the matching _fini. Only the loop thread uses a store.
+ * Functions return 0 or a negative ANAS_E* code (ANAS_ENOTFOUND, ANAS_EDB).
+ */
+#ifndef ANASD_STORE_H
+#define ANASD_STORE_H
+
+#include <stddef.h>
+
+struct store;
+
+int store_open(const char *path, struct store **out, char *why, size_t why_len);
+void store_close(struct store *st);
+
+/* --- runs --- */
+
+struct store_run {
+    long long id;
+    char kind[16];
+    char name[128];
+    char state[16];         /* queued running succeeded failed canceled interrupted */
+    char *spec_json;        /* normalized spec, seed included */
+    double created_at;      /* unix seconds, 0 when unset */
+    double started_at;
+    double finished_at;
+    long long done, total;  /* progress, total -1 when unknown */
+    char *best_json;        /* NULL until known */
+    char *summary_json;     /* NULL until known */
+    char *error_json;       /* NULL unless failed */
+};
+
+void store_run_fini(struct store_run *r);
+void store_runs_free(struct store_run *runs, int n);
+
+int store_run_insert(struct store *st, const char *kind, const char *name,
+                     const char *spec_json, long long total, double now,
+                     long long *out_id);
+int store_run_get(struct store *st, long long id, struct store_run *out);
+
+/* Newest first. state may be NULL (any); after > 0 lists ids < after.
+ * *out is malloc'd (store_runs_free). */
+int store_run_list(struct store *st, const char *state, long long after, int limit,
+                   struct store_run **out, int *n_out);
+
+/* Sets started_at when entering "running" (if unset) and finished_at when
+ * entering succeeded/failed/canceled. */
+int store_run_set_state(struct store *st, long long id, const char *state, double now);
+int store_run_set_progress(struct store *st, long long id, long long done,
+                           long long total);
+int store_run_set_result(struct store *st, long long id, const char *best_json,
+                         const char *summary_json);
+int store_run_set_error(struct store *st, long long id, const char *error_json);
+
+/* Deletes the run and its evaluations (architectures stay). */
+int store_run_delete(struct store *st, long long id);
+
+/* Ids of runs in `state`, oldest first; *ids is malloc'd (free). */
+int store_run_ids_in_state(struct store *st, const char *state, long long **ids,
+                           int *n);
+int store_run_count_in_state(struct store *st, const char *state, long long *out);
+
+/* --- architectures --- */
+
+struct store_arch {
+    char hash[17];
+    char space[32];
+    char *shape_json;   /* {"input":[c,h,w],"classes":k} */
+    char *config_json;  /* canonical config */
+    char *metrics_json; /* analytic metrics */
+    double created_at;
+};
+
+void store_arch_fini(struct store_arch *a);
+
+/* Insert if absent (same hash = same architecture). */
+int store_arch_put(struct store *st, const char *hash, const char *space,
+                   const char *shape_json, const char *config_json,
+                   const char *metrics_json, double now);
+int store_arch_get(struct store *st, const char *hash, struct store_arch *out);
+
+/* --- evaluations (only finished ones are stored) --- */
+
+struct store_eval {
+    long long run;
+    long long seq;          /* 1-based order in the run, as the optimizer proposed */
+    int rep;                /* repetition (runs: R) */
+    char hash[17];          /* architecture */
+    char state[12];         /* complete failed invalid */
+    int feasible;
+    int cached;             /* result reused from an identical evaluation */
+    char eval_key[65];      /* sha256 of (architecture, evaluator settings) */
+    char *config_json;
+    char *metrics_json;     /* {} when none */
+    char *error_json;       /* NULL unless failed */
+    double started_at, finished_at;
+};
+
+void store_eval_fini(struct store_eval *e);
+void store_evals_free(struct store_eval *e, int n);
+
+/* Commit one finished evaluation in its own transaction (replaces an
+ * existing (run, seq)). */
+int store_eval_put(struct store *st, const struct store_eval *e);
+
+/* A run's evaluations. after: seq > after. rep < 0: all repetitions.
+ * sort_metric NULL: by seq ascending; else by that metric (json_extract on
+ * metrics_json), descending when desc, rows without it last, then seq.
+ * *out malloc'd (store_evals_free). */
+int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
+                    const char *sort_metric, int desc, struct store_eval **out,
+                    int *n_out);
+
+/* All of a run's evaluations in seq order (for replay after a restart). */
+int store_eval_all(struct store *st, long long run, struct store_eval **out, int *n_out);
+
+int store_eval_count(struct store *st, long long run, long long *out);
+
+/* A completed evaluation with this key, from any run (dedup); ANAS_ENOTFOUND
+ * when none. */
+int store_eval_find_key(struct store *st, const char *eval_key, struct store_eval *out);
+
+/* Every evaluation of one architecture, newest first. */
+int store_eval_of_arch(struct store *st, const char *hash, int limit,
+                       struct store_eval **out, int *n_out);
+
+#endif
