@@ -1,0 +1,36 @@
+# Tests: TAP programs (tests/unit) and shell API tests (tests/api), all run
+# by automake's harness through tap-driver.sh.
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+
+if VALGRIND_TESTS
+VALGRIND_CMD = $(VALGRIND) -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --suppressions=$(abs_top_srcdir)/tests/valgrind.supp
+LOG_COMPILER = $(VALGRIND_CMD)
+ANASD_WRAPPER = $(VALGRIND_CMD)
+else
+ANASD_WRAPPER =
+endif
+
+# ANAS_SHARED: the project's shared/ folder (reference data); tests that need
+# it skip cleanly when it is absent.
+AM_TESTS_ENVIRONMENT = \
+	ANASD='$(abs_top_builddir)/daemon/anasd'; export ANASD; \
+	ANASD_WRAPPER='$(ANASD_WRAPPER)'; export ANASD_WRAPPER; \
+	ANAS_SRCDIR='$(abs_top_srcdir)'; export ANAS_SRCDIR; \
+	: "$${ANAS_SHARED:=$(abs_top_srcdir)/../shared}"; export ANAS_SHARED; \
+	OPENBLAS_NUM_THREADS=1; export OPENBLAS_NUM_THREADS; \
+	OMP_NUM_THREADS=1; export OMP_NUM_THREADS; \
+	MALLOC_PERTURB_=165; export MALLOC_PERTURB_;
+
+EXTRA_DIST += tests/tap.h tests/valgrind.supp
+
+TEST_LDADD = $(LIBANAS_LIBS)
+
+include tests/unit/core.mk
+include tests/unit/space.mk
+include tests/unit/search.mk
+include tests/unit/daemon.mk
+include tests/api/api.mk
