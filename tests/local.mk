@@ -27,7 +27,7 @@ AM_TESTS_ENVIRONMENT = \
 
 EXTRA_DIST += tests/tap.h tests/valgrind.supp
 
-TEST_LDADD = $(LIBANAS_LIBS)
+UNIT_LIBS = $(LIBANAS_LIBS)
 
 include tests/unit/core.mk
 include tests/unit/space.mk

@@ -54,7 +54,7 @@ enum anas_err {
  * pointer. */
 struct anas_error {
     int code;
-    char field[64];
+    char field[96];
     char msg[240];
 };
 

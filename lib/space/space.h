@@ -68,7 +68,14 @@ struct anas_config {
     double v[ANAS_SPACE_MAX_HP];
 };
 
-/* One layer of the network a configuration builds, for summaries. */
+/* One layer of the network a configuration builds, for summaries. Names are
+ * hierarchical ("stem.conv", "g1.b1.br2.conv1", "g1.b1.skip.conv_a",
+ * "head.fc"). Counting: conv2d params k*k*in_c*out_c (no bias), MACs
+ * out_c*out_h*out_w*in_c*k*k; batchnorm 2*c params (running statistics
+ * excluded); linear in*out + out params and in*out MACs, its input being
+ * the flattened in_c x in_h x in_w; every other kind has no params and 0
+ * MACs. tiles = ceil(rows / max_input_size) * ceil(out_c / max_output_size)
+ * with rows = in_c*k*k (conv2d) or in (linear), biases digital. */
 struct anas_layer {
     char name[48];
     char kind[16];   /* conv2d, batchnorm, relu, avgpool, linear, add, concat, shift */

@@ -1,0 +1,36 @@
+/*
+ * anasd.h - the daemon's one context, passed explicitly to every part.
+ *
+ * The loop thread owns everything here. Compute leaves it only through the
+ * scheduler (jobs.c), which hands copies to pool threads.
+ */
+#ifndef ANASD_ANASD_H
+#define ANASD_ANASD_H
+
+#include <uv.h>
+
+#include "conf.h"
+
+struct store;
+struct http;
+struct jobs;
+
+struct anasd {
+    uv_loop_t *loop;
+    struct conf conf;
+    struct store *store;
+    struct http *http;
+    struct jobs *jobs;
+    double started_at; /* unix seconds */
+    int stopping;
+    uv_signal_t sig_term, sig_int;
+};
+
+/* Unix time in seconds with sub-second precision. */
+double anasd_now(void);
+
+/* Begin a graceful stop (signals, fatal errors): stop HTTP, leave running
+ * runs interrupted, let the loop drain. */
+void anasd_stop(struct anasd *d);
+
+#endif

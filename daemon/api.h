@@ -1,0 +1,70 @@
+/*
+ * api.h - the HTTP handlers, one file per resource (api_<resource>.c).
+ *
+ * Handlers run on the loop thread, translate between HTTP/JSON and the
+ * scheduler/store/libanas, and never block on compute. Path parameters are
+ * matched and type-checked by route.c before a handler runs.
+ */
+#ifndef ANASD_API_H
+#define ANASD_API_H
+
+#include <jansson.h>
+
+#include "anasd.h"
+#include "http.h"
+
+struct route_args {
+    long long id;     /* {id}: a positive integer */
+    char name[64];    /* {name}: [a-z0-9_-]+ */
+    char hash[17];    /* {hash}: 16 lower-case hex digits */
+};
+
+typedef int (*api_fn)(struct anasd *d, const struct req *rq, const struct route_args *a,
+                      struct resp *rs);
+
+/* Parse the request body as a JSON object; on failure a 400 problem is
+ * already in rs and NULL is returned. An empty body gives an empty object
+ * when `empty_ok`. */
+json_t *api_body(const struct req *rq, struct resp *rs, int empty_ok);
+
+/* Parse an integer query parameter in [lo, hi]; `def` when absent. On a bad
+ * value a 422 problem (field "?name") is written to rs and -1 returned. */
+int api_query_int(const struct req *rq, struct resp *rs, const char *name, long long lo,
+                  long long hi, long long def, long long *out);
+
+int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs);
+int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+int api_spaces_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+int api_spaces_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs);
+int api_spaces_sample(struct anasd *d, const struct req *rq, const struct route_args *a,
+                      struct resp *rs);
+int api_optimizers_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                        struct resp *rs);
+int api_architectures_create(struct anasd *d, const struct req *rq,
+                             const struct route_args *a, struct resp *rs);
+int api_architectures_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                          struct resp *rs);
+int api_runs_create(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+int api_runs_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                  struct resp *rs);
+int api_runs_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                 struct resp *rs);
+int api_runs_cancel(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
+                         struct resp *rs);
+int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args *a,
+                  struct resp *rs);
+int api_runs_export(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * api_health.c - liveness, the API contract, and Prometheus metrics.
+ */
+#include "config.h"
+
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "reply.h"
+#include "store.h"
+
+extern const char api_openapi_json[]; /* generated from schema/openapi.json */
+
+static long long count_state(struct anasd *d, const char *state)
+{
+    long long n = 0;
+    store_run_count_in_state(d->store, state, &n);
+    return n;
+}
+
+int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs)
+{
+    return reply_json(rs, 200,
+                      json_pack("{s:s, s:s, s:f, s:i, s:{s:I, s:I}}", "status", "ok", "version",
+                                PACKAGE_VERSION, "uptime_s", anasd_now() - d->started_at,
+                                "workers", d->conf.workers, "runs", "queued",
+                                (json_int_t)(count_state(d, "queued") +
+                                             count_state(d, "interrupted")),
+                                "running", (json_int_t)jobs_n_active(d->jobs)));
+}
+
+int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs)
+{
+    char *copy = strdup(api_openapi_json);
+    if (!copy)
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    return reply_text(rs, 200, "application/json", copy, strlen(copy));
+}
+
+int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs)
+{
+    static const char *const states[] = {"queued",    "running",  "succeeded",
+                                         "failed",    "canceled", "interrupted"};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    size_t i;
+    if (!f)
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    fprintf(f, "# HELP anasd_up Whether anasd is serving.\n# TYPE anasd_up gauge\nanasd_up 1\n");
+    fprintf(f, "# HELP anasd_uptime_seconds Seconds since start.\n"
+               "# TYPE anasd_uptime_seconds gauge\nanasd_uptime_seconds %.3f\n",
+            anasd_now() - d->started_at);
+    fprintf(f, "# HELP anasd_runs Runs by state.\n# TYPE anasd_runs gauge\n");
+    for (i = 0; i < sizeof states / sizeof states[0]; i++)
+        fprintf(f, "anasd_runs{state=\"%s\"} %lld\n", states[i], count_state(d, states[i]));
+    fprintf(f, "# HELP anasd_workers Compute threads.\n# TYPE anasd_workers gauge\n"
+               "anasd_workers %d\n",
+            d->conf.workers);
+    fclose(f);
+    return reply_text(rs, 200, "text/plain; version=0.0.4", buf, len);
+}

@@ -1,0 +1,434 @@
+/*
+ * api_runs.c - runs: submit, list, inspect, cancel, delete, and their
+ * results (evaluations, best, exports).
+ */
+#include "config.h"
+
+#include "api.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "core/alloc.h"
+#include "core/fmt.h"
+#include "core/rng.h"
+#include "jobs.h"
+#include "reply.h"
+#include "store.h"
+
+static json_t *time_json(double t)
+{
+    char buf[32];
+    time_t s = (time_t)t;
+    struct tm tm;
+    if (t <= 0 || !gmtime_r(&s, &tm))
+        return json_null();
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+static json_t *text_json(const char *text)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+/* The run object of doc/api.md; live values for active runs. */
+static json_t *run_json(struct anasd *d, const struct store_run *r)
+{
+    long long done = r->done, total = r->total;
+    double elapsed = 0;
+    json_t *best = NULL, *summary = NULL, *progress, *o;
+    int live = jobs_live(d->jobs, r->id, &done, &total, &elapsed, &best, &summary) == 0;
+    if (!live) {
+        best = text_json(r->best_json);
+        summary = text_json(r->summary_json);
+    } else if (strcmp(r->state, "running") != 0) {
+        live = 0;
+    }
+    progress = json_pack("{s:I, s:I}", "done", (json_int_t)done, "total", (json_int_t)total);
+    if (live && done > 0 && total > done)
+        json_object_set_new(progress, "eta_s",
+                            json_real(elapsed * (double)(total - done) / (double)done));
+    else
+        json_object_set_new(progress, "eta_s", json_null());
+    if (total < 0)
+        json_object_set_new(progress, "total", json_null());
+    o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                  (json_int_t)r->id, "kind", r->kind, "name", r->name, "state", r->state,
+                  "spec", text_json(r->spec_json), "created_at", time_json(r->created_at),
+                  "started_at", time_json(r->started_at), "finished_at",
+                  time_json(r->finished_at), "progress", progress, "best", best, "summary",
+                  live ? json_null() : summary, "error", text_json(r->error_json));
+    if (live)
+        json_decref(summary);
+    return o;
+}
+
+static int get_run(struct anasd *d, const struct req *rq, struct resp *rs, long long id,
+                   struct store_run *out)
+{
+    int rc = store_run_get(d->store, id, out);
+    if (rc == ANAS_ENOTFOUND)
+        reply_problem(rs, rq, 404, ANAS_ENOTFOUND, NULL, "no run %lld", id);
+    else if (rc < 0)
+        reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot read run %lld", id);
+    return rc;
+}
+
+static int reply_run(struct anasd *d, const struct req *rq, struct resp *rs, long long id,
+                     int status)
+{
+    struct store_run r;
+    json_t *o;
+    if (get_run(d, rq, rs, id, &r) < 0)
+        return 0;
+    o = run_json(d, &r);
+    store_run_fini(&r);
+    return reply_json(rs, status, o);
+}
+
+static uint64_t fresh_seed(void)
+{
+    struct timespec ts;
+    struct anas_rng rng;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    anas_rng_seed(&rng, (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec);
+    return anas_rng_u64(&rng) >> 11; /* < 2^53: exact in JSON */
+}
+
+int api_runs_create(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs)
+{
+    json_t *body = api_body(rq, rs, 0), *norm;
+    struct run_spec *spec;
+    struct anas_error err;
+    long long queued = 0, waiting = 0, id;
+    char *text;
+    int rc;
+    if (!body)
+        return 0;
+    spec = malloc(sizeof *spec);
+    if (!spec) {
+        json_decref(body);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    anas_error_clear(&err);
+    rc = codec_run_spec(&d->conf, body, spec, &err);
+    json_decref(body);
+    if (rc < 0) {
+        free(spec);
+        return reply_error(rs, rq, &err);
+    }
+    store_run_count_in_state(d->store, "queued", &queued);
+    store_run_count_in_state(d->store, "interrupted", &waiting);
+    if (queued + waiting >= d->conf.max_queued) {
+        free(spec);
+        return reply_problem(rs, rq, 429, ANAS_ELIMIT, NULL,
+                             "%lld runs are waiting (limit %d); try again later",
+                             queued + waiting, d->conf.max_queued);
+    }
+    if (!spec->has_seed) {
+        spec->seed = fresh_seed();
+        spec->has_seed = 1;
+    }
+    norm = codec_run_spec_to_json(spec);
+    text = norm ? codec_dump(norm) : NULL;
+    rc = text ? store_run_insert(d->store, spec->kind, spec->name, text, -1, anasd_now(), &id)
+              : ANAS_ENOMEM;
+    free(text);
+    json_decref(norm);
+    free(spec);
+    if (rc < 0)
+        return reply_problem(rs, rq, 500, rc, NULL, "cannot store run");
+    jobs_pump(d->jobs);
+    snprintf(rs->location, sizeof rs->location, "/api/v1/runs/%lld", id);
+    return reply_run(d, rq, rs, id, 201);
+}
+
+static const char *const run_states[] = {"queued",   "running",  "succeeded", "failed",
+                                         "canceled", "interrupted", NULL};
+
+int api_runs_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                  struct resp *rs)
+{
+    const char *state = req_query(rq, "state");
+    struct store_run *runs = NULL;
+    long long limit, after;
+    int n = 0, i;
+    json_t *items;
+    if (state) {
+        const char *const *s;
+        for (s = run_states; *s && strcmp(*s, state); s++)
+            ;
+        if (!*s)
+            return reply_problem(rs, rq, 422, ANAS_EINVAL, "?state",
+                                 "state must be queued, running, succeeded, failed, "
+                                 "canceled or interrupted");
+    }
+    if (api_query_int(rq, rs, "limit", 1, 1000, 50, &limit) < 0 ||
+        api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0)
+        return 0;
+    if (store_run_list(d->store, state, after, (int)limit + 1, &runs, &n) < 0)
+        return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list runs");
+    items = json_array();
+    for (i = 0; i < n && i < limit; i++)
+        json_array_append_new(items, run_json(d, &runs[i]));
+    {
+        json_t *o = json_pack("{s:o}", "items", items);
+        json_object_set_new(o, "next_after", n > limit ? json_integer(runs[limit - 1].id)
+                                                       : json_null());
+        store_runs_free(runs, n);
+        return reply_json(rs, 200, o);
+    }
+}
+
+int api_runs_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                 struct resp *rs)
+{
+    return reply_run(d, rq, rs, a->id, 200);
+}
+
+int api_runs_cancel(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs)
+{
+    int rc = jobs_cancel(d->jobs, a->id);
+    if (rc == ANAS_ENOTFOUND)
+        return reply_problem(rs, rq, 404, rc, NULL, "no run %lld", a->id);
+    if (rc == ANAS_ESTATE)
+        return reply_problem(rs, rq, 409, rc, NULL, "run %lld has already finished", a->id);
+    if (rc < 0)
+        return reply_problem(rs, rq, 500, rc, NULL, "cannot cancel run %lld", a->id);
+    return reply_run(d, rq, rs, a->id, 200);
+}
+
+int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs)
+{
+    struct store_run r;
+    int busy;
+    if (get_run(d, rq, rs, a->id, &r) < 0)
+        return 0;
+    busy = strcmp(r.state, "queued") == 0 || strcmp(r.state, "running") == 0 ||
+           strcmp(r.state, "interrupted") == 0;
+    store_run_fini(&r);
+    if (busy)
+        return reply_problem(rs, rq, 409, ANAS_ESTATE, NULL,
+                             "run %lld is not finished; cancel it first", a->id);
+    if (store_run_delete(d->store, a->id) < 0)
+        return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot delete run %lld", a->id);
+    return reply_empty(rs, 204);
+}
+
+static json_t *eval_json(const struct store_eval *e)
+{
+    return json_pack("{s:I, s:i, s:s, s:o, s:s, s:b, s:b, s:o, s:o}", "seq", (json_int_t)e->seq,
+                     "rep", e->rep, "hash", e->hash, "config", text_json(e->config_json),
+                     "state", e->state, "feasible", e->feasible, "cached", e->cached,
+                     "metrics", text_json(e->metrics_json), "error", text_json(e->error_json));
+}
+
+int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
+                         struct resp *rs)
+{
+    const char *sort = req_query(rq, "sort");
+    struct store_eval *e = NULL;
+    struct store_run r;
+    long long after, limit, rep;
+    int n = 0, i, desc = 0;
+    json_t *items, *o;
+    if (get_run(d, rq, rs, a->id, &r) < 0)
+        return 0;
+    store_run_fini(&r);
+    if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
+        api_query_int(rq, rs, "limit", 1, 10000, 100, &limit) < 0 ||
+        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0)
+        return 0;
+    if (sort && sort[0] == '-') {
+        desc = 1;
+        sort++;
+    }
+    if (sort && strcmp(sort, "seq") == 0)
+        sort = NULL;
+    if (sort && !anas_metric_name_valid(sort))
+        return reply_problem(rs, rq, 422, ANAS_EINVAL, "?sort",
+                             "sort must be seq or a metric name, optionally prefixed by -");
+    if (store_eval_list(d->store, a->id, after, (int)limit + 1, (int)rep, sort, desc, &e, &n) < 0)
+        return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
+    items = json_array();
+    for (i = 0; i < n && i < limit; i++)
+        json_array_append_new(items, eval_json(&e[i]));
+    o = json_pack("{s:o}", "items", items);
+    json_object_set_new(o, "next_after",
+                        !sort && n > limit ? json_integer(e[limit - 1].seq) : json_null());
+    store_evals_free(e, n);
+    return reply_json(rs, 200, o);
+}
+
+int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args *a,
+                  struct resp *rs)
+{
+    struct store_run r;
+    json_t *run, *o;
+    if (get_run(d, rq, rs, a->id, &r) < 0)
+        return 0;
+    run = run_json(d, &r);
+    store_run_fini(&r);
+    o = json_pack("{s:O, s:O}", "best", json_object_get(run, "best"), "summary",
+                  json_object_get(run, "summary"));
+    json_decref(run);
+    return reply_json(rs, 200, o);
+}
+
+/* --- exports --- */
+
+static int all_evals(struct anasd *d, long long id, struct store_eval **e, int *n)
+{
+    return store_eval_all(d->store, id, e, n);
+}
+
+static void csv_value(FILE *f, json_t *v)
+{
+    char num[40];
+    if (json_is_integer(v))
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v) && anas_fmt_double(num, sizeof num, json_real_value(v)) > 0)
+        fputs(num, f);
+}
+
+static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
+                      const struct store_run *r)
+{
+    json_t *spec = text_json(r->spec_json);
+    const struct anas_space *s = anas_space_find(
+        json_string_value(json_object_get(json_object_get(spec, "space"), "name")));
+    struct store_eval *e = NULL;
+    json_t *metric_names = json_object();
+    char *buf = NULL;
+    size_t len = 0;
+    int n = 0, i, k;
+    FILE *f;
+    const char *key;
+    json_t *v;
+    if (!s || all_evals(d, r->id, &e, &n) < 0 || !(f = open_memstream(&buf, &len))) {
+        json_decref(spec);
+        json_decref(metric_names);
+        store_evals_free(e, n);
+        return reply_problem(rs, rq, 500, ANAS_EINTERNAL, NULL, "cannot export run");
+    }
+    for (i = 0; i < n; i++) { /* the union of metric names, in first-seen order */
+        json_t *m = text_json(e[i].metrics_json);
+        json_object_foreach(m, key, v) json_object_set_new(metric_names, key, json_true());
+        json_decref(m);
+    }
+    fputs("seq,rep,hash,state,feasible", f);
+    for (k = 0; k < anas_space_n_hp(s); k++)
+        fprintf(f, ",%s", anas_space_hp(s, k)->name);
+    json_object_foreach(metric_names, key, v) fprintf(f, ",%s", key);
+    fputc('\n', f);
+    for (i = 0; i < n; i++) {
+        json_t *cfg = text_json(e[i].config_json), *m = text_json(e[i].metrics_json);
+        fprintf(f, "%lld,%d,%s,%s,%d", e[i].seq, e[i].rep, e[i].hash, e[i].state, e[i].feasible);
+        for (k = 0; k < anas_space_n_hp(s); k++) {
+            fputc(',', f);
+            csv_value(f, json_object_get(cfg, anas_space_hp(s, k)->name));
+        }
+        json_object_foreach(metric_names, key, v)
+        {
+            fputc(',', f);
+            csv_value(f, json_object_get(m, key));
+        }
+        fputc('\n', f);
+        json_decref(cfg);
+        json_decref(m);
+    }
+    fclose(f);
+    json_decref(spec);
+    json_decref(metric_names);
+    store_evals_free(e, n);
+    snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"run-%lld.csv\"",
+             r->id);
+    return reply_text(rs, 200, "text/csv", buf, len);
+}
+
+/* AnalogNAS's results/best_results_{i}.csv: "key,value" per hyperparameter,
+ * values as Python's str() prints them. */
+static int export_analognas(struct anasd *d, const struct req *rq, struct resp *rs,
+                            const struct store_run *r)
+{
+    json_t *summary = text_json(r->summary_json), *best, *cfg, *v;
+    long long rep;
+    char *buf = NULL;
+    size_t len = 0;
+    const char *key;
+    FILE *f;
+    if (api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, 0, &rep) < 0) {
+        json_decref(summary);
+        return 0;
+    }
+    best = json_object_get(json_array_get(json_object_get(summary, "per_run"), (size_t)rep),
+                           "best");
+    cfg = json_object_get(best, "config");
+    if (!json_is_object(cfg)) {
+        json_decref(summary);
+        return reply_problem(rs, rq, 404, ANAS_ENOTFOUND, "?rep",
+                             "run %lld has no finished result for repetition %lld", r->id, rep);
+    }
+    f = open_memstream(&buf, &len);
+    if (!f) {
+        json_decref(summary);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    json_object_foreach(cfg, key, v)
+    {
+        fprintf(f, "%s,", key);
+        csv_value(f, v);
+        fputc('\n', f);
+    }
+    fclose(f);
+    json_decref(summary);
+    snprintf(rs->disposition, sizeof rs->disposition,
+             "attachment; filename=\"best_results_%lld.csv\"", rep);
+    return reply_text(rs, 200, "text/csv", buf, len);
+}
+
+static int export_json(struct anasd *d, const struct req *rq, struct resp *rs,
+                       const struct store_run *r)
+{
+    struct store_eval *e = NULL;
+    int n = 0, i;
+    json_t *items;
+    if (all_evals(d, r->id, &e, &n) < 0)
+        return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot export run");
+    items = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append_new(items, eval_json(&e[i]));
+    store_evals_free(e, n);
+    return reply_json(rs, 200, json_pack("{s:o, s:o}", "run", run_json(d, r), "evaluations",
+                                         items));
+}
+
+int api_runs_export(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs)
+{
+    const char *format = req_query(rq, "format");
+    struct store_run r;
+    int rc;
+    if (get_run(d, rq, rs, a->id, &r) < 0)
+        return 0;
+    if (!format || strcmp(format, "json") == 0)
+        rc = export_json(d, rq, rs, &r);
+    else if (strcmp(format, "csv") == 0)
+        rc = export_csv(d, rq, rs, &r);
+    else if (strcmp(format, "analognas") == 0)
+        rc = export_analognas(d, rq, rs, &r);
+    else
+        rc = reply_problem(rs, rq, 422, ANAS_EINVAL, "?format",
+                           "format must be json, csv or analognas");
+    store_run_fini(&r);
+    return rc;
+}

@@ -1,0 +1,784 @@
+/*
+ * codec.c - JSON to libanas and back. Validation happens here, at the
+ * boundary, before anything reaches compute: every problem is reported
+ * with the JSON pointer of the offending field.
+ */
+#include "config.h"
+
+#include "codec.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+#define MAX_SAFE_INT 9007199254740992.0 /* 2^53: exact in a double and in JSON */
+
+void codec_ptr(char *out, size_t n, const char *base, const char *key)
+{
+    size_t len = (size_t)snprintf(out, n, "%s/", base);
+    for (; *key && len + 3 < n; key++) {
+        if (*key == '~' || *key == '/') {
+            out[len++] = '~';
+            out[len++] = *key == '~' ? '0' : '1';
+        } else {
+            out[len++] = *key;
+        }
+    }
+    out[len < n ? len : n - 1] = '\0';
+}
+
+static void ptr_index(char *out, size_t n, const char *base, size_t i)
+{
+    snprintf(out, n, "%s/%zu", base, i);
+}
+
+static int bad(struct anas_error *err, int code, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int bad(struct anas_error *err, int code, const char *ptr, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err)
+        return code;
+    err->code = code;
+    snprintf(err->field, sizeof err->field, "%s", ptr);
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Reject keys not in `allowed` (NULL-terminated). */
+static int only_keys(json_t *obj, const char *const *allowed, const char *ptr,
+                     struct anas_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        const char *const *a;
+        char p[128];
+        for (a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0)
+                break;
+        if (!*a) {
+            codec_ptr(p, sizeof p, ptr, key);
+            return bad(err, ANAS_EUNKNOWN, p, "unknown field '%s'", key);
+        }
+    }
+    return 0;
+}
+
+static int get_int(json_t *v, const char *ptr, long long lo, long long hi, long long *out,
+                   struct anas_error *err)
+{
+    double d;
+    if (json_is_integer(v))
+        d = (double)json_integer_value(v);
+    else if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v))
+        d = json_real_value(v);
+    else
+        return bad(err, ANAS_ETYPE, ptr, "%s must be an integer", ptr);
+    if (d < (double)lo || d > (double)hi)
+        return bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %.17g)", ptr, lo, hi,
+                   d);
+    *out = (long long)d;
+    return 0;
+}
+
+static int get_str(json_t *v, const char *ptr, char *out, size_t n, struct anas_error *err)
+{
+    if (!json_is_string(v))
+        return bad(err, ANAS_ETYPE, ptr, "%s must be a string", ptr);
+    if (strlen(json_string_value(v)) >= n)
+        return bad(err, ANAS_ERANGE, ptr, "%s is longer than %zu bytes", ptr, n - 1);
+    snprintf(out, n, "%s", json_string_value(v));
+    return 0;
+}
+
+static int get_obj(json_t *v, const char *ptr, struct anas_error *err)
+{
+    return json_is_object(v) ? 0 : bad(err, ANAS_ETYPE, ptr, "%s must be an object", ptr);
+}
+
+/* --- configurations, shapes, metrics --- */
+
+int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *ptr,
+                           struct anas_config *out, struct anas_error *err)
+{
+    const char *key;
+    json_t *v;
+    char p[128];
+    struct anas_error lerr;
+    int rc, i, n = anas_space_n_hp(s);
+    unsigned char seen[ANAS_SPACE_MAX_HP] = {0};
+
+    if (get_obj(obj, ptr, err) < 0)
+        return ANAS_ETYPE;
+    anas_config_init(out, s);
+    json_object_foreach(obj, key, v)
+    {
+        int idx = anas_space_hp_index(s, key);
+        codec_ptr(p, sizeof p, ptr, key);
+        if (idx < 0)
+            return bad(err, ANAS_EUNKNOWN, p, "space %s has no hyperparameter '%s'",
+                       anas_space_name(s), key);
+        if (!json_is_number(v))
+            return bad(err, ANAS_ETYPE, p, "%s must be a number", key);
+        out->v[idx] = json_number_value(v);
+        seen[idx] = 1;
+    }
+    /* Hyperparameters of inactive groups may be left out; active ones not. */
+    for (i = 0; i < n; i++) {
+        if (!seen[i] && anas_space_is_active(s, out, i)) {
+            codec_ptr(p, sizeof p, ptr, anas_space_hp(s, i)->name);
+            return bad(err, ANAS_EINVAL, p, "missing hyperparameter '%s'",
+                       anas_space_hp(s, i)->name);
+        }
+    }
+    anas_error_clear(&lerr);
+    rc = anas_space_validate(s, out, &lerr);
+    if (rc < 0) {
+        codec_ptr(p, sizeof p, ptr, lerr.field);
+        return bad(err, rc, lerr.field[0] ? p : ptr, "%s", lerr.msg);
+    }
+    return 0;
+}
+
+json_t *codec_config_to_json(const struct anas_config *cfg)
+{
+    const struct anas_space *s = cfg->space;
+    json_t *o = json_object();
+    int i, n = anas_space_n_hp(s);
+    for (i = 0; o && i < n; i++) {
+        const struct anas_hp *hp = anas_space_hp(s, i);
+        double v = cfg->v[i];
+        /* Integral values of integer hyperparameters and the zeros of inactive
+         * groups are written as JSON integers, as AnalogNAS's dicts hold them. */
+        json_t *j = (hp->is_int || v == 0.0) ? json_integer((json_int_t)v) : json_real(v);
+        json_object_set_new(o, hp->name, j);
+    }
+    return o;
+}
+
+int codec_config_from_text(const struct anas_space *s, const char *text,
+                           struct anas_config *out)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    int rc = j ? codec_config_from_json(s, j, "", out, NULL) : ANAS_EFORMAT;
+    json_decref(j);
+    return rc;
+}
+
+int codec_shape(const struct anas_space *s, json_t *input, json_t *classes, const char *ptr,
+                struct anas_shape *out, struct anas_error *err)
+{
+    char p[128];
+    long long v[3];
+    size_t i;
+    struct anas_error lerr;
+    int rc;
+    *out = anas_space_default_shape(s);
+    if (input) {
+        codec_ptr(p, sizeof p, ptr, "input");
+        if (!json_is_array(input) || json_array_size(input) != 3)
+            return bad(err, ANAS_ETYPE, p, "input must be [channels, height, width]");
+        for (i = 0; i < 3; i++) {
+            char pi[160];
+            ptr_index(pi, sizeof pi, p, i);
+            if (get_int(json_array_get(input, i), pi, 1, 1 << 16, &v[i], err) < 0)
+                return err ? err->code : ANAS_EINVAL;
+        }
+        out->c = (int)v[0];
+        out->h = (int)v[1];
+        out->w = (int)v[2];
+    }
+    if (classes) {
+        codec_ptr(p, sizeof p, ptr, "classes");
+        if (get_int(classes, p, 1, 1 << 20, &v[0], err) < 0)
+            return err ? err->code : ANAS_EINVAL;
+        out->classes = (int)v[0];
+    }
+    anas_error_clear(&lerr);
+    rc = anas_space_check_shape(s, out, &lerr);
+    if (rc < 0) {
+        codec_ptr(p, sizeof p, ptr, lerr.field[0] ? lerr.field : "input");
+        return bad(err, rc, p, "%s", lerr.msg);
+    }
+    return 0;
+}
+
+json_t *codec_input_to_json(const struct anas_shape *shape)
+{
+    return json_pack("[i,i,i]", shape->c, shape->h, shape->w);
+}
+
+json_t *codec_metrics_to_json(const struct anas_metrics *m)
+{
+    json_t *o = json_object();
+    int i;
+    for (i = 0; o && i < m->n; i++) {
+        double v = m->m[i].value;
+        json_t *j;
+        if (!isfinite(v))
+            j = json_null(); /* JSON has no NaN; absent beats a lie */
+        else if (v == floor(v) && fabs(v) < MAX_SAFE_INT && strcmp(m->m[i].name, "tile_util"))
+            j = json_integer((json_int_t)v);
+        else
+            j = json_real(v);
+        json_object_set_new(o, m->m[i].name, j);
+    }
+    return o;
+}
+
+int codec_metrics_from_text(const char *text, struct anas_metrics *out)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    const char *key;
+    json_t *v;
+    anas_metrics_init(out);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return ANAS_EFORMAT;
+    }
+    json_object_foreach(j, key, v)
+    {
+        anas_metrics_set(out, key, json_is_number(v) ? json_number_value(v) : NAN);
+    }
+    json_decref(j);
+    return 0;
+}
+
+json_t *codec_layers_to_json(const struct anas_layer *layers, int n)
+{
+    json_t *a = json_array();
+    int i;
+    for (i = 0; a && i < n; i++) {
+        const struct anas_layer *l = &layers[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:[i,i,i], s:[i,i,i], s:i, s:i, s:i, s:I, s:I, s:i}",
+                         "name", l->name, "kind", l->kind, "input", l->in_c, l->in_h, l->in_w,
+                         "output", l->out_c, l->out_h, l->out_w, "kernel", l->kernel, "stride",
+                         l->stride, "padding", l->pad, "params", (json_int_t)l->params,
+                         "macs", (json_int_t)l->macs, "tiles", l->tiles));
+    }
+    return a;
+}
+
+static const char *hp_kind_name(enum anas_hp_kind k)
+{
+    return k == ANAS_HP_CHOICE ? "choice" : k == ANAS_HP_INT ? "int" : "float";
+}
+
+static json_t *hp_to_json(const struct anas_hp *hp)
+{
+    json_t *o = json_pack("{s:s, s:s}", "name", hp->name, "type", hp_kind_name(hp->kind));
+    int i;
+    if (!o)
+        return NULL;
+    if (hp->kind == ANAS_HP_CHOICE) {
+        json_t *c = json_array();
+        for (i = 0; i < hp->n_choices; i++)
+            json_array_append_new(c, hp->is_int ? json_integer((json_int_t)hp->choices[i])
+                                                : json_real(hp->choices[i]));
+        json_object_set_new(o, "choices", c);
+    } else if (hp->kind == ANAS_HP_INT) {
+        json_object_set_new(o, "min", json_integer((json_int_t)hp->lo));
+        json_object_set_new(o, "max", json_integer((json_int_t)hp->hi));
+    } else {
+        json_object_set_new(o, "min", json_real(hp->lo));
+        json_object_set_new(o, "max", json_real(hp->hi));
+    }
+    if (hp->help)
+        json_object_set_new(o, "help", json_string(hp->help));
+    return o;
+}
+
+json_t *codec_space_to_json(const struct anas_space *s, int detailed)
+{
+    json_t *o = json_pack("{s:s, s:s, s:I, s:i}", "name", anas_space_name(s), "description",
+                          anas_space_description(s), "size", (json_int_t)anas_space_size(s),
+                          "n_hyperparameters", anas_space_n_hp(s));
+    struct anas_shape sh = anas_space_default_shape(s);
+    json_t *hps;
+    int i;
+    if (!o || !detailed)
+        return o;
+    json_object_set_new(o, "default_input", codec_input_to_json(&sh));
+    json_object_set_new(o, "default_classes", json_integer(sh.classes));
+    hps = json_array();
+    for (i = 0; i < anas_space_n_hp(s); i++)
+        json_array_append_new(hps, hp_to_json(anas_space_hp(s, i)));
+    json_object_set_new(o, "hyperparameters", hps);
+    return o;
+}
+
+json_t *codec_optimizer_to_json(const struct anas_search_ops *ops)
+{
+    json_t *ps = json_array();
+    int i;
+    for (i = 0; i < ops->n_params; i++) {
+        const struct anas_param_desc *d = &ops->params[i];
+        json_t *p = json_pack("{s:s, s:s, s:f, s:f, s:s}", "name", d->name, "type",
+                              d->is_int ? "integer" : "number", "min", d->lo, "max", d->hi,
+                              "help", d->help ? d->help : "");
+        if (d->is_int) {
+            json_object_set_new(p, "min", json_integer((json_int_t)d->lo));
+            json_object_set_new(p, "max", json_integer((json_int_t)d->hi));
+        }
+        if (isnan(d->def))
+            json_object_set_new(p, "default", json_null());
+        else if (d->is_int)
+            json_object_set_new(p, "default", json_integer((json_int_t)d->def));
+        else
+            json_object_set_new(p, "default", json_real(d->def));
+        json_array_append_new(ps, p);
+    }
+    return json_pack("{s:s, s:s, s:o}", "name", ops->name, "help", ops->help ? ops->help : "",
+                     "parameters", ps);
+}
+
+char *codec_dump(json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
+}
+
+/* --- run specifications --- */
+
+static int parse_space(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"name", "input", "classes", NULL};
+    char name[64];
+    if (json_is_string(v)) { /* "space": "resnet" shorthand */
+        if (get_str(v, "/space", name, sizeof name, err) < 0)
+            return err->code;
+        v = NULL;
+    } else {
+        if (get_obj(v, "/space", err) < 0 || only_keys(v, keys, "/space", err) < 0)
+            return err->code;
+        if (!json_object_get(v, "name"))
+            return bad(err, ANAS_EINVAL, "/space/name", "space.name is required");
+        if (get_str(json_object_get(v, "name"), "/space/name", name, sizeof name, err) < 0)
+            return err->code;
+    }
+    out->space = anas_space_find(name);
+    if (!out->space)
+        return bad(err, ANAS_ENOTFOUND, "/space/name", "unknown space '%s' (see GET /api/v1/spaces)",
+                   name);
+    return codec_shape(out->space, v ? json_object_get(v, "input") : NULL,
+                       v ? json_object_get(v, "classes") : NULL, "/space", &out->shape, err);
+}
+
+static int parse_mapping(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"max_input_size", "max_output_size", NULL};
+    long long x;
+    json_t *f;
+    if (get_obj(v, "/evaluator/mapping", err) < 0 ||
+        only_keys(v, keys, "/evaluator/mapping", err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "max_input_size"))) {
+        if (get_int(f, "/evaluator/mapping/max_input_size", 16, 4096, &x, err) < 0)
+            return err->code;
+        out->mapping.max_input_size = (int)x;
+    }
+    if ((f = json_object_get(v, "max_output_size"))) {
+        if (get_int(f, "/evaluator/mapping/max_output_size", 16, 4096, &x, err) < 0)
+            return err->code;
+        out->mapping.max_output_size = (int)x;
+    }
+    return 0;
+}
+
+static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
+                        struct anas_error *err)
+{
+    const char *metric;
+    json_t *path;
+    if (get_obj(v, "/evaluator/models", err) < 0)
+        return err->code;
+    if (json_object_size(v) < 1 || json_object_size(v) > ANAS_EVAL_MAX_MODELS)
+        return bad(err, ANAS_ERANGE, "/evaluator/models",
+                   "evaluator.models needs 1..%d entries (metric: model path)",
+                   ANAS_EVAL_MAX_MODELS);
+    json_object_foreach(v, metric, path)
+    {
+        char p[160];
+        int rc, k = out->n_models;
+        codec_ptr(p, sizeof p, "/evaluator/models", metric);
+        if (!anas_metric_name_valid(metric) || strlen(metric) >= ANAS_METRIC_NAME_MAX)
+            return bad(err, ANAS_EINVAL, p, "'%s' is not a valid metric name", metric);
+        if (!json_is_string(path))
+            return bad(err, ANAS_ETYPE, p, "model path must be a string");
+        rc = conf_path_in_roots(c->model_roots, c->n_model_roots, json_string_value(path),
+                                out->models[k].path, sizeof out->models[k].path);
+        if (rc == ANAS_EDENIED)
+            return bad(err, rc, p, "model path %s is outside the allowed model roots%s",
+                       json_string_value(path),
+                       c->n_model_roots ? "" : " (anasd was started without --model-root)");
+        if (rc < 0)
+            return bad(err, rc, p, "model file %s does not exist", json_string_value(path));
+        snprintf(out->models[k].metric, sizeof out->models[k].metric, "%s", metric);
+        out->n_models++;
+    }
+    return 0;
+}
+
+static int parse_evaluator(const struct conf *c, json_t *v, struct run_spec *out,
+                           struct anas_error *err)
+{
+    static const char *const skeys[] = {"kind", "models", "mapping", NULL};
+    static const char *const akeys[] = {"kind", "mapping", NULL};
+    char kind[32];
+    json_t *f;
+    out->eval_kind = ANAS_EVAL_ANALYTIC;
+    out->mapping = anas_mapping_default;
+    if (!v)
+        return 0;
+    if (get_obj(v, "/evaluator", err) < 0)
+        return err->code;
+    if (!(f = json_object_get(v, "kind")))
+        return bad(err, ANAS_EINVAL, "/evaluator/kind", "evaluator.kind is required");
+    if (get_str(f, "/evaluator/kind", kind, sizeof kind, err) < 0)
+        return err->code;
+    if (anas_eval_kind_parse(kind, &out->eval_kind) < 0)
+        return bad(err, ANAS_ENOTFOUND, "/evaluator/kind",
+                   "unknown evaluator '%s' (expected surrogate or analytic)", kind);
+    if (only_keys(v, out->eval_kind == ANAS_EVAL_SURROGATE ? skeys : akeys, "/evaluator",
+                  err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "mapping")) && parse_mapping(f, out, err) < 0)
+        return err->code;
+    if (out->eval_kind == ANAS_EVAL_SURROGATE) {
+        if (!(f = json_object_get(v, "models")))
+            return bad(err, ANAS_EINVAL, "/evaluator/models",
+                       "a surrogate evaluator needs models (metric: path)");
+        return parse_models(c, f, out, err);
+    }
+    return 0;
+}
+
+static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    const struct anas_search_ops *ops;
+    const char *key;
+    json_t *f;
+    char kind[32], p[128];
+    if (!v)
+        return bad(err, ANAS_EINVAL, "/optimizer", "a search needs an optimizer");
+    if (get_obj(v, "/optimizer", err) < 0)
+        return err->code;
+    if (!(f = json_object_get(v, "kind")))
+        return bad(err, ANAS_EINVAL, "/optimizer/kind", "optimizer.kind is required");
+    if (get_str(f, "/optimizer/kind", kind, sizeof kind, err) < 0)
+        return err->code;
+    ops = anas_search_find(kind);
+    if (!ops)
+        return bad(err, ANAS_ENOTFOUND, "/optimizer/kind",
+                   "unknown optimizer '%s' (see GET /api/v1/optimizers)", kind);
+    anas_search_spec_init(&out->search, out->space, ops);
+    json_object_foreach(v, key, f)
+    {
+        struct anas_error lerr;
+        if (strcmp(key, "kind") == 0)
+            continue;
+        codec_ptr(p, sizeof p, "/optimizer", key);
+        if (anas_search_param_index(ops, key) < 0)
+            return bad(err, ANAS_EUNKNOWN, p, "optimizer %s has no parameter '%s'", kind, key);
+        if (!json_is_number(f))
+            return bad(err, ANAS_ETYPE, p, "%s must be a number", key);
+        anas_error_clear(&lerr);
+        if (anas_search_spec_set(&out->search, key, json_number_value(f), &lerr) < 0)
+            return bad(err, lerr.code, p, "%s", lerr.msg);
+    }
+    return 0;
+}
+
+static int metric_known(const struct run_spec *s, const char *metric)
+{
+    int i;
+    if (anas_search_metric_is_analytic(metric))
+        return 1;
+    for (i = 0; i < s->n_models; i++)
+        if (strcmp(s->models[i].metric, metric) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, char *out,
+                        struct anas_error *err)
+{
+    if (!v)
+        return bad(err, ANAS_EINVAL, ptr, "%s is required", ptr);
+    if (get_str(v, ptr, out, ANAS_METRIC_NAME_MAX, err) < 0)
+        return err->code;
+    if (!metric_known(s, out))
+        return bad(err, ANAS_EUNKNOWN, ptr,
+                   "metric '%s' is not produced by this evaluator (%s)", out,
+                   s->eval_kind == ANAS_EVAL_SURROGATE
+                       ? "analytic metrics or the surrogate models' metrics"
+                       : "params, macs, tiles, tile_util, nb_convs");
+    return 0;
+}
+
+static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"metric", "goal", NULL};
+    struct anas_search_spec *ss = &out->search;
+    size_t i;
+    json_t *o;
+    if (!v) {
+        const char *def = out->eval_kind == ANAS_EVAL_ANALYTIC ? "params"
+                          : metric_known(out, "acc@1d") ? "acc@1d"
+                                                        : out->models[0].metric;
+        ss->n_objectives = 1;
+        snprintf(ss->objectives[0].metric, ANAS_METRIC_NAME_MAX, "%s", def);
+        ss->objectives[0].maximize = out->eval_kind != ANAS_EVAL_ANALYTIC;
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) < 1 ||
+        json_array_size(v) > ANAS_SEARCH_MAX_OBJECTIVES)
+        return bad(err, ANAS_ETYPE, "/objectives", "objectives must be an array of 1..%d",
+                   ANAS_SEARCH_MAX_OBJECTIVES);
+    json_array_foreach(v, i, o)
+    {
+        char p[64], pm[80], goal[8] = "max";
+        ptr_index(p, sizeof p, "/objectives", i);
+        if (get_obj(o, p, err) < 0 || only_keys(o, keys, p, err) < 0)
+            return err->code;
+        codec_ptr(pm, sizeof pm, p, "metric");
+        if (parse_metric(json_object_get(o, "metric"), pm, out, ss->objectives[i].metric,
+                         err) < 0)
+            return err->code;
+        codec_ptr(pm, sizeof pm, p, "goal");
+        if (json_object_get(o, "goal") &&
+            get_str(json_object_get(o, "goal"), pm, goal, sizeof goal, err) < 0)
+            return err->code;
+        if (strcmp(goal, "max") && strcmp(goal, "min"))
+            return bad(err, ANAS_EINVAL, pm, "goal must be \"max\" or \"min\"");
+        ss->objectives[i].maximize = strcmp(goal, "max") == 0;
+    }
+    ss->n_objectives = (int)json_array_size(v);
+    return 0;
+}
+
+static int parse_bound(json_t *o, const char *key, const char *p, int *has, double *out,
+                       struct anas_error *err)
+{
+    json_t *v = json_object_get(o, key);
+    char pm[96];
+    if (!v)
+        return 0;
+    codec_ptr(pm, sizeof pm, p, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return bad(err, ANAS_ETYPE, pm, "%s must be a finite number", key);
+    *has = 1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int parse_constraints(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"metric", "min", "max", NULL};
+    struct anas_search_spec *ss = &out->search;
+    size_t i;
+    json_t *o;
+    if (!v)
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > ANAS_SEARCH_MAX_CONSTRAINTS)
+        return bad(err, ANAS_ETYPE, "/constraints", "constraints must be an array of 0..%d",
+                   ANAS_SEARCH_MAX_CONSTRAINTS);
+    json_array_foreach(v, i, o)
+    {
+        struct anas_constraint *c = &ss->constraints[i];
+        char p[64], pm[80];
+        ptr_index(p, sizeof p, "/constraints", i);
+        if (get_obj(o, p, err) < 0 || only_keys(o, keys, p, err) < 0)
+            return err->code;
+        codec_ptr(pm, sizeof pm, p, "metric");
+        if (parse_metric(json_object_get(o, "metric"), pm, out, c->metric, err) < 0)
+            return err->code;
+        if (parse_bound(o, "min", p, &c->has_min, &c->min, err) < 0 ||
+            parse_bound(o, "max", p, &c->has_max, &c->max, err) < 0)
+            return err->code;
+        if (!c->has_min && !c->has_max)
+            return bad(err, ANAS_EINVAL, p, "a constraint needs min or max");
+        if (c->has_min && c->has_max && c->min > c->max)
+            return bad(err, ANAS_ERANGE, p, "constraint min is greater than max");
+    }
+    ss->n_constraints = (int)json_array_size(v);
+    return 0;
+}
+
+static int parse_budget(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"evaluations", NULL};
+    json_t *f;
+    if (!v)
+        return 0;
+    if (get_obj(v, "/budget", err) < 0 || only_keys(v, keys, "/budget", err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "evaluations")))
+        return get_int(f, "/budget/evaluations", 1, 100000000, &out->max_evals, err);
+    return 0;
+}
+
+static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"kind",        "name",    "space",  "evaluator",
+                                       "optimizer",   "objectives", "constraints",
+                                       "budget",      "runs",    "seed",   "architecture",
+                                       NULL};
+    json_t *f;
+    long long x;
+    if (!json_is_object(body))
+        return bad(err, ANAS_EFORMAT, "", "the body must be a JSON object");
+    if (only_keys(body, keys, "", err) < 0)
+        return err->code;
+    snprintf(out->kind, sizeof out->kind, "search");
+    if ((f = json_object_get(body, "kind")) &&
+        get_str(f, "/kind", out->kind, sizeof out->kind, err) < 0)
+        return err->code;
+    if (strcmp(out->kind, "search") && strcmp(out->kind, "evaluate"))
+        return bad(err, ANAS_EINVAL, "/kind", "kind must be \"search\" or \"evaluate\"");
+    if ((f = json_object_get(body, "name")) &&
+        get_str(f, "/name", out->name, sizeof out->name, err) < 0)
+        return err->code;
+    out->runs = 1;
+    if ((f = json_object_get(body, "runs"))) {
+        if (get_int(f, "/runs", 1, RUN_MAX_RUNS, &x, err) < 0)
+            return err->code;
+        out->runs = (int)x;
+    }
+    if ((f = json_object_get(body, "seed"))) {
+        if (get_int(f, "/seed", 0, (long long)MAX_SAFE_INT, &x, err) < 0)
+            return err->code;
+        out->seed = (uint64_t)x;
+        out->has_seed = 1;
+    }
+    if (!(f = json_object_get(body, "space")))
+        return bad(err, ANAS_EINVAL, "/space", "space is required");
+    return parse_space(f, out, err);
+}
+
+int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
+                   struct anas_error *err)
+{
+    struct anas_error lerr;
+    int evaluate;
+    memset(out, 0, sizeof *out);
+    if (parse_head(body, out, err) < 0 ||
+        parse_evaluator(c, json_object_get(body, "evaluator"), out, err) < 0 ||
+        parse_budget(json_object_get(body, "budget"), out, err) < 0)
+        return err->code;
+    evaluate = strcmp(out->kind, "evaluate") == 0;
+    if (evaluate) {
+        json_t *a = json_object_get(body, "architecture");
+        if (json_object_get(body, "optimizer"))
+            return bad(err, ANAS_EINVAL, "/optimizer", "an evaluate run takes no optimizer");
+        if (!a)
+            return bad(err, ANAS_EINVAL, "/architecture",
+                       "an evaluate run needs an architecture");
+        if (codec_config_from_json(out->space, a, "/architecture", &out->arch, err) < 0)
+            return err->code;
+        anas_search_spec_init(&out->search, out->space, anas_search_find("random"));
+    } else {
+        if (json_object_get(body, "architecture"))
+            return bad(err, ANAS_EINVAL, "/architecture",
+                       "a search takes no architecture (use kind \"evaluate\")");
+        if (parse_optimizer(json_object_get(body, "optimizer"), out, err) < 0)
+            return err->code;
+    }
+    if (parse_objectives(json_object_get(body, "objectives"), out, err) < 0 ||
+        parse_constraints(json_object_get(body, "constraints"), out, err) < 0)
+        return err->code;
+    anas_error_clear(&lerr);
+    if (anas_search_spec_check(&out->search, &lerr) < 0) {
+        char p[128];
+        codec_ptr(p, sizeof p, evaluate ? "" : "/optimizer", lerr.field);
+        return bad(err, lerr.code, lerr.field[0] ? p : "/optimizer", "%s", lerr.msg);
+    }
+    return 0;
+}
+
+static json_t *objectives_to_json(const struct anas_search_spec *ss)
+{
+    json_t *a = json_array();
+    int i;
+    for (i = 0; i < ss->n_objectives; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "metric", ss->objectives[i].metric,
+                                           "goal", ss->objectives[i].maximize ? "max" : "min"));
+    return a;
+}
+
+static json_t *constraints_to_json(const struct anas_search_spec *ss)
+{
+    json_t *a = json_array();
+    int i;
+    for (i = 0; i < ss->n_constraints; i++) {
+        const struct anas_constraint *c = &ss->constraints[i];
+        json_t *o = json_pack("{s:s}", "metric", c->metric);
+        if (c->has_min)
+            json_object_set_new(o, "min", json_real(c->min));
+        if (c->has_max)
+            json_object_set_new(o, "max", json_real(c->max));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *optimizer_to_json(const struct anas_search_spec *ss)
+{
+    json_t *o = json_pack("{s:s}", "kind", ss->ops->name);
+    int i;
+    for (i = 0; i < ss->ops->n_params; i++) {
+        const struct anas_param_desc *d = &ss->ops->params[i];
+        double v = ss->params[i];
+        if (isnan(v))
+            continue;
+        json_object_set_new(o, d->name, d->is_int ? json_integer((json_int_t)v) : json_real(v));
+    }
+    return o;
+}
+
+static json_t *evaluator_to_json(const struct run_spec *s)
+{
+    json_t *o = json_pack("{s:s, s:{s:i, s:i}}", "kind", anas_eval_kind_name(s->eval_kind),
+                          "mapping", "max_input_size", s->mapping.max_input_size,
+                          "max_output_size", s->mapping.max_output_size);
+    int i;
+    if (s->eval_kind == ANAS_EVAL_SURROGATE) {
+        json_t *m = json_object();
+        for (i = 0; i < s->n_models; i++)
+            json_object_set_new(m, s->models[i].metric, json_string(s->models[i].path));
+        json_object_set_new(o, "models", m);
+    }
+    return o;
+}
+
+json_t *codec_run_spec_to_json(const struct run_spec *s)
+{
+    json_t *o = json_pack("{s:s, s:{s:s, s:o, s:i}, s:o, s:o, s:o, s:i, s:I}", "kind", s->kind,
+                          "space", "name", anas_space_name(s->space), "input",
+                          codec_input_to_json(&s->shape), "classes", s->shape.classes,
+                          "evaluator", evaluator_to_json(s), "objectives",
+                          objectives_to_json(&s->search), "constraints",
+                          constraints_to_json(&s->search), "runs", s->runs, "seed",
+                          (json_int_t)s->seed);
+    if (!o)
+        return NULL;
+    if (s->name[0])
+        json_object_set_new(o, "name", json_string(s->name));
+    if (strcmp(s->kind, "evaluate") == 0)
+        json_object_set_new(o, "architecture", codec_config_to_json(&s->arch));
+    else
+        json_object_set_new(o, "optimizer", optimizer_to_json(&s->search));
+    if (s->max_evals > 0)
+        json_object_set_new(o, "budget", json_pack("{s:I}", "evaluations",
+                                                   (json_int_t)s->max_evals));
+    return o;
+}

@@ -1,0 +1,74 @@
+/*
+ * codec.h - the only bridge between JSON and libanas structures.
+ *
+ * Parsing functions validate as they go and report the first problem in a
+ * struct anas_error whose `field` is a JSON pointer into the request body
+ * (e.g. "/optimizer/population_size"); unknown fields are errors. JSON
+ * values returned are new references owned by the caller.
+ */
+#ifndef ANASD_CODEC_H
+#define ANASD_CODEC_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "core/err.h"
+#include "core/metrics.h"
+#include "eval/eval.h"
+#include "search/search.h"
+#include "space/space.h"
+
+#define RUN_MAX_RUNS 100
+
+/* A validated run specification: what POST /api/v1/runs accepted. */
+struct run_spec {
+    char kind[16]; /* search, evaluate */
+    char name[128];
+    const struct anas_space *space;
+    struct anas_shape shape;
+    enum anas_eval_kind eval_kind;
+    struct anas_mapping mapping;
+    int n_models;
+    struct {
+        char metric[ANAS_METRIC_NAME_MAX];
+        char path[CONF_PATH_MAX]; /* resolved, inside a model root */
+    } models[ANAS_EVAL_MAX_MODELS];
+    struct anas_search_spec search; /* objectives, constraints, optimizer */
+    struct anas_config arch;        /* kind evaluate */
+    int runs;
+    int has_seed;
+    uint64_t seed;
+    long long max_evals; /* budget.evaluations; 0 = no cap */
+};
+
+int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
+                   struct anas_error *err);
+json_t *codec_run_spec_to_json(const struct run_spec *s);
+
+int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *ptr,
+                           struct anas_config *out, struct anas_error *err);
+json_t *codec_config_to_json(const struct anas_config *cfg);
+
+/* input ([c,h,w]) and classes, either may be NULL (space default). */
+int codec_shape(const struct anas_space *s, json_t *input, json_t *classes, const char *ptr,
+                struct anas_shape *out, struct anas_error *err);
+json_t *codec_input_to_json(const struct anas_shape *shape);
+
+json_t *codec_metrics_to_json(const struct anas_metrics *m);
+int codec_metrics_from_text(const char *text, struct anas_metrics *out);
+int codec_config_from_text(const struct anas_space *s, const char *text,
+                           struct anas_config *out);
+
+json_t *codec_layers_to_json(const struct anas_layer *layers, int n);
+json_t *codec_space_to_json(const struct anas_space *s, int detailed);
+json_t *codec_optimizer_to_json(const struct anas_search_ops *ops);
+
+/* Text of a JSON value (compact, 17 significant digits); malloc'd. */
+char *codec_dump(json_t *v);
+
+/* Append "/key" (escaped per RFC 6901) to a pointer. */
+void codec_ptr(char *out, size_t n, const char *base, const char *key);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * conf.h - the daemon's settings: one table of options, read from a JSON
+ * config file and then from the command line (which wins).
+ *
+ *     struct conf c;
+ *     char why[256];
+ *     int rc = conf_load(&c, argc, argv, why, sizeof why);
+ *     if (rc == CONF_EXIT_OK) ... --help or --version was printed
+ *     ...
+ *     conf_fini(&c);
+ */
+#ifndef ANASD_CONF_H
+#define ANASD_CONF_H
+
+#include <stddef.h>
+
+#define CONF_MAX_ROOTS 16
+#define CONF_PATH_MAX 4096
+
+enum {
+    CONF_OK = 0,
+    CONF_EXIT_OK = 1, /* --help/--version printed: exit 0 */
+    CONF_ERROR = -1,  /* usage or config error: exit 2 */
+};
+
+struct conf {
+    char listen_addr[64]; /* IPv4 or IPv6 literal */
+    int port;
+    char db[CONF_PATH_MAX];
+    int workers;
+    int max_runs;
+    int max_queued;
+    long max_body;
+    char token_file[CONF_PATH_MAX];
+    char log_level[8];
+    int n_data_roots;
+    char *data_roots[CONF_MAX_ROOTS];   /* realpath'd */
+    int n_model_roots;
+    char *model_roots[CONF_MAX_ROOTS];  /* realpath'd */
+    int n_tokens;
+    char **tokens;
+};
+
+int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len);
+void conf_fini(struct conf *c);
+
+/* Is the listen address a loopback one (127.0.0.0/8, ::1, localhost)? */
+int conf_is_loopback(const char *addr);
+
+/* Does `path` resolve (realpath) inside one of `roots`? On success the
+ * resolved path is written to out. ANAS_ENOTFOUND when it does not exist,
+ * ANAS_EDENIED when outside every root. */
+int conf_path_in_roots(char *const *roots, int n_roots, const char *path, char *out,
+                       size_t out_len);
+
+#endif

@@ -1,0 +1,545 @@
+/*
+ * http.c - libmicrohttpd driven by the libuv loop.
+ *
+ * MHD runs without a thread of its own (MHD_USE_EPOLL, external mode). Its
+ * epoll fd becomes readable whenever any of its sockets has work, so one
+ * uv_poll_t on that fd wakes us, and MHD_run() does the work without
+ * blocking. MHD also has deadlines (idle connections to close, data already
+ * buffered): after every MHD_run() a uv_timer_t is re-armed from
+ * MHD_get_timeout(), where 0 means "run again on the next loop iteration".
+ * Handlers therefore run on the loop thread, like everything else.
+ *
+ * A request's life: the URI callback allocates its state and keeps the raw
+ * URI (MHD hands the access handler a decoded path without the query); the
+ * first access-handler call checks the URL and the announced body size;
+ * later calls accumulate the body into a buffer bounded by max_body; the
+ * last call, once the upload is complete, builds a struct req and calls the
+ * handler exactly once. A body that is too big is still read (and dropped)
+ * so that the client gets a clean 413 instead of a reset connection. The
+ * completion callback frees the state, whether or not the handler ran.
+ */
+#include "config.h"
+
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <uv.h>
+
+#include "core/err.h"
+#include "core/log.h"
+
+/* Idle connections are closed after this many seconds. */
+#define CONN_TIMEOUT_S 30
+/* Concurrent connections; more wait in the kernel's accept queue. */
+#define CONN_LIMIT 256
+/* MHD's per-connection pool holds the request line and the headers. */
+#define CONN_MEMORY_MIN (32 * 1024)
+
+struct http {
+    uv_loop_t *loop;
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;   /* MHD's epoll fd */
+    uv_timer_t timer; /* MHD's next deadline */
+    int n_open;       /* uv handles still to close before freeing */
+    int in_run;       /* inside MHD_run(): stopping must wait */
+    int stopping;
+    size_t max_body, max_url;
+    http_handler handler;
+    void *ctx;
+    int port;
+    uint64_t id_key, id_count; /* request ids: splitmix64(key + count) */
+    char last_error[160];      /* MHD's last log line, for http_start's why */
+};
+
+/* One request, from the URI callback to the completion callback. */
+struct exchange {
+    char *uri; /* raw, as received: path and query */
+    int started;
+    int too_big;
+    char *body; /* NUL-terminated once non-empty */
+    size_t len, cap;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Request ids                                                              */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* The key only needs to make ids unguessable and distinct across restarts;
+ * if the kernel has no randomness to give, time and pid still do the latter. */
+static void request_ids_seed(struct http *h)
+{
+    if (uv_random(NULL, NULL, &h->id_key, sizeof h->id_key, 0, NULL) != 0)
+        h->id_key = splitmix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
+}
+
+static void request_id_next(struct http *h, char out[17])
+{
+    uint64_t v = splitmix64(h->id_key + h->id_count++);
+
+    snprintf(out, 17, "%016llx", (unsigned long long)v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driving MHD from the loop                                                */
+/* ------------------------------------------------------------------------ */
+
+static void stop_now(struct http *h);
+static void on_timer(uv_timer_t *t);
+
+static void drive(struct http *h)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+
+    h->in_run = 1;
+    MHD_run(h->mhd);
+    h->in_run = 0;
+    if (h->stopping) {
+        stop_now(h);
+        return;
+    }
+    if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+        uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
+    else
+        uv_timer_stop(&h->timer);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    struct http *h = p->data;
+
+    (void)events;
+    if (status < 0)
+        anas_log(ANAS_LOG_WARN, "http: poll: %s", uv_strerror(status));
+    drive(h);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    drive(t->data);
+}
+
+/* MHD's diagnostics go to our log at info: nearly all are about clients
+ * (a connection closed mid-request, a malformed header). The last one is
+ * kept because it also explains a failed start (address in use). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct http *h = cls;
+    size_t n;
+
+    vsnprintf(h->last_error, sizeof h->last_error, fmt, ap);
+    n = strlen(h->last_error);
+    while (n > 0 && (h->last_error[n - 1] == '\n' || h->last_error[n - 1] == '\r'))
+        h->last_error[--n] = '\0';
+    anas_log(ANAS_LOG_INFO, "http: %s", h->last_error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Request state                                                            */
+/* ------------------------------------------------------------------------ */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct exchange *x = calloc(1, sizeof *x);
+
+    (void)cls;
+    (void)c;
+    if (x && !(x->uri = strdup(uri))) {
+        free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct exchange *x = *con_cls;
+
+    (void)cls;
+    (void)c;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && x)
+        anas_log(ANAS_LOG_DEBUG, "http: request for %.80s ended early (%d)", x->uri,
+                 (int)toe);
+    if (x) {
+        free(x->uri);
+        free(x->body);
+        free(x);
+    }
+    *con_cls = NULL;
+}
+
+/* The first call: refuse what is over the limits before any body arrives.
+ * A Content-Length above max_body saves buffering a body we will drop. */
+static void check_limits(struct http *h, struct exchange *x, struct MHD_Connection *c)
+{
+    const char *cl;
+
+    if (strlen(x->uri) > h->max_url) {
+        x->too_big = 414;
+        return;
+    }
+    cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > h->max_body)
+        x->too_big = 413;
+}
+
+/* Appends a piece of the body, or drops it once the body is over the
+ * limit (the upload is still consumed to its end). */
+static void absorb(struct http *h, struct exchange *x, const char *data, size_t n)
+{
+    if (x->too_big)
+        return;
+    if (n > h->max_body - x->len) {
+        x->too_big = 413;
+        free(x->body);
+        x->body = NULL;
+        x->len = x->cap = 0;
+        return;
+    }
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap ? x->cap : 1024;
+        char *grown;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        if (cap > h->max_body + 1)
+            cap = h->max_body + 1;
+        grown = realloc(x->body, cap);
+        if (!grown) {
+            /* Out of memory for a body within limits: say 413 rather than
+             * pass the handler a truncated body. */
+            anas_log(ANAS_LOG_ERROR, "http: no memory for a %zu-byte body", x->len + n);
+            x->too_big = 413;
+            free(x->body);
+            x->body = NULL;
+            x->len = x->cap = 0;
+            return;
+        }
+        x->body = grown;
+        x->cap = cap;
+    }
+    memcpy(x->body + x->len, data, n);
+    x->len += n;
+    x->body[x->len] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building the request, sending the response                               */
+/* ------------------------------------------------------------------------ */
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct req *rq = cls;
+    struct req_param *p;
+
+    (void)kind;
+    if (rq->n_query == REQ_MAX_QUERY) {
+        rq->query_overflow = 1;
+        return MHD_NO;
+    }
+    p = &rq->query[rq->n_query];
+    p->name = strdup(key ? key : "");
+    p->value = strdup(value ? value : "");
+    if (!p->name || !p->value) {
+        free(p->name);
+        free(p->value);
+        return MHD_NO;
+    }
+    rq->n_query++;
+    return MHD_YES;
+}
+
+static void req_fini(struct req *rq)
+{
+    for (int i = 0; i < rq->n_query; i++) {
+        free(rq->query[i].name);
+        free(rq->query[i].value);
+    }
+}
+
+static void req_build(struct http *h, struct exchange *x, struct MHD_Connection *c,
+                      const char *method, struct req *rq)
+{
+    char *qmark = strchr(x->uri, '?');
+
+    memset(rq, 0, sizeof *rq);
+    if (qmark)
+        *qmark = '\0';
+    rq->method = method;
+    rq->path = x->uri;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, rq);
+    rq->authorization =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    rq->content_type =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    rq->accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    rq->too_big = x->too_big;
+    if (!x->too_big && x->len > 0) {
+        rq->body = x->body;
+        rq->body_len = x->len;
+    }
+    request_id_next(h, rq->request_id);
+}
+
+/* Adds a header the handler asked for; MHD refuses values with line breaks,
+ * which would otherwise let a stored string split the response. */
+static void add_header(struct MHD_Response *r, const char *name, const char *value,
+                       const char *rid)
+{
+    if (value[0] && MHD_add_response_header(r, name, value) != MHD_YES)
+        anas_log(ANAS_LOG_ERROR, "request %s: header %s refused", rid, name);
+}
+
+static struct MHD_Response *response_build(const struct req *rq, struct resp *rs)
+{
+    struct MHD_Response *r;
+
+    /* MHD takes the body and free()s it, as the handler's malloc'd it. */
+    if (rs->body && rs->body_len > 0) {
+        r = MHD_create_response_from_buffer(rs->body_len, rs->body,
+                                            MHD_RESPMEM_MUST_FREE);
+        if (!r)
+            free(rs->body);
+    } else {
+        free(rs->body);
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    rs->body = NULL;
+    if (!r)
+        return NULL;
+    if (rs->body_len > 0 || rs->content_type[0])
+        add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                   rs->content_type[0] ? rs->content_type : "application/json",
+                   rq->request_id);
+    add_header(r, MHD_HTTP_HEADER_LOCATION, rs->location, rq->request_id);
+    add_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow, rq->request_id);
+    add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, rs->disposition, rq->request_id);
+    add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", rq->request_id);
+    add_header(r, "X-Request-Id", rq->request_id, rq->request_id);
+    return r;
+}
+
+static enum MHD_Result respond(struct http *h, struct exchange *x,
+                               struct MHD_Connection *c, const char *method)
+{
+    struct req rq;
+    struct resp rs;
+    struct MHD_Response *r;
+    enum MHD_Result ok;
+
+    req_build(h, x, c, method, &rq);
+    memset(&rs, 0, sizeof rs);
+    h->handler(h->ctx, &rq, &rs);
+    if (rs.status < 100 || rs.status > 599) {
+        anas_log(ANAS_LOG_ERROR, "request %s: handler set status %d", rq.request_id,
+                 rs.status);
+        rs.status = 500;
+    }
+    anas_log(ANAS_LOG_DEBUG, "request %s: %s %.200s -> %d (%zu bytes)", rq.request_id,
+             method, rq.path, rs.status, rs.body_len);
+    r = response_build(&rq, &rs);
+    req_fini(&rq);
+    if (!r)
+        return MHD_NO; /* out of memory: drop the connection */
+    ok = MHD_queue_response(c, (unsigned int)rs.status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct http *h = cls;
+    struct exchange *x = *con_cls;
+
+    (void)url;
+    (void)version;
+    if (!x)
+        return MHD_NO; /* on_uri() ran out of memory */
+    if (!x->started) {
+        x->started = 1;
+        check_limits(h, x, c);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        absorb(h, x, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return respond(h, x, c, method);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Start and stop                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Accepts "127.0.0.1", "::1" and "[::1]". */
+static int parse_addr(const char *addr, int port, struct sockaddr_storage *ss)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(addr);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof *ss);
+    if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return 0;
+    }
+    if (n >= 2 && n < sizeof buf && addr[0] == '[' && addr[n - 1] == ']') {
+        memcpy(buf, addr + 1, n - 2);
+        buf[n - 2] = '\0';
+        addr = buf;
+    }
+    if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        return 0;
+    }
+    return -1;
+}
+
+static size_t conn_memory(size_t max_url)
+{
+    return max_url < CONN_MEMORY_MIN ? 2 * CONN_MEMORY_MIN : max_url + CONN_MEMORY_MIN;
+}
+
+/* The logger comes first so that MHD reports problems with the options
+ * after it through us. The port argument only shows in MHD's messages: the
+ * address in ss decides. */
+static struct MHD_Daemon *mhd_start(struct http *h, struct sockaddr_storage *ss, int port)
+{
+    unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(h->max_url), MHD_OPTION_END);
+}
+
+int http_start(uv_loop_t *loop, const struct http_opts *o, struct http **out, char *why,
+               size_t why_len)
+{
+    struct sockaddr_storage ss;
+    const union MHD_DaemonInfo *info;
+    struct http *h;
+    int rc;
+
+    if (!o->handler || o->port < 0 || o->port > 65535 ||
+        parse_addr(o->addr, o->port, &ss) < 0) {
+        snprintf(why, why_len, "cannot listen on %s port %d: not an IP address and port",
+                 o->addr, o->port);
+        return ANAS_EINVAL;
+    }
+    h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(why, why_len, "out of memory");
+        return ANAS_ENOMEM;
+    }
+    h->loop = loop;
+    h->max_body = o->max_body;
+    h->max_url = o->max_url;
+    h->handler = o->handler;
+    h->ctx = o->ctx;
+    request_ids_seed(h);
+
+    h->mhd = mhd_start(h, &ss, o->port);
+    if (!h->mhd) {
+        snprintf(why, why_len, "cannot listen on %s port %d: %s", o->addr, o->port,
+                 h->last_error[0] ? h->last_error : "libmicrohttpd failed to start");
+        free(h);
+        return ANAS_EIO;
+    }
+    info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    rc = info ? uv_poll_init(loop, &h->poll, info->epoll_fd) : UV_EINVAL;
+    if (rc < 0) {
+        snprintf(why, why_len, "watching libmicrohttpd's epoll fd: %s", uv_strerror(rc));
+        MHD_stop_daemon(h->mhd);
+        free(h);
+        return ANAS_EIO;
+    }
+    uv_timer_init(loop, &h->timer);
+    h->poll.data = h;
+    h->timer.data = h;
+    h->n_open = 2;
+    info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? (int)info->port : o->port;
+    uv_poll_start(&h->poll, UV_READABLE, on_poll);
+    drive(h);
+    *out = h;
+    return 0;
+}
+
+int http_port(const struct http *h)
+{
+    return h->port;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    struct http *h = handle->data;
+
+    if (--h->n_open == 0)
+        free(h);
+}
+
+/* The poll handle stops before MHD closes the fd it watches. */
+static void stop_now(struct http *h)
+{
+    uv_poll_stop(&h->poll);
+    uv_timer_stop(&h->timer);
+    MHD_stop_daemon(h->mhd);
+    h->mhd = NULL;
+    uv_close((uv_handle_t *)&h->poll, on_closed);
+    uv_close((uv_handle_t *)&h->timer, on_closed);
+}
+
+/* A handler may trigger a stop (say, a fatal store error) while MHD_run()
+ * is on the stack; MHD cannot be stopped from inside itself, so drive()
+ * finishes the job when MHD_run() returns. */
+void http_stop(struct http *h)
+{
+    if (!h || h->stopping)
+        return;
+    h->stopping = 1;
+    if (!h->in_run)
+        stop_now(h);
+}
+
+const char *req_query(const struct req *rq, const char *name)
+{
+    for (int i = 0; i < rq->n_query; i++)
+        if (strcmp(rq->query[i].name, name) == 0)
+            return rq->query[i].value;
+    return NULL;
+}

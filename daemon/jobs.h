@@ -1,0 +1,51 @@
+/*
+ * jobs.h - the scheduler: runs from queued to a final state.
+ *
+ * A run is a row first. The scheduler starts at most max_runs at once
+ * (oldest first, interrupted ones before queued ones), and drives each:
+ * optimizer steps and evaluations go to the libuv pool; every finished
+ * evaluation is committed to the store, on the loop thread, before the
+ * optimizer observes it. A run restarted after a crash replays its stored
+ * evaluations into a fresh optimizer with the same seed (optimizers are
+ * functions of spec, seed and history), so nothing finished is repeated
+ * and the result equals an uninterrupted run's.
+ *
+ * Everything here runs on the loop thread except the work callbacks.
+ */
+#ifndef ANASD_JOBS_H
+#define ANASD_JOBS_H
+
+#include <jansson.h>
+
+#include "anasd.h"
+
+struct jobs;
+
+int jobs_new(struct anasd *d, struct jobs **out);
+void jobs_free(struct jobs *j);
+
+/* Resume runs left running or interrupted, then start queued ones. */
+int jobs_start(struct jobs *j);
+
+/* A queued run was inserted: start it when a slot is free. */
+void jobs_pump(struct jobs *j);
+
+/* Cancel: 0, ANAS_ENOTFOUND, or ANAS_ESTATE when already final. */
+int jobs_cancel(struct jobs *j, long long id);
+
+/* Live view of an active run, for the API. Returns 0 when the run is
+ * active (and fills the out values; JSON results are new references that
+ * may be NULL), ANAS_ENOTFOUND otherwise. */
+int jobs_live(struct jobs *j, long long id, long long *done, long long *total,
+              double *elapsed, json_t **best, json_t **summary);
+
+/* Graceful stop: active runs become interrupted (and resume at the next
+ * start); outstanding work is told to stop. */
+void jobs_shutdown(struct jobs *j);
+
+/* No work outstanding on the pool. */
+int jobs_idle(const struct jobs *j);
+
+int jobs_n_active(const struct jobs *j);
+
+#endif

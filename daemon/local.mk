@@ -1,0 +1,30 @@
+# anasd: the thin daemon around libanas.
+bin_PROGRAMS += daemon/anasd
+
+DAEMON_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/schema -I$(top_srcdir)/schema \
+	$(MHD_CFLAGS) $(UV_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
+DAEMON_LIBS = $(LIBANAS_LIBS) $(MHD_LIBS) $(UV_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
+
+daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS)
+daemon_anasd_SOURCES = \
+	daemon/anasd.h daemon/main.c \
+	daemon/conf.h daemon/conf.c \
+	daemon/http.h daemon/http.c \
+	daemon/route.h daemon/route.c \
+	daemon/reply.h daemon/reply.c \
+	daemon/codec.h daemon/codec.c \
+	daemon/jobs.h daemon/jobs.c \
+	daemon/store.h daemon/store.c \
+	daemon/api.h daemon/api_util.c daemon/api_health.c daemon/api_spaces.c \
+	daemon/api_architectures.c daemon/api_runs.c
+nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
+daemon_anasd_LDADD = $(DAEMON_LIBS)
+
+daemon/openapi.c: $(top_srcdir)/schema/openapi.json $(top_srcdir)/daemon/embed-text.sh
+	$(AM_V_GEN)$(MKDIR_P) daemon && \
+	$(SHELL) $(top_srcdir)/daemon/embed-text.sh api_openapi_json \
+		$(top_srcdir)/schema/openapi.json > $@.tmp && mv $@.tmp $@
+
+BUILT_SOURCES += daemon/openapi.c
+CLEANFILES += daemon/openapi.c
+EXTRA_DIST += daemon/embed-text.sh schema/openapi.json

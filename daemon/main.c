@@ -1,0 +1,159 @@
+/*
+ * main.c - start-up and shutdown order: settings, logging, database,
+ * scheduler (which resumes interrupted runs), HTTP, signals; then the loop.
+ * A stop request closes HTTP first, leaves running runs interrupted, and
+ * lets outstanding pool work drain before the database closes.
+ */
+#include "config.h"
+
+#include "anasd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "http.h"
+#include "jobs.h"
+#include "route.h"
+#include "store.h"
+
+double anasd_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void log_to_stderr(enum anas_log_level level, const char *msg, void *ctx)
+{
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(stderr, "%s anasd[%s] %s\n", stamp, anas_log_level_name(level), msg);
+}
+
+static enum anas_log_level parse_level(const char *s)
+{
+    if (strcmp(s, "debug") == 0)
+        return ANAS_LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return ANAS_LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return ANAS_LOG_ERROR;
+    return ANAS_LOG_INFO;
+}
+
+static void drain_check(uv_idle_t *idle)
+{
+    struct anasd *d = idle->data;
+    if (!jobs_idle(d->jobs))
+        return;
+    uv_idle_stop(idle);
+    uv_close((uv_handle_t *)idle, NULL);
+    uv_stop(d->loop);
+}
+
+void anasd_stop(struct anasd *d)
+{
+    static uv_idle_t idle;
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    anas_log(ANAS_LOG_INFO, "stopping");
+    http_stop(d->http);
+    d->http = NULL;
+    jobs_shutdown(d->jobs);
+    uv_signal_stop(&d->sig_term);
+    uv_signal_stop(&d->sig_int);
+    idle.data = d;
+    uv_idle_init(d->loop, &idle);
+    uv_idle_start(&idle, drain_check);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    anas_log(ANAS_LOG_INFO, "received signal %d", signum);
+    anasd_stop(h->data);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* The pool is global and sized once, before its first use. */
+static void size_pool(int workers)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%d", workers);
+    setenv("UV_THREADPOOL_SIZE", n, 1);
+    /* Each evaluation is one job: BLAS must not spawn threads of its own. */
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    setenv("OMP_NUM_THREADS", "1", 0);
+}
+
+static int serve(struct anasd *d)
+{
+    struct http_opts o = {.addr = d->conf.listen_addr, .port = d->conf.port,
+                          .max_body = (size_t)d->conf.max_body, .max_url = 8192,
+                          .handler = route_dispatch, .ctx = d};
+    char why[256];
+    if (http_start(d->loop, &o, &d->http, why, sizeof why) < 0) {
+        fprintf(stderr, "anasd: %s\n", why);
+        return 1;
+    }
+    uv_signal_init(d->loop, &d->sig_term);
+    uv_signal_init(d->loop, &d->sig_int);
+    d->sig_term.data = d->sig_int.data = d;
+    uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&d->sig_int, on_signal, SIGINT);
+    if (strchr(d->conf.listen_addr, ':'))
+        printf("listening on http://[%s]:%d\n", d->conf.listen_addr, http_port(d->http));
+    else
+        printf("listening on http://%s:%d\n", d->conf.listen_addr, http_port(d->http));
+    fflush(stdout);
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct anasd d;
+    char why[512];
+    int rc = conf_load(&d.conf, argc, argv, why, sizeof why);
+    if (rc == CONF_EXIT_OK)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "anasd: %s\n", why);
+        conf_fini(&d.conf);
+        return 2;
+    }
+    anas_log_set_handler(log_to_stderr, NULL);
+    anas_log_set_level(parse_level(d.conf.log_level));
+    size_pool(d.conf.workers);
+    d.loop = uv_default_loop();
+    d.started_at = anasd_now();
+    if (store_open(d.conf.db, &d.store, why, sizeof why) < 0) {
+        fprintf(stderr, "anasd: %s\n", why);
+        conf_fini(&d.conf);
+        return 1;
+    }
+    rc = jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
+    if (!rc)
+        rc = serve(&d);
+    /* Close whatever handles remain so the loop can be closed cleanly. */
+    uv_walk(d.loop, close_walk, NULL);
+    uv_run(d.loop, UV_RUN_DEFAULT);
+    uv_loop_close(d.loop);
+    jobs_free(d.jobs);
+    store_close(d.store);
+    conf_fini(&d.conf);
+    anas_log(ANAS_LOG_INFO, "stopped");
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,916 @@
+/*
+ * store.c - the daemon's SQLite database: one function per query.
+ *
+ * Durability: WAL with synchronous=NORMAL. A committed transaction survives
+ * a crash of the process (kill -9), because its pages are in the WAL file
+ * when COMMIT returns; only a power loss or OS crash can lose the last few
+ * transactions (never corrupt the database). FULL would fsync the WAL on
+ * every commit, one fsync per finished evaluation, for a guarantee that a
+ * search service, whose runs resume anyway, does not need.
+ *
+ * Every query is a row of stmt_sql[], prepared once at open and reset after
+ * each use so that it never holds a read transaction open between calls.
+ * SQLite result codes become ANAS_E* codes in db_error() and nowhere else.
+ */
+#include "config.h"
+
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "schema.h"
+
+/* A second process (an operator's sqlite3 shell) may hold a lock briefly. */
+#define BUSY_TIMEOUT_MS 5000
+
+#define RUN_COLS                                                                         \
+    "id, kind, name, state, spec, created_at, started_at, finished_at, done, "           \
+    "total, best, summary, error"
+#define EVAL_COLS                                                                        \
+    "run, seq, rep, hash, state, feasible, cached, eval_key, config, metrics, "          \
+    "error, started_at, finished_at"
+
+enum stmt {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_RUN_INSERT,
+    S_RUN_GET,
+    S_RUN_LIST,
+    S_RUN_SET_STATE,
+    S_RUN_SET_PROGRESS,
+    S_RUN_SET_RESULT,
+    S_RUN_SET_ERROR,
+    S_RUN_DELETE_EVALS,
+    S_RUN_DELETE,
+    S_RUN_IDS_IN_STATE,
+    S_RUN_COUNT_IN_STATE,
+    S_ARCH_PUT,
+    S_ARCH_GET,
+    S_EVAL_PUT,
+    S_EVAL_LIST,
+    S_EVAL_LIST_BY_METRIC,
+    S_EVAL_COUNT,
+    S_EVAL_FIND_KEY,
+    S_EVAL_OF_ARCH,
+    N_STMT
+};
+
+static const char *const stmt_sql[N_STMT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+
+    [S_RUN_INSERT] = "INSERT INTO runs (kind, name, state, spec, created_at, total) "
+                     "VALUES (?1, ?2, 'queued', ?3, ?4, ?5)",
+    [S_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE id = ?1",
+    /* ?1 NULL: any state; ?2 <= 0: from the newest. */
+    [S_RUN_LIST] = "SELECT " RUN_COLS " FROM runs"
+                   " WHERE (?1 IS NULL OR state = ?1) AND (?2 <= 0 OR id < ?2)"
+                   " ORDER BY id DESC LIMIT ?3",
+    [S_RUN_SET_STATE] =
+        "UPDATE runs SET state = ?2,"
+        " started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL"
+        "                   THEN ?3 ELSE started_at END,"
+        " finished_at = CASE WHEN ?2 IN ('succeeded', 'failed', 'canceled')"
+        "                    THEN ?3 ELSE finished_at END"
+        " WHERE id = ?1",
+    [S_RUN_SET_PROGRESS] = "UPDATE runs SET done = ?2, total = ?3 WHERE id = ?1",
+    [S_RUN_SET_RESULT] = "UPDATE runs SET best = ?2, summary = ?3 WHERE id = ?1",
+    [S_RUN_SET_ERROR] = "UPDATE runs SET error = ?2 WHERE id = ?1",
+    [S_RUN_DELETE_EVALS] = "DELETE FROM evaluations WHERE run = ?1",
+    [S_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
+    [S_RUN_IDS_IN_STATE] = "SELECT id FROM runs WHERE state = ?1 ORDER BY id",
+    [S_RUN_COUNT_IN_STATE] = "SELECT count(*) FROM runs WHERE ?1 IS NULL OR state = ?1",
+
+    /* The size columns are copied out of the metrics here, once. */
+    [S_ARCH_PUT] = "INSERT OR IGNORE INTO architectures"
+                   " (hash, space, shape, config, metrics, params, macs, tiles,"
+                   "  created_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, json_extract(?5, '$.params'),"
+                   "  json_extract(?5, '$.macs'), json_extract(?5, '$.tiles'), ?6)",
+    [S_ARCH_GET] = "SELECT hash, space, shape, config, metrics, created_at"
+                   " FROM architectures WHERE hash = ?1",
+
+    [S_EVAL_PUT] = "INSERT OR REPLACE INTO evaluations (" EVAL_COLS ")"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                   "  coalesce(?10, '{}'), ?11, ?12, ?13)",
+    /* ?3 < 0: every repetition; ?4 < 0: no limit (SQLite's LIMIT -1). */
+    [S_EVAL_LIST] = "SELECT " EVAL_COLS " FROM evaluations"
+                    " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
+                    " ORDER BY seq LIMIT ?4",
+    /*
+     * The metric name ?5 is bound, never pasted into the SQL; it only builds
+     * the JSON path $."name" (quoted, since names contain '@'). Rows without
+     * the metric sort last either way; the CASE puts the descending key
+     * first only when ?6 asks for it, so one statement serves both orders.
+     */
+    [S_EVAL_LIST_BY_METRIC] =
+        "SELECT " EVAL_COLS ", json_extract(metrics, '$.\"' || ?5 || '\"') AS m"
+        " FROM evaluations"
+        " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
+        " ORDER BY m IS NULL, CASE WHEN ?6 THEN m END DESC, m, seq LIMIT ?4",
+    [S_EVAL_COUNT] = "SELECT count(*) FROM evaluations WHERE run = ?1",
+    /* state = 'complete' spelled out so that the partial index applies. */
+    [S_EVAL_FIND_KEY] = "SELECT " EVAL_COLS " FROM evaluations"
+                        " WHERE eval_key = ?1 AND state = 'complete' LIMIT 1",
+    [S_EVAL_OF_ARCH] = "SELECT " EVAL_COLS " FROM evaluations WHERE hash = ?1"
+                       " ORDER BY finished_at DESC, run DESC, seq DESC LIMIT ?2",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[N_STMT];
+};
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The one mapping from SQLite to ANAS_E*. A foreign key failure means the
+ * run named by a write does not exist, which callers treat like a missing
+ * row; everything else is the database's fault and logged as such.
+ */
+static int db_error(struct store *st, int rc, const char *what)
+{
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        anas_log(ANAS_LOG_WARN, "store: %s: no such run", what);
+        return ANAS_ENOTFOUND;
+    }
+    anas_log(ANAS_LOG_ERROR, "store: %s: %s (%s)", what, sqlite3_errmsg(st->db),
+             sqlite3_errstr(rc));
+    return rc == SQLITE_NOMEM ? ANAS_ENOMEM : ANAS_EDB;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Binding and reading columns                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Binders keep the first failure in *rc so that a query binds all its
+ * parameters and checks once. Strings are bound without copying: they stay
+ * valid until the statement is reset, which happens before we return. */
+static void bind_text(sqlite3_stmt *q, int i, const char *s, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+static void bind_int(sqlite3_stmt *q, int i, long long v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_int64(q, i, v);
+}
+
+/* Timestamps of 0 mean "unset" in the structs and NULL in the table. */
+static void bind_time(sqlite3_stmt *q, int i, double t, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = t > 0 ? sqlite3_bind_double(q, i, t) : sqlite3_bind_null(q, i);
+}
+
+/* Copies into a fixed buffer, cutting on a UTF-8 character boundary so that
+ * a truncated name is still valid text for the JSON encoder. */
+static void col_copy(sqlite3_stmt *q, int i, char *buf, size_t size)
+{
+    const char *s = (const char *)sqlite3_column_text(q, i);
+    size_t n = s ? strlen(s) : 0;
+
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n > 0)
+        memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
+/* A malloc'd copy of a TEXT column, NULL for SQL NULL. *oom is set when the
+ * copy fails, which a NULL return alone cannot tell. */
+static char *col_dup(sqlite3_stmt *q, int i, int *oom)
+{
+    const unsigned char *s = sqlite3_column_text(q, i);
+    size_t n;
+    char *d;
+
+    if (!s)
+        return NULL;
+    n = (size_t)sqlite3_column_bytes(q, i);
+    d = malloc(n + 1);
+    if (!d) {
+        *oom = 1;
+        return NULL;
+    }
+    memcpy(d, s, n + 1);
+    return d;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running statements                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Steps a write to completion and resets it. need_row: the write targets one
+ * existing row, and touching none means ANAS_ENOTFOUND.
+ */
+static int exec_write(struct store *st, sqlite3_stmt *q, int bind_rc, int need_row,
+                      const char *what)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(q) : bind_rc;
+    int out = 0;
+
+    if (rc != SQLITE_DONE)
+        out = db_error(st, rc, what);
+    else if (need_row && sqlite3_changes(st->db) == 0)
+        out = ANAS_ENOTFOUND;
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return out;
+}
+
+static int exec_count(struct store *st, sqlite3_stmt *q, int bind_rc, long long *out,
+                      const char *what)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(q) : bind_rc;
+    int ret = 0;
+
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    else
+        ret = db_error(st, rc, what);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return ret;
+}
+
+/* How collect() reads one row into an element and releases one. */
+struct row_type {
+    size_t size;
+    int (*read)(sqlite3_stmt *q, void *elem);
+    void (*fini)(void *elem);
+};
+
+static void free_rows(const struct row_type *t, void *rows, int n)
+{
+    for (int i = 0; t->fini && i < n; i++)
+        t->fini((char *)rows + (size_t)i * t->size);
+    free(rows);
+}
+
+/*
+ * Steps a query to the end, reading every row into a malloc'd array. An
+ * empty result is *out = NULL, *n_out = 0. Out-parameters are written only
+ * on success.
+ */
+static int collect(struct store *st, sqlite3_stmt *q, int bind_rc,
+                   const struct row_type *t, void **out, int *n_out, const char *what)
+{
+    void *rows = NULL;
+    int n = 0, cap = 0, ret = 0;
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(q) : bind_rc;
+
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(q)) {
+        if (n == cap) {
+            int ncap = cap ? 2 * cap : 16;
+            void *grown = realloc(rows, (size_t)ncap * t->size);
+            if (!grown) {
+                ret = ANAS_ENOMEM;
+                break;
+            }
+            rows = grown;
+            cap = ncap;
+        }
+        ret = t->read(q, (char *)rows + (size_t)n * t->size);
+        if (ret < 0)
+            break;
+        n++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_error(st, rc, what);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (ret < 0) {
+        free_rows(t, rows, n);
+        return ret;
+    }
+    *out = rows;
+    *n_out = n;
+    return 0;
+}
+
+/* The single-row form: ANAS_ENOTFOUND when the query returns nothing. */
+static int fetch_one(struct store *st, sqlite3_stmt *q, int bind_rc,
+                     const struct row_type *t, void *out, const char *what)
+{
+    void *rows;
+    int n, rc = collect(st, q, bind_rc, t, &rows, &n, what);
+
+    if (rc < 0)
+        return rc;
+    if (n == 0)
+        return ANAS_ENOTFOUND;
+    /* Queries used here return at most one row (key lookups, LIMIT 1). */
+    memcpy(out, rows, t->size);
+    for (int i = 1; t->fini && i < n; i++)
+        t->fini((char *)rows + (size_t)i * t->size);
+    free(rows);
+    return 0;
+}
+
+/* Steps the cached BEGIN/COMMIT/ROLLBACK statements. */
+static int tx(struct store *st, enum stmt s)
+{
+    return exec_write(st, st->stmt[s], SQLITE_OK, 0, stmt_sql[s]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening: pragmas, migrations, statements                                 */
+/* ------------------------------------------------------------------------ */
+
+static int exec_sql(sqlite3 *db, const char *sql, char *why, size_t why_len)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        snprintf(why, why_len, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return ANAS_EDB;
+    }
+    return 0;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+
+    if (rc != SQLITE_OK)
+        return ANAS_EDB;
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : ANAS_EDB;
+}
+
+/*
+ * WAL lets readers (an operator's sqlite3 shell, a backup) proceed while the
+ * daemon writes. A file system that cannot do WAL keeps the rollback journal:
+ * still correct, so only worth a warning. An in-memory database reports
+ * "memory".
+ */
+static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
+{
+    sqlite3_stmt *q;
+    char mode[16] = "";
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &q, NULL);
+
+    if (rc == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(q, 0));
+        rc = sqlite3_finalize(q);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(why, why_len, "journal_mode: %s", sqlite3_errmsg(db));
+        return ANAS_EDB;
+    }
+    if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
+        anas_log(ANAS_LOG_WARN, "store: WAL unavailable, journal mode is %s", mode);
+    return exec_sql(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", why,
+                    why_len);
+}
+
+/*
+ * One migration step, in its own transaction. The version is read inside
+ * the transaction (BEGIN IMMEDIATE takes the write lock), so two daemons
+ * started on one file at once cannot both apply a step. *more is cleared
+ * when the schema is current.
+ */
+static int migrate_step(sqlite3 *db, int *more, char *why, size_t why_len)
+{
+    char sql[64];
+    int v, rc = exec_sql(db, "BEGIN IMMEDIATE", why, why_len);
+
+    if (rc < 0)
+        return rc;
+    if (pragma_int(db, "PRAGMA user_version", &v) < 0) {
+        snprintf(why, why_len, "user_version: %s", sqlite3_errmsg(db));
+        rc = ANAS_EDB;
+    } else if (v > schema_n_migrations) {
+        snprintf(why, why_len,
+                 "database schema version %d is newer than this anasd knows (%d): "
+                 "use a newer anasd or another database",
+                 v, schema_n_migrations);
+        rc = ANAS_EDB;
+    } else if (v == schema_n_migrations) {
+        *more = 0;
+    } else {
+        const struct schema_migration *m = &schema_migrations[v];
+        char sub[200];
+        rc = exec_sql(db, m->sql, sub, sizeof sub);
+        if (rc < 0)
+            snprintf(why, why_len, "migration %s: %s", m->name, sub);
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", m->version);
+        if (rc == 0)
+            rc = exec_sql(db, sql, why, why_len);
+        if (rc == 0)
+            anas_log(ANAS_LOG_INFO, "store: applied migration %s", m->name);
+    }
+    if (rc == 0)
+        return exec_sql(db, "COMMIT", why, why_len);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int migrate(sqlite3 *db, char *why, size_t why_len)
+{
+    int more = 1, rc = 0;
+
+    while (more && rc == 0)
+        rc = migrate_step(db, &more, why, why_len);
+    return rc;
+}
+
+static int prepare_all(struct store *st, char *why, size_t why_len)
+{
+    for (int i = 0; i < N_STMT; i++) {
+        int rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &st->stmt[i], NULL);
+        if (rc != SQLITE_OK) {
+            snprintf(why, why_len, "preparing \"%.60s\": %s", stmt_sql[i],
+                     sqlite3_errmsg(st->db));
+            return ANAS_EDB;
+        }
+    }
+    return 0;
+}
+
+int store_open(const char *path, struct store **out, char *why, size_t why_len)
+{
+    char sub[240] = "";
+    struct store *st = calloc(1, sizeof *st);
+    int rc;
+
+    if (!st) {
+        snprintf(why, why_len, "%s", anas_strerror(ANAS_ENOMEM));
+        return ANAS_ENOMEM;
+    }
+    rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(sub, sizeof sub, "%s",
+                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        rc = ANAS_EDB;
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    rc = set_pragmas(st->db, sub, sizeof sub);
+    if (rc == 0)
+        rc = migrate(st->db, sub, sizeof sub);
+    if (rc == 0)
+        rc = prepare_all(st, sub, sizeof sub);
+    if (rc < 0)
+        goto fail;
+    *out = st;
+    return 0;
+
+fail:
+    snprintf(why, why_len, "%s: %s", path, sub);
+    store_close(st);
+    return rc;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < N_STMT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    if (st->db) {
+        /* Cheap at close, and keeps the planner's statistics fresh. */
+        sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
+        if (sqlite3_close(st->db) != SQLITE_OK)
+            anas_log(ANAS_LOG_ERROR, "store: close: %s", sqlite3_errmsg(st->db));
+    }
+    free(st);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Runs                                                                     */
+/* ------------------------------------------------------------------------ */
+
+void store_run_fini(struct store_run *r)
+{
+    if (!r)
+        return;
+    free(r->spec_json);
+    free(r->best_json);
+    free(r->summary_json);
+    free(r->error_json);
+    r->spec_json = r->best_json = r->summary_json = r->error_json = NULL;
+}
+
+static void run_fini_elem(void *elem)
+{
+    store_run_fini(elem);
+}
+
+void store_runs_free(struct store_run *runs, int n)
+{
+    for (int i = 0; runs && i < n; i++)
+        store_run_fini(&runs[i]);
+    free(runs);
+}
+
+/* Columns in RUN_COLS order. */
+static int run_read(sqlite3_stmt *q, void *elem)
+{
+    struct store_run *r = elem;
+    int oom = 0;
+
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(q, 0);
+    col_copy(q, 1, r->kind, sizeof r->kind);
+    col_copy(q, 2, r->name, sizeof r->name);
+    col_copy(q, 3, r->state, sizeof r->state);
+    r->spec_json = col_dup(q, 4, &oom);
+    r->created_at = sqlite3_column_double(q, 5);
+    r->started_at = sqlite3_column_double(q, 6);
+    r->finished_at = sqlite3_column_double(q, 7);
+    r->done = sqlite3_column_int64(q, 8);
+    r->total = sqlite3_column_int64(q, 9);
+    r->best_json = col_dup(q, 10, &oom);
+    r->summary_json = col_dup(q, 11, &oom);
+    r->error_json = col_dup(q, 12, &oom);
+    if (oom) {
+        store_run_fini(r);
+        return ANAS_ENOMEM;
+    }
+    return 0;
+}
+
+static const struct row_type run_rows = {sizeof(struct store_run), run_read,
+                                         run_fini_elem};
+
+int store_run_insert(struct store *st, const char *kind, const char *name,
+                     const char *spec_json, long long total, double now,
+                     long long *out_id)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_INSERT];
+    int b = SQLITE_OK, rc;
+
+    bind_text(q, 1, kind, &b);
+    bind_text(q, 2, name ? name : "", &b);
+    bind_text(q, 3, spec_json, &b);
+    bind_time(q, 4, now, &b);
+    bind_int(q, 5, total, &b);
+    rc = exec_write(st, q, b, 0, "run insert");
+    if (rc == 0)
+        *out_id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int store_run_get(struct store *st, long long id, struct store_run *out)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_GET];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    return fetch_one(st, q, b, &run_rows, out, "run get");
+}
+
+int store_run_list(struct store *st, const char *state, long long after, int limit,
+                   struct store_run **out, int *n_out)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_LIST];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_text(q, 1, state, &b);
+    bind_int(q, 2, after, &b);
+    bind_int(q, 3, limit > 0 ? limit : -1, &b);
+    rc = collect(st, q, b, &run_rows, &rows, n_out, "run list");
+    if (rc == 0)
+        *out = rows;
+    return rc;
+}
+
+int store_run_set_state(struct store *st, long long id, const char *state, double now)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_SET_STATE];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    bind_text(q, 2, state, &b);
+    bind_time(q, 3, now, &b);
+    return exec_write(st, q, b, 1, "run set state");
+}
+
+int store_run_set_progress(struct store *st, long long id, long long done,
+                           long long total)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_SET_PROGRESS];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    bind_int(q, 2, done, &b);
+    bind_int(q, 3, total, &b);
+    return exec_write(st, q, b, 1, "run set progress");
+}
+
+int store_run_set_result(struct store *st, long long id, const char *best_json,
+                         const char *summary_json)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_SET_RESULT];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    bind_text(q, 2, best_json, &b);
+    bind_text(q, 3, summary_json, &b);
+    return exec_write(st, q, b, 1, "run set result");
+}
+
+int store_run_set_error(struct store *st, long long id, const char *error_json)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_SET_ERROR];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    bind_text(q, 2, error_json, &b);
+    return exec_write(st, q, b, 1, "run set error");
+}
+
+/* Evaluations go explicitly rather than by ON DELETE CASCADE alone, so that
+ * the run disappears whole even from a connection without foreign keys. */
+int store_run_delete(struct store *st, long long id)
+{
+    sqlite3_stmt *evals = st->stmt[S_RUN_DELETE_EVALS];
+    sqlite3_stmt *run = st->stmt[S_RUN_DELETE];
+    int b = SQLITE_OK, rc = tx(st, S_BEGIN);
+
+    if (rc < 0)
+        return rc;
+    bind_int(evals, 1, id, &b);
+    rc = exec_write(st, evals, b, 0, "run delete evaluations");
+    if (rc == 0) {
+        bind_int(run, 1, id, &b);
+        rc = exec_write(st, run, b, 1, "run delete");
+    }
+    if (rc == 0)
+        rc = tx(st, S_COMMIT);
+    /* Some errors (disk full, I/O) have already rolled back. */
+    if (rc < 0 && !sqlite3_get_autocommit(st->db))
+        tx(st, S_ROLLBACK);
+    return rc;
+}
+
+static int id_read(sqlite3_stmt *q, void *elem)
+{
+    *(long long *)elem = sqlite3_column_int64(q, 0);
+    return 0;
+}
+
+static const struct row_type id_rows = {sizeof(long long), id_read, NULL};
+
+int store_run_ids_in_state(struct store *st, const char *state, long long **ids, int *n)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_IDS_IN_STATE];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_text(q, 1, state, &b);
+    rc = collect(st, q, b, &id_rows, &rows, n, "run ids in state");
+    if (rc == 0)
+        *ids = rows;
+    return rc;
+}
+
+int store_run_count_in_state(struct store *st, const char *state, long long *out)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_COUNT_IN_STATE];
+    int b = SQLITE_OK;
+
+    bind_text(q, 1, state, &b);
+    return exec_count(st, q, b, out, "run count in state");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Architectures                                                            */
+/* ------------------------------------------------------------------------ */
+
+void store_arch_fini(struct store_arch *a)
+{
+    if (!a)
+        return;
+    free(a->shape_json);
+    free(a->config_json);
+    free(a->metrics_json);
+    a->shape_json = a->config_json = a->metrics_json = NULL;
+}
+
+static void arch_fini_elem(void *elem)
+{
+    store_arch_fini(elem);
+}
+
+static int arch_read(sqlite3_stmt *q, void *elem)
+{
+    struct store_arch *a = elem;
+    int oom = 0;
+
+    memset(a, 0, sizeof *a);
+    col_copy(q, 0, a->hash, sizeof a->hash);
+    col_copy(q, 1, a->space, sizeof a->space);
+    a->shape_json = col_dup(q, 2, &oom);
+    a->config_json = col_dup(q, 3, &oom);
+    a->metrics_json = col_dup(q, 4, &oom);
+    a->created_at = sqlite3_column_double(q, 5);
+    if (oom) {
+        store_arch_fini(a);
+        return ANAS_ENOMEM;
+    }
+    return 0;
+}
+
+static const struct row_type arch_rows = {sizeof(struct store_arch), arch_read,
+                                          arch_fini_elem};
+
+int store_arch_put(struct store *st, const char *hash, const char *space,
+                   const char *shape_json, const char *config_json,
+                   const char *metrics_json, double now)
+{
+    sqlite3_stmt *q = st->stmt[S_ARCH_PUT];
+    int b = SQLITE_OK;
+
+    bind_text(q, 1, hash, &b);
+    bind_text(q, 2, space, &b);
+    bind_text(q, 3, shape_json, &b);
+    bind_text(q, 4, config_json, &b);
+    bind_text(q, 5, metrics_json, &b);
+    bind_time(q, 6, now, &b);
+    return exec_write(st, q, b, 0, "architecture put");
+}
+
+int store_arch_get(struct store *st, const char *hash, struct store_arch *out)
+{
+    sqlite3_stmt *q = st->stmt[S_ARCH_GET];
+    int b = SQLITE_OK;
+
+    bind_text(q, 1, hash, &b);
+    return fetch_one(st, q, b, &arch_rows, out, "architecture get");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Evaluations                                                              */
+/* ------------------------------------------------------------------------ */
+
+void store_eval_fini(struct store_eval *e)
+{
+    if (!e)
+        return;
+    free(e->config_json);
+    free(e->metrics_json);
+    free(e->error_json);
+    e->config_json = e->metrics_json = e->error_json = NULL;
+}
+
+static void eval_fini_elem(void *elem)
+{
+    store_eval_fini(elem);
+}
+
+void store_evals_free(struct store_eval *e, int n)
+{
+    for (int i = 0; e && i < n; i++)
+        store_eval_fini(&e[i]);
+    free(e);
+}
+
+/* Columns in EVAL_COLS order. */
+static int eval_read(sqlite3_stmt *q, void *elem)
+{
+    struct store_eval *e = elem;
+    int oom = 0;
+
+    memset(e, 0, sizeof *e);
+    e->run = sqlite3_column_int64(q, 0);
+    e->seq = sqlite3_column_int64(q, 1);
+    e->rep = sqlite3_column_int(q, 2);
+    col_copy(q, 3, e->hash, sizeof e->hash);
+    col_copy(q, 4, e->state, sizeof e->state);
+    e->feasible = sqlite3_column_int(q, 5);
+    e->cached = sqlite3_column_int(q, 6);
+    col_copy(q, 7, e->eval_key, sizeof e->eval_key);
+    e->config_json = col_dup(q, 8, &oom);
+    e->metrics_json = col_dup(q, 9, &oom);
+    e->error_json = col_dup(q, 10, &oom);
+    e->started_at = sqlite3_column_double(q, 11);
+    e->finished_at = sqlite3_column_double(q, 12);
+    if (oom) {
+        store_eval_fini(e);
+        return ANAS_ENOMEM;
+    }
+    return 0;
+}
+
+static const struct row_type eval_rows = {sizeof(struct store_eval), eval_read,
+                                          eval_fini_elem};
+
+int store_eval_put(struct store *st, const struct store_eval *e)
+{
+    sqlite3_stmt *q = st->stmt[S_EVAL_PUT];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, e->run, &b);
+    bind_int(q, 2, e->seq, &b);
+    bind_int(q, 3, e->rep, &b);
+    bind_text(q, 4, e->hash, &b);
+    bind_text(q, 5, e->state, &b);
+    bind_int(q, 6, e->feasible != 0, &b);
+    bind_int(q, 7, e->cached != 0, &b);
+    bind_text(q, 8, e->eval_key, &b);
+    bind_text(q, 9, e->config_json, &b);
+    bind_text(q, 10, e->metrics_json, &b);
+    bind_text(q, 11, e->error_json, &b);
+    bind_time(q, 12, e->started_at, &b);
+    bind_time(q, 13, e->finished_at, &b);
+    return exec_write(st, q, b, 0, "evaluation put");
+}
+
+/* A name that would end the quoted JSON path label early is refused rather
+ * than escaped: no metric name contains a double quote. */
+static int metric_name_ok(const char *name)
+{
+    return name[0] != '\0' && strchr(name, '"') == NULL;
+}
+
+int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
+                    const char *sort_metric, int desc, struct store_eval **out,
+                    int *n_out)
+{
+    enum stmt s = sort_metric ? S_EVAL_LIST_BY_METRIC : S_EVAL_LIST;
+    sqlite3_stmt *q = st->stmt[s];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    if (sort_metric && !metric_name_ok(sort_metric))
+        return ANAS_EINVAL;
+    bind_int(q, 1, run, &b);
+    bind_int(q, 2, after, &b);
+    bind_int(q, 3, rep < 0 ? -1 : rep, &b);
+    bind_int(q, 4, limit > 0 ? limit : -1, &b);
+    if (sort_metric) {
+        bind_text(q, 5, sort_metric, &b);
+        bind_int(q, 6, desc != 0, &b);
+    }
+    rc = collect(st, q, b, &eval_rows, &rows, n_out, "evaluation list");
+    if (rc == 0)
+        *out = rows;
+    return rc;
+}
+
+int store_eval_all(struct store *st, long long run, struct store_eval **out, int *n_out)
+{
+    return store_eval_list(st, run, 0, -1, -1, NULL, 0, out, n_out);
+}
+
+int store_eval_count(struct store *st, long long run, long long *out)
+{
+    sqlite3_stmt *q = st->stmt[S_EVAL_COUNT];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, run, &b);
+    return exec_count(st, q, b, out, "evaluation count");
+}
+
+int store_eval_find_key(struct store *st, const char *eval_key, struct store_eval *out)
+{
+    sqlite3_stmt *q = st->stmt[S_EVAL_FIND_KEY];
+    int b = SQLITE_OK;
+
+    bind_text(q, 1, eval_key, &b);
+    return fetch_one(st, q, b, &eval_rows, out, "evaluation find key");
+}
+
+int store_eval_of_arch(struct store *st, const char *hash, int limit,
+                       struct store_eval **out, int *n_out)
+{
+    sqlite3_stmt *q = st->stmt[S_EVAL_OF_ARCH];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_text(q, 1, hash, &b);
+    bind_int(q, 2, limit > 0 ? limit : -1, &b);
+    rc = collect(st, q, b, &eval_rows, &rows, n_out, "evaluations of architecture");
+    if (rc == 0)
+        *out = rows;
+    return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * alloc.c - the allocation wrappers of libanas and their fault hook.
+ *
+ * The hook is one atomic countdown: -1 means "never fail", n >= 0 means "let
+ * n more allocations succeed, then fail every one". Tests use it to walk a
+ * constructor through every possible out-of-memory point.
+ *
+ * A request for 0 bytes is served as 1 byte so that NULL always means
+ * failure, whatever the C library does with zero sizes.
+ */
+#include "config.h"
+
+#include "core/alloc.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Atomic long fail_countdown = -1;
+
+/* Should this allocation fail? Consumes one success from the countdown. */
+static int inject_failure(void)
+{
+    long n = atomic_load(&fail_countdown);
+
+    for (;;) {
+        if (n < 0)
+            return 0;
+        if (n == 0)
+            return 1;
+        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1))
+            return 0;
+    }
+}
+
+void anas_alloc_fail_after(long n)
+{
+    atomic_store(&fail_countdown, n < 0 ? -1 : n);
+}
+
+void *anas_malloc(size_t n)
+{
+    if (inject_failure())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *anas_calloc(size_t count, size_t size)
+{
+    if (inject_failure())
+        return NULL;
+    if (count == 0 || size == 0)
+        count = size = 1;
+    return calloc(count, size);
+}
+
+void *anas_realloc(void *p, size_t n)
+{
+    if (inject_failure())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+char *anas_strdup(const char *s)
+{
+    size_t n;
+    char *copy;
+
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    copy = anas_malloc(n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}
+
+void anas_free(void *p)
+{
+    free(p);
+}

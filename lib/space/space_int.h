@@ -1,0 +1,93 @@
+/*
+ * space_int.h - what the files of lib/space share: the layout of
+ * struct anas_space and the layer-list builder.
+ *
+ * A space is a static table: its hyperparameters plus a few functions for
+ * what differs between spaces. space.c does everything generic (lookups,
+ * size, sampling, range checks, canonical text, hash, analytic metrics) from
+ * the table and calls these functions for the rest. Adding a space is one
+ * new file defining a `const struct anas_space`, one extern line below and
+ * one line in space.c's registry.
+ */
+#ifndef ANAS_SPACE_INT_H
+#define ANAS_SPACE_INT_H
+
+#include "space/space.h"
+
+/* The layers of one network, grown by the builders below. */
+struct anas__layers {
+    struct anas_layer *v; /* anas_malloc'd, n used of cap */
+    int n, cap;
+    struct anas_mapping map;
+};
+
+struct anas_space {
+    const char *name;
+    const char *description;
+    int n_hp;
+    const struct anas_hp *hp; /* n_hp entries, in the space's order */
+    struct anas_shape default_shape;
+
+    /* Is hyperparameter i active in cfg? cfg may be unvalidated (NaN or out
+     * of range values), so compare, never index, with its values. NULL:
+     * every hyperparameter is always active. */
+    int (*is_active)(const struct anas_config *cfg, int i);
+
+    /* Checks across hyperparameters, on a canonical cfg whose active values
+     * are each within their ranges. NULL: none. */
+    int (*validate_extra)(const struct anas_config *cfg, struct anas_error *err);
+
+    /* Can the space build a network for this shape? ANAS_ERANGE naming
+     * "input" or "classes" when not. NULL: any shape with positive sizes. */
+    int (*check_shape)(const struct anas_shape *shape, struct anas_error *err);
+
+    /* Append the network's layers, cfg valid and shape checked. Returns 0,
+     * ANAS_ENOMEM or ANAS_ELIMIT. NULL: the space builds no network. */
+    int (*layers)(const struct anas_config *cfg, const struct anas_shape *shape,
+                  struct anas__layers *out, struct anas_error *err);
+
+    /* Space-specific analytic metrics (resnet: nb_convs), cfg valid. NULL:
+     * none. */
+    int (*metrics)(const struct anas_config *cfg, struct anas_metrics *out);
+
+    /* The surrogate feature vector; see anas_space_features(). NULL:
+     * ANAS_EUNSUPPORTED. */
+    int (*features)(const struct anas_space *s, const struct anas_config *cfg, float *out,
+                    int max);
+};
+
+/* Layer builders. Each appends one layer named `name` (truncated to fit),
+ * working out its output size, params, MACs and tiles, and returns 0,
+ * ANAS_ENOMEM or ANAS_ELIMIT (more tiles than an int holds).
+ *
+ * Counting rules: conv2d has k*k*in_c*out_c params (no bias) and
+ * out_c*out_h*out_w*in_c*k*k MACs; batchnorm 2*c params (weight and bias,
+ * running statistics excluded); linear in*out + out params (bias included)
+ * and in*out MACs, where in = in_c*in_h*in_w is the flattened input.
+ * Everything else (relu, shift, add, concat, avgpool) has no params and
+ * counts no MACs: only multiply-accumulates on weights are counted. Tiles:
+ * ceil(rows / max_input_size) * ceil(out_c / max_output_size), rows being
+ * in_c*k*k for conv2d and in for linear (aihwkit's mapping, bias digital). */
+int anas__layers_conv2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
+                        int out_c, int k, int stride, int pad);
+int anas__layers_batchnorm(struct anas__layers *l, const char *name, int c, int h, int w);
+int anas__layers_avgpool(struct anas__layers *l, const char *name, int c, int h, int w,
+                         int k, int stride);
+int anas__layers_linear(struct anas__layers *l, const char *name, int in_c, int in_h,
+                        int in_w, int out_features);
+/* A layer that keeps the tensor's shape (relu, shift, add, concat). */
+int anas__layers_same(struct anas__layers *l, const char *name, const char *kind, int c,
+                      int h, int w);
+
+/* Weight elements of a conv2d or linear layer (0 for other kinds). */
+long long anas__layer_weights(const struct anas_layer *layer);
+
+/* A features function for spaces whose feature vector is simply the
+ * hyperparameter values in order, inactive ones as 0. */
+int anas__features_values(const struct anas_space *s, const struct anas_config *cfg,
+                          float *out, int max);
+
+/* The spaces, one line each. */
+extern const struct anas_space anas__space_resnet;
+
+#endif

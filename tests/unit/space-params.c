@@ -1,0 +1,273 @@
+/*
+ * space-params.c - resnet parameter counts against AnalogNAS.
+ *
+ * Two sources: the reference vectors of research/analognas.md §2.4 (always
+ * run: channels, fc_len and params, plus the §2.3 closed form worked out
+ * here from the expected channels), and the 30 rows of AnalogNAS's
+ * analog_bench.csv under $ANAS_SHARED (input 3x100x100, 2 classes; nb_params
+ * and nb_convs), skipped when the file is absent.
+ */
+#include "config.h"
+
+#include "space/space.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "tap.h"
+
+#define N_HP 22
+
+struct vector {
+    const char *what;
+    double v[N_HP];
+    struct anas_shape shape;
+    int channels[4];
+    long long fc_len, params;
+};
+
+static const struct vector vectors[] = {
+    {"tutorial best, 32x32",
+     {12, 4, 3,
+      2,  0, 3,
+      0,  1, 0.6678630624951394,
+      3,  2, 0.7645261432799274,
+      1,  2, 0.6605427081799845,
+      1,  1, 0.5282750895121485,
+      2,  0, 0,
+      0},
+     {3, 32, 32, 10},
+     {17, 22, 33, 62},
+     27342,
+     741324},
+    {"tutorial best, 100x100",
+     {12, 4, 3,
+      2,  0, 3,
+      0,  1, 0.6678630624951394,
+      3,  2, 0.7645261432799274,
+      1,  2, 0.6605427081799845,
+      1,  1, 0.5282750895121485,
+      2,  0, 0,
+      0},
+     {3, 100, 100, 2},
+     {17, 22, 33, 62},
+     491102,
+     1450100},
+    {"oc0 8, M 1",
+     {8, 1, 13, 0, 0, 0, 0, 1, 0.6908466389737407, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+     {3, 32, 32, 10},
+     {11},
+     4851,
+     107000},
+    {"oc0 8, M 4",
+     {8, 4, 1,
+      6, 2, 10,
+      0, 2, 0.7861840131898767,
+      3, 1, 0.763737093661782,
+      2, 2, 0.7589036313340662,
+      1, 2, 0.5682032535401637,
+      3, 0, 0,
+      0},
+     {3, 32, 32, 10},
+     {10, 13, 17, 29},
+     12789,
+     629712},
+    {"best_results_0",
+     {64, 1, 5, 0, 0, 0, 0, 2, 0.5788056173988683, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+     {3, 32, 32, 10},
+     {110},
+     48510,
+     2593226},
+};
+
+/* §2.3, from the channel widths. */
+static long long closed_form(const double *v, const struct anas_shape *shape,
+                             const int *channels)
+{
+    long long c0 = (long long)v[0], p = 49LL * shape->c * c0 + 2 * c0, cin = c0, cout;
+    int m_groups = (int)v[1];
+
+    for (int m = 1; m <= m_groups; m++) {
+        long long b = (long long)v[6 + 3 * m], r = (long long)v[1 + m];
+        cout = channels[m - 1];
+        p += b * (9 * cin * cout + 9 * cout * cout + 4 * cout);
+        if (cin != cout)
+            p += cin * cout + 2 * cout;
+        p += ((r > 1 ? r : 1) - 1) * b * (18 * cout * cout + 4 * cout);
+        cin = cout;
+    }
+    return p + cin * (shape->h - 11) * (shape->w - 11) * shape->classes + shape->classes;
+}
+
+static const struct anas_layer *find_layer(const struct anas_layer *l, int n,
+                                           const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(l[i].name, name) == 0)
+            return &l[i];
+    return NULL;
+}
+
+static double metric(const struct anas_metrics *m, const char *name)
+{
+    double v = NAN;
+
+    anas_metrics_get(m, name, &v);
+    return v;
+}
+
+/* The group widths as the layer list shows them (0 where missing). */
+static void widths(const struct anas_layer *l, int n, int groups, int *out)
+{
+    char name[32];
+
+    for (int g = 1; g <= groups; g++) {
+        const struct anas_layer *add;
+        snprintf(name, sizeof name, "g%d.b1.add", g);
+        add = find_layer(l, n, name);
+        out[g - 1] = add ? add->out_c : 0;
+    }
+}
+
+static void check_vector(const struct anas_space *s, const struct vector *vec)
+{
+    struct anas_config cfg;
+    struct anas_metrics m;
+    struct anas_layer *layers = NULL;
+    const struct anas_layer *fc;
+    int n = 0, groups = (int)vec->v[1], got[4] = {0}, same = 1;
+
+    anas_config_init(&cfg, s);
+    memcpy(cfg.v, vec->v, sizeof vec->v);
+    anas_metrics_init(&m);
+    ok(anas_space_analytic(s, &vec->shape, &cfg, NULL, &m, NULL) == 0 &&
+           metric(&m, "params") == (double)vec->params,
+       "%s: %lld params", vec->what, vec->params);
+    if (metric(&m, "params") != (double)vec->params)
+        printf("#   got %.0f\n", metric(&m, "params"));
+    is_int(closed_form(vec->v, &vec->shape, vec->channels), vec->params,
+           "%s: the closed form agrees", vec->what);
+
+    if (anas_space_layers(s, &vec->shape, &cfg, NULL, &layers, &n, NULL) < 0)
+        n = 0;
+    widths(layers, n, groups, got);
+    for (int g = 0; g < groups; g++)
+        same &= got[g] == vec->channels[g];
+    ok(same, "%s: channels %d %d %d %d", vec->what, got[0], got[1], got[2], got[3]);
+    fc = find_layer(layers, n, "head.fc");
+    is_int(fc ? (long long)fc->in_c * fc->in_h * fc->in_w : -1, vec->fc_len, "%s: fc_len",
+           vec->what);
+    anas_free(layers);
+}
+
+/* --- analog_bench.csv --------------------------------------------------- */
+
+#define MAX_COLS 32
+
+static int split(char *line, char **cols)
+{
+    int n = 0;
+    char *p = line;
+
+    line[strcspn(line, "\r\n")] = '\0';
+    while (n < MAX_COLS) {
+        cols[n++] = p;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    return n;
+}
+
+static int column(char **header, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(header[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* One row: the config from the hyperparameter columns, then the counts. */
+static void check_row(const struct anas_space *s, char **header, char **cols, int n)
+{
+    struct anas_shape vww = {3, 100, 100, 2};
+    struct anas_config cfg;
+    struct anas_metrics m;
+    int id = column(header, n, "id"), rc;
+    double want_params = atof(cols[column(header, n, "nb_params")]);
+    double want_convs = atof(cols[column(header, n, "nb_convs")]);
+
+    anas_config_init(&cfg, s);
+    for (int i = 0; i < anas_space_n_hp(s); i++) {
+        int c = column(header, n, anas_space_hp(s, i)->name);
+        cfg.v[i] = c >= 0 ? strtod(cols[c], NULL) : NAN;
+    }
+    anas_metrics_init(&m);
+    rc = anas_space_analytic(s, &vww, &cfg, NULL, &m, NULL);
+    ok(rc == 0 && metric(&m, "params") == want_params, "row %s: nb_params %.0f", cols[id],
+       want_params);
+    if (rc == 0 && metric(&m, "params") != want_params)
+        printf("#   got %.0f\n", metric(&m, "params"));
+    ok(rc == 0 && metric(&m, "nb_convs") == want_convs,
+       "row %s: nb_convs %.0f (got %.0f)", cols[id], want_convs, metric(&m, "nb_convs"));
+}
+
+static void bench_csv(const struct anas_space *s)
+{
+    const char *shared = getenv("ANAS_SHARED");
+    char path[4096], header_line[1024], line[1024], *header[MAX_COLS], *cols[MAX_COLS];
+    char *h = header_line;
+    int n_header, rows = 0;
+    FILE *f;
+
+    if (!shared) {
+        diag("ANAS_SHARED unset: analog_bench_params.csv rows skipped");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/reference/analognas/analog_bench_params.csv", shared);
+    f = fopen(path, "r");
+    if (!f) {
+        diag("analog_bench_params.csv absent: its rows are skipped");
+        return;
+    }
+    if (!fgets(header_line, sizeof header_line, f)) {
+        fclose(f);
+        ok(0, "analog_bench_params.csv has a header");
+        return;
+    }
+    if (memcmp(h, "\xef\xbb\xbf", 3) == 0)
+        h += 3; /* the file starts with a UTF-8 byte order mark */
+    n_header = split(h, header);
+    ok(column(header, n_header, "nb_params") >= 0 && column(header, n_header, "id") == 0,
+       "the CSV header names id and nb_params");
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '\r' || line[0] == '\n')
+            continue;
+        if (split(line, cols) != n_header) {
+            ok(0, "row %d has %d columns", rows, n_header);
+            continue;
+        }
+        if (cols[column(header, n_header, "nb_params")][0] == '\0')
+            continue; /* the file ends with rows holding only an id */
+        check_row(s, header, cols, n_header);
+        rows++;
+    }
+    fclose(f);
+    is_int(rows, 30, "the CSV has 30 rows with counts");
+}
+
+int main(void)
+{
+    const struct anas_space *s = anas_space_find("resnet");
+
+    plan_later();
+    ok(s != NULL, "the resnet space exists");
+    if (!s)
+        return done();
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++)
+        check_vector(s, &vectors[i]);
+    bench_csv(s);
+    return done();
+}
