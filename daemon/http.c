@@ -438,13 +438,18 @@ static struct MHD_Daemon *mhd_start(struct http *h, struct sockaddr_storage *ss,
 
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    return MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(h->max_url), MHD_OPTION_END);
+    /* One option and its arguments per line. */
+    /* clang-format off */
+    return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(h->max_url),
+                            MHD_OPTION_END);
+    /* clang-format on */
 }
 
 int http_start(uv_loop_t *loop, const struct http_opts *o, struct http **out, char *why,

@@ -1,1 +1,17 @@
-# tests for lib/daemon
+# tests for daemon/
+DAEMON_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(top_srcdir)/schema \
+	-I$(top_srcdir)/tests
+
+check_PROGRAMS += tests/unit/daemon-store
+TESTS += tests/unit/daemon-store
+tests_unit_daemon_store_SOURCES = tests/unit/daemon-store.c \
+	daemon/store.c daemon/store.h $(schema_sources)
+nodist_tests_unit_daemon_store_SOURCES = $(schema_built)
+tests_unit_daemon_store_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_unit_daemon_store_LDADD = $(UNIT_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/unit/daemon-http
+TESTS += tests/unit/daemon-http
+tests_unit_daemon_http_SOURCES = tests/unit/daemon-http.c daemon/http.c daemon/http.h
+tests_unit_daemon_http_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(MHD_CFLAGS) $(UV_CFLAGS)
+tests_unit_daemon_http_LDADD = $(UNIT_LIBS) $(MHD_LIBS) $(UV_LIBS)

@@ -1,0 +1,433 @@
+/*
+ * daemon-store.c - the SQLite store against a database in a temporary
+ * directory: migrations, every query, not-found codes, and a database from
+ * a newer anasd being refused.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "schema.h"
+#include "store.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/anas-store-XXXXXX";
+static char db_path[256];
+
+/* The store's own view, through a second connection. */
+static long long peek_int(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    long long v = -1;
+
+    if (sqlite3_open(db_path, &db) != SQLITE_OK)
+        return -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            v = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+static void peek_text(const char *sql, char *buf, size_t size)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+
+    buf[0] = '\0';
+    if (sqlite3_open(db_path, &db) != SQLITE_OK)
+        return;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+            snprintf(buf, size, "%s", (const char *)sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+}
+
+static void tap_log(enum anas_log_level level, const char *msg, void *ctx)
+{
+    (void)level;
+    (void)ctx;
+    printf("# log: %s\n", msg);
+}
+
+static void test_open(void)
+{
+    struct store *st = NULL;
+    char why[256] = "";
+    char mode[16];
+
+    ok(store_open(db_path, &st, why, sizeof why) == 0, "open creates the database (%s)",
+       why);
+    store_close(st);
+    is_int(peek_int("PRAGMA user_version"), schema_n_migrations,
+           "user_version is the last migration");
+    peek_text("PRAGMA journal_mode", mode, sizeof mode);
+    is_str(mode, "wal", "journal mode is WAL");
+
+    st = NULL;
+    ok(store_open(db_path, &st, why, sizeof why) == 0 && st, "reopen (%s)", why);
+    store_close(st);
+    is_int(peek_int("PRAGMA user_version"), schema_n_migrations,
+           "migrations are not applied twice");
+    is_int(peek_int("SELECT count(*) FROM sqlite_master WHERE name = 'runs'"), 1,
+           "one runs table");
+    st = NULL;
+    ok(store_open(":memory:", &st, why, sizeof why) == 0 && st,
+       "an in-memory database works too (%s)", why);
+    store_close(st);
+    store_close(NULL);
+    ok(1, "store_close(NULL) is a no-op");
+}
+
+static void test_open_errors(void)
+{
+    struct store *st = NULL;
+    char why[256] = "";
+    char path[300];
+    FILE *f;
+    int rc;
+
+    rc = store_open("/nonexistent-dir/x/y.db", &st, why, sizeof why);
+    ok(rc == ANAS_EDB && st == NULL, "missing directory: ANAS_EDB");
+    ok(strstr(why, "/nonexistent-dir/x/y.db") != NULL, "why names the file: %s", why);
+
+    snprintf(path, sizeof path, "%s/garbage.db", dir);
+    f = fopen(path, "w");
+    if (f) {
+        fputs("this is not an SQLite database, not even close, at all.....\n", f);
+        fputs("padding padding padding padding padding padding padding....\n", f);
+        fclose(f);
+    }
+    why[0] = '\0';
+    rc = store_open(path, &st, why, sizeof why);
+    ok(rc == ANAS_EDB, "a file that is not a database: ANAS_EDB (%s)", why);
+    unlink(path);
+}
+
+/* A database written by a future anasd is refused, with a message saying so. */
+static void test_newer_schema(void)
+{
+    struct store *st = NULL;
+    char why[256] = "";
+    char path[300], sql[64];
+    sqlite3 *db;
+    int rc;
+
+    snprintf(path, sizeof path, "%s/future.db", dir);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_n_migrations + 1);
+    ok(sqlite3_open(path, &db) == SQLITE_OK &&
+           sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+       "made a database of version %d", schema_n_migrations + 1);
+    sqlite3_close(db);
+    rc = store_open(path, &st, why, sizeof why);
+    ok(rc < 0 && st == NULL, "newer schema refused");
+    ok(strstr(why, "newer") != NULL, "why says so: %s", why);
+    unlink(path);
+}
+
+static void test_runs(struct store *st)
+{
+    struct store_run r, *list = NULL;
+    long long id1 = 0, id2 = 0, id3 = 0, cnt = -1, *ids = NULL;
+    int n = -1;
+
+    ok(store_run_insert(st, "search", "first", "{\"seed\":1}", 100, 1000.5, &id1) == 0,
+       "insert run 1");
+    ok(store_run_insert(st, "evaluate", "second", "{\"seed\":2}", -1, 1001.0, &id2) == 0,
+       "insert run 2");
+    ok(store_run_insert(st, "train", "third", "{}", 5, 1002.0, &id3) == 0,
+       "insert run 3");
+    ok(id1 > 0 && id2 > id1 && id3 > id2, "ids increase");
+
+    ok(store_run_get(st, id1, &r) == 0, "get run 1");
+    is_int(r.id, id1, "id");
+    is_str(r.kind, "search", "kind");
+    is_str(r.name, "first", "name");
+    is_str(r.state, "queued", "new runs are queued");
+    is_str(r.spec_json, "{\"seed\":1}", "spec");
+    is_near(r.created_at, 1000.5, 1e-9, "created_at");
+    ok(r.started_at == 0 && r.finished_at == 0, "not started or finished");
+    is_int(r.done, 0, "done 0");
+    is_int(r.total, 100, "total");
+    ok(!r.best_json && !r.summary_json && !r.error_json, "no best, summary, error");
+    store_run_fini(&r);
+    store_run_fini(&r);
+    ok(r.spec_json == NULL, "fini twice is harmless");
+
+    is_int(store_run_get(st, 999999, &r), ANAS_ENOTFOUND, "get missing run");
+
+    ok(store_run_list(st, NULL, 0, 10, &list, &n) == 0, "list all");
+    ok(n == 3 && list[0].id == id3 && list[2].id == id1, "newest first");
+    store_runs_free(list, n);
+    ok(store_run_list(st, NULL, id3, 1, &list, &n) == 0 && n == 1 && list[0].id == id2,
+       "after= pages to older runs");
+    store_runs_free(list, n);
+    ok(store_run_list(st, NULL, id1, 10, &list, &n) == 0 && n == 0 && list == NULL,
+       "after the oldest: empty");
+
+    ok(store_run_set_state(st, id2, "running", 2000) == 0, "run 2 running");
+    ok(store_run_list(st, "queued", 0, 10, &list, &n) == 0 && n == 2 &&
+           list[0].id == id3 && list[1].id == id1,
+       "state filter");
+    store_runs_free(list, n);
+
+    store_run_set_state(st, id2, "running", 2500);
+    store_run_get(st, id2, &r);
+    is_near(r.started_at, 2000, 1e-9, "started_at kept on re-entering running");
+    ok(r.finished_at == 0, "not finished while running");
+    store_run_fini(&r);
+    ok(store_run_set_state(st, id2, "succeeded", 3000) == 0, "run 2 succeeded");
+    store_run_get(st, id2, &r);
+    is_str(r.state, "succeeded", "state stored");
+    is_near(r.finished_at, 3000, 1e-9, "finished_at set");
+    store_run_fini(&r);
+    ok(store_run_set_state(st, id3, "bogus", 1) < 0, "unknown state refused");
+    is_int(store_run_set_state(st, 424242, "running", 1), ANAS_ENOTFOUND,
+           "set_state on a missing run");
+
+    ok(store_run_set_progress(st, id1, 40, 105) == 0, "progress");
+    ok(store_run_set_result(st, id1, "{\"hash\":\"ab\"}", "{\"runs\":5}") == 0, "result");
+    ok(store_run_set_error(st, id1, "{\"code\":\"ANAS_EIO\"}") == 0, "error");
+    store_run_get(st, id1, &r);
+    ok(r.done == 40 && r.total == 105, "progress stored");
+    is_str(r.best_json, "{\"hash\":\"ab\"}", "best stored");
+    is_str(r.summary_json, "{\"runs\":5}", "summary stored");
+    is_str(r.error_json, "{\"code\":\"ANAS_EIO\"}", "error stored");
+    store_run_fini(&r);
+    is_int(store_run_set_progress(st, 424242, 1, 2), ANAS_ENOTFOUND, "progress: missing");
+    is_int(store_run_set_result(st, 424242, "{}", "{}"), ANAS_ENOTFOUND,
+           "result: missing");
+    is_int(store_run_set_error(st, 424242, "{}"), ANAS_ENOTFOUND, "error: missing");
+
+    ok(store_run_ids_in_state(st, "queued", &ids, &n) == 0 && n == 2 && ids[0] == id1 &&
+           ids[1] == id3,
+       "ids in state, oldest first");
+    free(ids);
+    ok(store_run_ids_in_state(st, "failed", &ids, &n) == 0 && n == 0, "no failed runs");
+    free(ids);
+    ok(store_run_count_in_state(st, "queued", &cnt) == 0 && cnt == 2, "count queued");
+    ok(store_run_count_in_state(st, NULL, &cnt) == 0 && cnt == 3, "count all");
+}
+
+static struct store_eval make_eval(long long run, long long seq, int rep,
+                                   const char *hash, const char *state, const char *key,
+                                   const char *metrics)
+{
+    struct store_eval e;
+
+    memset(&e, 0, sizeof e);
+    e.run = run;
+    e.seq = seq;
+    e.rep = rep;
+    snprintf(e.hash, sizeof e.hash, "%s", hash);
+    snprintf(e.state, sizeof e.state, "%s", state);
+    e.feasible = 1;
+    snprintf(e.eval_key, sizeof e.eval_key, "%s", key);
+    e.config_json = (char *)"{\"w\":1}";
+    e.metrics_json = (char *)metrics;
+    e.started_at = 100.0 + (double)seq;
+    e.finished_at = 200.0 + (double)seq;
+    return e;
+}
+
+static void test_arch(struct store *st)
+{
+    struct store_arch a;
+    const char *m = "{\"params\":741324,\"macs\":1000,\"tiles\":3,\"tile_util\":0.5}";
+
+    ok(store_arch_put(st, "00112233aabbccdd", "resnet",
+                      "{\"input\":[3,32,32],\"classes\":10}", "{\"w\":1}", m, 50) == 0,
+       "arch put");
+    ok(store_arch_put(st, "00112233aabbccdd", "resnet", "{}", "{\"w\":2}", "{}", 60) == 0,
+       "arch put again: ignored, not an error");
+    ok(store_arch_get(st, "00112233aabbccdd", &a) == 0, "arch get");
+    is_str(a.hash, "00112233aabbccdd", "hash");
+    is_str(a.space, "resnet", "space");
+    is_str(a.shape_json, "{\"input\":[3,32,32],\"classes\":10}", "shape");
+    is_str(a.config_json, "{\"w\":1}", "first write wins");
+    is_str(a.metrics_json, m, "metrics");
+    is_near(a.created_at, 50, 1e-9, "created_at");
+    store_arch_fini(&a);
+    is_int(peek_int("SELECT params + macs + tiles FROM architectures"), 741324 + 1000 + 3,
+           "size columns extracted from the metrics");
+    is_int(store_arch_get(st, "ffffffffffffffff", &a), ANAS_ENOTFOUND, "missing arch");
+}
+
+static int seqs_are(const struct store_eval *e, int n, const long long *want, int n_want)
+{
+    if (n != n_want)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (e[i].seq != want[i])
+            return 0;
+    return 1;
+}
+
+static void test_evals(struct store *st)
+{
+    struct store_eval e, *list = NULL;
+    long long run = 0, other = 0, cnt = -1;
+    int n = -1;
+    const char *K1 = "1111111111111111111111111111111111111111111111111111111111111111";
+    const char *K2 = "2222222222222222222222222222222222222222222222222222222222222222";
+
+    store_run_insert(st, "search", "evals", "{}", 6, 10, &run);
+    store_run_insert(st, "search", "other", "{}", 1, 11, &other);
+
+    e = make_eval(run, 1, 0, "aaaaaaaaaaaaaaaa", "complete", K1, "{\"acc@1d\":0.5}");
+    ok(store_eval_put(st, &e) == 0, "eval put");
+    e = make_eval(run, 2, 0, "bbbbbbbbbbbbbbbb", "complete", K2, "{\"acc@1d\":0.9}");
+    store_eval_put(st, &e);
+    e = make_eval(run, 3, 1, "cccccccccccccccc", "failed", K1, NULL);
+    e.error_json = (char *)"{\"code\":\"ANAS_EIO\"}";
+    e.feasible = 0;
+    store_eval_put(st, &e);
+    e = make_eval(run, 4, 1, "aaaaaaaaaaaaaaaa", "complete", K1, "{\"acc@1d\":0.7}");
+    e.cached = 1;
+    store_eval_put(st, &e);
+    e = make_eval(run, 5, 1, "dddddddddddddddd", "invalid", K2, "{\"avm\":12}");
+    store_eval_put(st, &e);
+
+    /* Replacing (run, seq) 2: the stored row changes, the count does not. */
+    e = make_eval(run, 2, 0, "bbbbbbbbbbbbbbbb", "complete", K2, "{\"acc@1d\":0.95}");
+    ok(store_eval_put(st, &e) == 0, "eval put replaces");
+    ok(store_eval_count(st, run, &cnt) == 0 && cnt == 5, "count 5");
+
+    e = make_eval(424242, 1, 0, "aaaaaaaaaaaaaaaa", "complete", K1, "{}");
+    is_int(store_eval_put(st, &e), ANAS_ENOTFOUND, "put for a missing run");
+    e = make_eval(run, 9, 0, "aaaaaaaaaaaaaaaa", "pending", K1, "{}");
+    is_int(store_eval_put(st, &e), ANAS_EDB, "unknown evaluation state refused");
+
+    ok(store_eval_list(st, run, 0, 0, -1, NULL, 0, &list, &n) == 0, "list all");
+    {
+        static const long long want[] = {1, 2, 3, 4, 5};
+        ok(seqs_are(list, n, want, 5), "seq order");
+    }
+    is_str(list[1].metrics_json, "{\"acc@1d\":0.95}", "replaced row read back");
+    is_str(list[2].metrics_json, "{}", "no metrics read back as {}");
+    is_str(list[2].error_json, "{\"code\":\"ANAS_EIO\"}", "error read back");
+    ok(list[2].feasible == 0 && list[3].cached == 1, "feasible and cached flags");
+    is_str(list[0].eval_key, K1, "eval_key");
+    is_str(list[0].hash, "aaaaaaaaaaaaaaaa", "hash");
+    is_str(list[0].config_json, "{\"w\":1}", "config");
+    is_near(list[0].finished_at, 201, 1e-9, "finished_at");
+    store_evals_free(list, n);
+
+    ok(store_eval_list(st, run, 2, 2, -1, NULL, 0, &list, &n) == 0, "after=2 limit=2");
+    {
+        static const long long want[] = {3, 4};
+        ok(seqs_are(list, n, want, 2), "seqs 3, 4");
+    }
+    store_evals_free(list, n);
+    ok(store_eval_list(st, run, 0, 0, 1, NULL, 0, &list, &n) == 0, "rep=1");
+    {
+        static const long long want[] = {3, 4, 5};
+        ok(seqs_are(list, n, want, 3), "seqs 3, 4, 5");
+    }
+    store_evals_free(list, n);
+
+    ok(store_eval_list(st, run, 0, 0, -1, "acc@1d", 1, &list, &n) == 0,
+       "sort by acc@1d descending");
+    {
+        static const long long want[] = {2, 4, 1, 3, 5};
+        ok(seqs_are(list, n, want, 5), "0.95, 0.7, 0.5, then missing by seq");
+    }
+    store_evals_free(list, n);
+    ok(store_eval_list(st, run, 0, 0, -1, "acc@1d", 0, &list, &n) == 0,
+       "sort by acc@1d ascending");
+    {
+        static const long long want[] = {1, 4, 2, 3, 5};
+        ok(seqs_are(list, n, want, 5), "0.5, 0.7, 0.95, then missing by seq");
+    }
+    store_evals_free(list, n);
+    ok(store_eval_list(st, run, 0, 2, -1, "avm", 0, &list, &n) == 0 && n == 2 &&
+           list[0].seq == 5,
+       "sort by another metric, with a limit");
+    store_evals_free(list, n);
+    ok(store_eval_list(st, run, 0, 0, -1, "x') OR 1=1 --", 0, &list, &n) == 0 && n == 5,
+       "a hostile metric name is only a path");
+    store_evals_free(list, n);
+    is_int(store_eval_list(st, run, 0, 0, -1, "a\"b", 0, &list, &n), ANAS_EINVAL,
+           "metric name with a quote refused");
+
+    ok(store_eval_all(st, run, &list, &n) == 0 && n == 5 && list[4].seq == 5, "eval all");
+    store_evals_free(list, n);
+    ok(store_eval_all(st, other, &list, &n) == 0 && n == 0 && list == NULL,
+       "no evaluations: empty list");
+
+    ok(store_eval_find_key(st, K1, &e) == 0 && e.state[0] == 'c', "find key K1");
+    ok(e.seq == 1 || e.seq == 4, "a complete evaluation with K1 (seq %lld)", e.seq);
+    store_eval_fini(&e);
+    ok(store_eval_find_key(st, K2, &e) == 0 && e.seq == 2,
+       "find key K2: the complete one");
+    store_eval_fini(&e);
+    e = make_eval(other, 1, 0, "eeeeeeeeeeeeeeee", "failed", "3333", "{}");
+    store_eval_put(st, &e);
+    is_int(store_eval_find_key(st, "3333", &e), ANAS_ENOTFOUND,
+           "failed evaluations are not reused");
+    is_int(store_eval_find_key(st, "nope", &e), ANAS_ENOTFOUND, "unknown key");
+
+    ok(store_eval_of_arch(st, "aaaaaaaaaaaaaaaa", 0, &list, &n) == 0 && n == 2 &&
+           list[0].seq == 4 && list[1].seq == 1,
+       "evaluations of an architecture, newest first");
+    store_evals_free(list, n);
+    ok(store_eval_of_arch(st, "aaaaaaaaaaaaaaaa", 1, &list, &n) == 0 && n == 1,
+       "with a limit");
+    store_evals_free(list, n);
+
+    /* Delete: the run and its evaluations go, the architecture stays. */
+    ok(store_run_delete(st, run) == 0, "delete run");
+    is_int(store_run_get(st, run, &(struct store_run){0}), ANAS_ENOTFOUND, "run gone");
+    ok(store_eval_count(st, run, &cnt) == 0 && cnt == 0, "its evaluations gone");
+    ok(store_eval_count(st, other, &cnt) == 0 && cnt == 1,
+       "other run's evaluations stay");
+    is_int(store_run_delete(st, run), ANAS_ENOTFOUND, "delete again: not found");
+    is_int(peek_int("SELECT count(*) FROM architectures"), 1, "architectures stay");
+}
+
+int main(void)
+{
+    struct store *st = NULL;
+    char why[256] = "";
+
+    plan_later();
+    anas_log_set_handler(tap_log, NULL);
+    if (!mkdtemp(dir))
+        skip_all("cannot make a temporary directory");
+    snprintf(db_path, sizeof db_path, "%s/t.db", dir);
+
+    test_open();
+    test_open_errors();
+    test_newer_schema();
+    if (store_open(db_path, &st, why, sizeof why) < 0) {
+        ok(0, "open: %s", why);
+        return done();
+    }
+    test_runs(st);
+    test_arch(st);
+    test_evals(st);
+    store_close(st);
+
+    {
+        char p[300];
+        const char *suffix[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
+            unlink(p);
+        }
+    }
+    rmdir(dir);
+    return done();
+}
