@@ -699,7 +699,13 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
     anas_error_clear(&lerr);
     if (anas_search_spec_check(&out->search, &lerr) < 0) {
         char p[128];
-        codec_ptr(p, sizeof p, evaluate ? "" : "/optimizer", lerr.field);
+        /* The library names objectives and constraints by path, optimizer
+         * parameters by name. */
+        if (strncmp(lerr.field, "objectives", 10) == 0 ||
+            strncmp(lerr.field, "constraints", 11) == 0)
+            snprintf(p, sizeof p, "/%s", lerr.field);
+        else
+            codec_ptr(p, sizeof p, "/optimizer", lerr.field);
         return bad(err, lerr.code, lerr.field[0] ? p : "/optimizer", "%s", lerr.msg);
     }
     return 0;

@@ -12,7 +12,7 @@ lib_libanas_a_SOURCES = \
 	lib/space/space.h lib/space/space_int.h lib/space/space.c lib/space/resnet.c \
 	lib/surrogate/surrogate.h lib/surrogate/surrogate.c \
 	lib/eval/eval.h lib/eval/eval.c \
-	lib/search/search.h lib/search/search.c lib/search/random.c \
+	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \
 	lib/search/ea_analognas.c
 
 # What links against libanas needs these.

@@ -42,13 +42,18 @@ struct anas_eval_spec {
     struct anas_eval_model models[ANAS_EVAL_MAX_MODELS];
 };
 
+/* "analytic", "surrogate"; "unknown" for anything else. Parsing an unknown
+ * name gives ANAS_EINVAL. */
 const char *anas_eval_kind_name(enum anas_eval_kind kind);
 int anas_eval_kind_parse(const char *name, enum anas_eval_kind *out);
 
+/* Zero the spec and set kind, space, shape (NULL: the space's default) and
+ * the default tile mapping. */
 void anas_eval_spec_init(struct anas_eval_spec *spec, enum anas_eval_kind kind,
                          const struct anas_space *space, const struct anas_shape *shape);
 
-/* ANAS_ELIMIT when full, ANAS_EINVAL for a bad metric name. */
+/* ANAS_ELIMIT when full, ANAS_EINVAL for a bad metric name, a NULL model or
+ * a metric that already has one. */
 int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
                              struct anas_surrogate *model);
 

@@ -15,10 +15,24 @@
  *     }
  *     anas_search_free(s);
  *
+ * The contract: propose hands out at most `max` configurations (fewer when
+ * the optimizer's batch is smaller or nearly done; a batch larger than `max`
+ * comes out over several calls). observe takes the results of proposed
+ * configurations in the order they were proposed, all at once or in pieces,
+ * never more than were proposed (ANAS_ESTATE). An optimizer whose next
+ * proposals depend on results (ea-analognas) answers ANAS_ESTATE to propose
+ * while its batch is out; one that does not (random) may be asked again
+ * before observing. An error that ends the search (ea-analognas's AVM
+ * filter giving up) is returned again by every later call.
+ *
  * An optimizer's state is fully determined by (spec, seed, the results
  * observed so far): replaying stored results into a fresh optimizer with
- * the same seed reproduces the same proposals. That is how a run resumes
- * after a crash without repeating or losing an evaluation.
+ * the same seed reproduces the same proposals, however the calls were
+ * split. That is how a run resumes after a crash without repeating or
+ * losing an evaluation.
+ *
+ * A search object is used by one thread at a time; the registry and the
+ * judging helpers are thread-safe.
  *
  * Objectives and constraints are shared by every optimizer; the helpers at
  * the end (feasibility, ranking, summaries) are what the daemon uses to
@@ -49,7 +63,10 @@ struct anas_constraint {
     double min, max;
 };
 
-/* One optimizer parameter, as an ops table declares it. */
+/* One optimizer parameter, as an ops table declares it. A default of NAN
+ * marks an optional parameter: NAN means "unset" (the optimizer then decides,
+ * e.g. ea-analognas's t_avm falls back to the avm constraint), and bounds
+ * apply only to values that are set. */
 struct anas_param_desc {
     const char *name;
     int is_int;
@@ -112,16 +129,24 @@ void anas_search_spec_init(struct anas_search_spec *spec, const struct anas_spac
 int anas_search_spec_set(struct anas_search_spec *spec, const char *name, double value,
                          struct anas_error *err);
 
+/* The parameter's value; NAN when unknown or unset. */
 double anas_search_spec_get(const struct anas_search_spec *spec, const char *name);
 
-/* Check the whole spec (objectives, constraints, the ops' own rules). */
+/* Check the whole spec: 1..4 objectives and constraints with valid metric
+ * names (err->field "objectives/<i>/metric", "constraints/<i>"), each
+ * constraint with a bound and min <= max, parameters within bounds (field =
+ * the parameter's name), then the ops' own rules. */
 int anas_search_spec_check(const struct anas_search_spec *spec, struct anas_error *err);
 
 /* Expected number of evaluations, or -1 when unknown. */
 long anas_search_budget(const struct anas_search_spec *spec);
 
-/* The spec is copied. The same (spec, seed) always proposes the same
- * configurations given the same observed results. */
+/* The spec is checked (anas_search_spec_check) and copied. The same
+ * (spec, seed) always proposes the same configurations given the same
+ * observed results. propose: ANAS_EINVAL when max < 1; *n_out = 0 when the
+ * search is finished. observe: ANAS_ESTATE for more results than pending
+ * proposals; ea-analognas also checks that each result's config is the one
+ * proposed (ANAS_EINVAL). */
 struct anas_search *anas_search_new(const struct anas_search_spec *spec, uint64_t seed,
                                     struct anas_error *err);
 void anas_search_free(struct anas_search *s);
@@ -138,8 +163,8 @@ void anas_search_set_state(struct anas_search *s, void *state);
 
 /* --- Judging results (shared by all optimizers and the daemon) --- */
 
-/* Do the metrics satisfy every constraint? A constraint on a metric that is
- * absent is not satisfied. */
+/* Do the metrics satisfy every constraint (bounds inclusive)? A constraint
+ * on a metric that is absent or NAN is not satisfied. */
 int anas_search_feasible(const struct anas_search_spec *spec,
                          const struct anas_metrics *m);
 
@@ -148,12 +173,14 @@ int anas_search_feasible(const struct anas_search_spec *spec,
 int anas_search_metric_is_analytic(const char *metric);
 
 /* Score of the first objective, oriented so that larger is better
- * (-value for "min"); -INFINITY when the metric is absent. */
+ * (-value for "min"); -INFINITY when the metric is absent or NAN. */
 double anas_search_score(const struct anas_search_spec *spec,
                          const struct anas_metrics *m);
 
 /* Mean and standard error of the mean (sample std, ddof=1, over sqrt(n)) as
- * AnalogNAS's Worker reports across repetitions; *sem is NAN when n < 2. */
+ * AnalogNAS's Worker reports across repetitions, in double precision
+ * (AnalogNAS's float32 differs in the 8th digit); *sem is NAN when n < 2,
+ * *mean NAN when n < 1. */
 void anas_search_mean_sem(const double *x, int n, double *mean, double *sem);
 
 #endif

@@ -1,1 +1,30 @@
-# tests for lib/search
+# tests for lib/surrogate, lib/eval and lib/search
+check_PROGRAMS += tests/unit/surrogate-golden
+TESTS += tests/unit/surrogate-golden
+tests_unit_surrogate_golden_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/surrogate-errors
+TESTS += tests/unit/surrogate-errors
+tests_unit_surrogate_errors_CPPFLAGS = $(AM_CPPFLAGS) $(XGBOOST_CFLAGS)
+tests_unit_surrogate_errors_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/surrogate-threads
+TESTS += tests/unit/surrogate-threads
+tests_unit_surrogate_threads_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/eval-surrogate
+TESTS += tests/unit/eval-surrogate
+tests_unit_eval_surrogate_CPPFLAGS = $(AM_CPPFLAGS) $(XGBOOST_CFLAGS)
+tests_unit_eval_surrogate_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-judge
+TESTS += tests/unit/search-judge
+tests_unit_search_judge_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-random
+TESTS += tests/unit/search-random
+tests_unit_search_random_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-ea-analognas
+TESTS += tests/unit/search-ea-analognas
+tests_unit_search_ea_analognas_LDADD = $(UNIT_LIBS)

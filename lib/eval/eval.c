@@ -1,0 +1,195 @@
+/*
+ * eval.c - evaluate one architecture: the analytic description of the
+ * network it builds, then the configured evaluator.
+ *
+ * A spec is a plain value read by many threads at once; nothing here writes
+ * to it after anas_eval_spec_check(), and the surrogates it borrows lock
+ * themselves, so anas_eval_run() needs no lock of its own.
+ */
+#include "config.h"
+
+#include "eval/eval.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Feature vectors are short (22 for resnet); this bounds a stack buffer. */
+#define MAX_FEATURES 256
+
+static const char *const kind_names[] = {
+    [ANAS_EVAL_ANALYTIC] = "analytic",
+    [ANAS_EVAL_SURROGATE] = "surrogate",
+};
+#define N_KINDS (int)(sizeof(kind_names) / sizeof(kind_names[0]))
+
+const char *anas_eval_kind_name(enum anas_eval_kind kind)
+{
+    if ((int)kind < 0 || (int)kind >= N_KINDS)
+        return "unknown";
+    return kind_names[kind];
+}
+
+int anas_eval_kind_parse(const char *name, enum anas_eval_kind *out)
+{
+    for (int i = 0; name && i < N_KINDS; i++) {
+        if (strcmp(name, kind_names[i]) == 0) {
+            *out = (enum anas_eval_kind)i;
+            return 0;
+        }
+    }
+    return ANAS_EINVAL;
+}
+
+void anas_eval_spec_init(struct anas_eval_spec *spec, enum anas_eval_kind kind,
+                         const struct anas_space *space, const struct anas_shape *shape)
+{
+    memset(spec, 0, sizeof(*spec));
+    spec->kind = kind;
+    spec->space = space;
+    if (shape)
+        spec->shape = *shape;
+    else if (space)
+        spec->shape = anas_space_default_shape(space);
+    spec->mapping = anas_mapping_default;
+}
+
+int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
+                             struct anas_surrogate *model)
+{
+    if (!metric || !anas_metric_name_valid(metric) || !model)
+        return ANAS_EINVAL;
+    for (int i = 0; i < spec->n_models; i++)
+        if (strcmp(spec->models[i].metric, metric) == 0)
+            return ANAS_EINVAL;
+    if (spec->n_models >= ANAS_EVAL_MAX_MODELS)
+        return ANAS_ELIMIT;
+    struct anas_eval_model *m = &spec->models[spec->n_models++];
+    memset(m, 0, sizeof(*m));
+    /* anas_metric_name_valid() bounded the length. */
+    memcpy(m->metric, metric, strlen(metric) + 1);
+    m->model = model;
+    return 0;
+}
+
+/* The space's feature count, from an all-zero configuration. */
+static int space_n_features(const struct anas_space *space)
+{
+    struct anas_config cfg;
+    float x[MAX_FEATURES];
+
+    anas_config_init(&cfg, space);
+    return anas_space_features(space, &cfg, x, MAX_FEATURES);
+}
+
+static int check_models(const struct anas_eval_spec *spec, struct anas_error *err)
+{
+    int n_features;
+
+    if (spec->n_models < 1)
+        return anas_error_field(err, ANAS_EINVAL, "models",
+                                "a surrogate evaluator needs at least one model");
+    n_features = space_n_features(spec->space);
+    if (n_features < 0)
+        return anas_error_field(err, n_features, spec->models[0].metric,
+                                "space %s has no surrogate feature vector",
+                                anas_space_name(spec->space));
+    for (int i = 0; i < spec->n_models; i++) {
+        const struct anas_eval_model *m = &spec->models[i];
+        int want;
+
+        if (!anas_metric_name_valid(m->metric))
+            return anas_error_field(err, ANAS_EINVAL, m->metric, "invalid metric name");
+        if (!m->model)
+            return anas_error_field(err, ANAS_EINVAL, m->metric, "no model for %s",
+                                    m->metric);
+        want = anas_surrogate_n_features(m->model);
+        if (want != n_features)
+            return anas_error_field(err, ANAS_ESHAPE, m->metric,
+                                    "model for %s expects %d features, space %s gives %d",
+                                    m->metric, want, anas_space_name(spec->space),
+                                    n_features);
+    }
+    return 0;
+}
+
+int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *err)
+{
+    int rc;
+
+    if (!spec || !spec->space)
+        return anas_error_field(err, ANAS_EINVAL, "space", "no search space");
+    if ((int)spec->kind < 0 || (int)spec->kind >= N_KINDS)
+        return anas_error_field(err, ANAS_EINVAL, "kind", "unknown evaluator kind %d",
+                                (int)spec->kind);
+    if (spec->n_models < 0 || spec->n_models > ANAS_EVAL_MAX_MODELS)
+        return anas_error_field(err, ANAS_ELIMIT, "models", "at most %d models",
+                                ANAS_EVAL_MAX_MODELS);
+    if (spec->mapping.max_input_size < 1 || spec->mapping.max_output_size < 1)
+        return anas_error_field(err, ANAS_ERANGE, "mapping",
+                                "tile sizes must be positive");
+    rc = anas_space_check_shape(spec->space, &spec->shape, err);
+    if (rc < 0)
+        return rc;
+    if (spec->kind == ANAS_EVAL_SURROGATE)
+        return check_models(spec, err);
+    return 0;
+}
+
+int anas_eval_analytic(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                       struct anas_metrics *out, struct anas_error *err)
+{
+    return anas_space_analytic(spec->space, &spec->shape, cfg, &spec->mapping, out, err);
+}
+
+static int canceled(const atomic_int *cancel)
+{
+    return cancel && atomic_load(cancel) != 0;
+}
+
+static int run_surrogates(const struct anas_eval_spec *spec,
+                          const struct anas_config *cfg, const atomic_int *cancel,
+                          struct anas_metrics *out, struct anas_error *err)
+{
+    float x[MAX_FEATURES];
+    int n = anas_space_features(spec->space, cfg, x, MAX_FEATURES);
+
+    if (n < 0)
+        return anas_error_set(err, n, "space %s has no surrogate feature vector",
+                              anas_space_name(spec->space));
+    for (int i = 0; i < spec->n_models; i++) {
+        const struct anas_eval_model *m = &spec->models[i];
+        float y;
+        int rc;
+
+        if (canceled(cancel))
+            return anas_error_set(err, ANAS_ECANCELED, "evaluation canceled");
+        rc = anas_surrogate_predict(m->model, x, 1, n, &y, err);
+        if (rc < 0) {
+            if (err)
+                snprintf(err->field, sizeof(err->field), "%s", m->metric);
+            return rc;
+        }
+        rc = anas_metrics_set(out, m->metric, (double)y);
+        if (rc < 0)
+            return anas_error_field(err, rc, m->metric, "cannot record metric %s",
+                                    m->metric);
+    }
+    return 0;
+}
+
+int anas_eval_run(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                  const atomic_int *cancel, struct anas_metrics *out,
+                  struct anas_error *err)
+{
+    int rc;
+
+    anas_metrics_init(out);
+    if (canceled(cancel))
+        return anas_error_set(err, ANAS_ECANCELED, "evaluation canceled");
+    rc = anas_eval_analytic(spec, cfg, out, err);
+    if (rc < 0)
+        return rc;
+    if (spec->kind == ANAS_EVAL_SURROGATE)
+        return run_surrogates(spec, cfg, cancel, out, err);
+    return 0;
+}
