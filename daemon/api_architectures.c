@@ -54,24 +54,18 @@ static int store_description(struct anasd *d, json_t *o)
 int api_architectures_create(struct anasd *d, const struct req *rq,
                              const struct route_args *a, struct resp *rs)
 {
+    static const char *const keys[] = {"space", "input", "classes", "config", NULL};
     json_t *body = api_body(rq, rs, 0), *f, *o;
     const struct anas_space *s;
     struct anas_shape shape;
     struct anas_config cfg;
     struct anas_error err;
-    const char *key;
     if (!body)
         return 0;
     anas_error_clear(&err);
-    json_object_foreach(body, key, f)
-    {
-        if (strcmp(key, "space") && strcmp(key, "input") && strcmp(key, "classes") &&
-            strcmp(key, "config")) {
-            char p[96];
-            codec_ptr(p, sizeof p, "", key);
-            json_decref(body);
-            return reply_problem(rs, rq, 422, ANAS_EUNKNOWN, p, "unknown field '%s'", key);
-        }
+    if (codec_check_keys(body, keys, "", &err) < 0) {
+        json_decref(body);
+        return reply_error(rs, rq, &err);
     }
     f = json_object_get(body, "space");
     if (!json_is_string(f) || !(s = anas_space_find(json_string_value(f)))) {

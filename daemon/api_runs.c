@@ -232,6 +232,20 @@ static json_t *eval_json(const struct store_eval *e)
                      "metrics", text_json(e->metrics_json), "error", text_json(e->error_json));
 }
 
+/* Is `metric` one the run's evaluator produces (analytic or a model's)? */
+static int run_has_metric(const struct store_run *r, const char *metric)
+{
+    json_t *spec, *models;
+    int has;
+    if (anas_search_metric_is_analytic(metric))
+        return 1;
+    spec = text_json(r->spec_json);
+    models = json_object_get(json_object_get(spec, "evaluator"), "models");
+    has = json_object_get(models, metric) != NULL;
+    json_decref(spec);
+    return has;
+}
+
 int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
                          struct resp *rs)
 {
@@ -243,20 +257,25 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     json_t *items, *o;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
-    store_run_fini(&r);
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
         api_query_int(rq, rs, "limit", 1, 10000, 100, &limit) < 0 ||
-        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0)
+        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0) {
+        store_run_fini(&r);
         return 0;
+    }
     if (sort && sort[0] == '-') {
         desc = 1;
         sort++;
     }
     if (sort && strcmp(sort, "seq") == 0)
         sort = NULL;
-    if (sort && !anas_metric_name_valid(sort))
+    if (sort && !run_has_metric(&r, sort)) {
+        store_run_fini(&r);
         return reply_problem(rs, rq, 422, ANAS_EINVAL, "?sort",
-                             "sort must be seq or a metric name, optionally prefixed by -");
+                             "sort must be seq or a metric this run's evaluator produces, "
+                             "optionally prefixed by -");
+    }
+    store_run_fini(&r);
     if (store_eval_list(d->store, a->id, after, (int)limit + 1, (int)rep, sort, desc, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
     items = json_array();
@@ -366,7 +385,10 @@ static int export_analognas(struct anasd *d, const struct req *rq, struct resp *
     size_t len = 0;
     const char *key;
     FILE *f;
-    if (api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, 0, &rep) < 0) {
+    json_t *spec = text_json(r->spec_json);
+    long long runs = json_integer_value(json_object_get(spec, "runs"));
+    json_decref(spec);
+    if (api_query_int(rq, rs, "rep", 0, runs > 0 ? runs - 1 : 0, 0, &rep) < 0) {
         json_decref(summary);
         return 0;
     }

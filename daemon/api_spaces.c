@@ -54,6 +54,7 @@ static json_t *sample_item(const struct anas_space *s, const struct anas_shape *
 int api_spaces_sample(struct anasd *d, const struct req *rq, const struct route_args *a,
                       struct resp *rs)
 {
+    static const char *const keys[] = {"n", "seed", "input", "classes", NULL};
     const struct anas_space *s = space_or_404(rq, rs, a->name);
     json_t *body, *items, *v;
     struct anas_shape shape;
@@ -65,19 +66,17 @@ int api_spaces_sample(struct anasd *d, const struct req *rq, const struct route_
     if (!s || !(body = api_body(rq, rs, 1)))
         return 0;
     anas_error_clear(&err);
+    if (codec_check_keys(body, keys, "", &err) < 0) {
+        json_decref(body);
+        return reply_error(rs, rq, &err);
+    }
     json_object_foreach(body, key, v)
     {
-        if (strcmp(key, "n") && strcmp(key, "seed") && strcmp(key, "input") &&
-            strcmp(key, "classes")) {
-            char p[96];
-            codec_ptr(p, sizeof p, "", key);
-            json_decref(body);
-            return reply_problem(rs, rq, 422, ANAS_EUNKNOWN, p, "unknown field '%s'", key);
-        }
         if ((strcmp(key, "n") == 0 || strcmp(key, "seed") == 0) && !json_is_integer(v)) {
+            anas_error_field(&err, ANAS_ETYPE, strcmp(key, "n") ? "/seed" : "/n",
+                             "%s must be an integer", key);
             json_decref(body);
-            return reply_problem(rs, rq, 422, ANAS_ETYPE, strcmp(key, "n") ? "/seed" : "/n",
-                                 "%s must be an integer", key);
+            return reply_error(rs, rq, &err);
         }
     }
     if ((v = json_object_get(body, "n")))

@@ -52,8 +52,7 @@ static int bad(struct anas_error *err, int code, const char *ptr, const char *fm
     return code;
 }
 
-/* Reject keys not in `allowed` (NULL-terminated). */
-static int only_keys(json_t *obj, const char *const *allowed, const char *ptr,
+int codec_check_keys(json_t *obj, const char *const *allowed, const char *ptr,
                      struct anas_error *err)
 {
     const char *key;
@@ -358,7 +357,7 @@ static int parse_space(json_t *v, struct run_spec *out, struct anas_error *err)
             return err->code;
         v = NULL;
     } else {
-        if (get_obj(v, "/space", err) < 0 || only_keys(v, keys, "/space", err) < 0)
+        if (get_obj(v, "/space", err) < 0 || codec_check_keys(v, keys, "/space", err) < 0)
             return err->code;
         if (!json_object_get(v, "name"))
             return bad(err, ANAS_EINVAL, "/space/name", "space.name is required");
@@ -379,7 +378,7 @@ static int parse_mapping(json_t *v, struct run_spec *out, struct anas_error *err
     long long x;
     json_t *f;
     if (get_obj(v, "/evaluator/mapping", err) < 0 ||
-        only_keys(v, keys, "/evaluator/mapping", err) < 0)
+        codec_check_keys(v, keys, "/evaluator/mapping", err) < 0)
         return err->code;
     if ((f = json_object_get(v, "max_input_size"))) {
         if (get_int(f, "/evaluator/mapping/max_input_size", 16, 4096, &x, err) < 0)
@@ -448,7 +447,7 @@ static int parse_evaluator(const struct conf *c, json_t *v, struct run_spec *out
     if (anas_eval_kind_parse(kind, &out->eval_kind) < 0)
         return bad(err, ANAS_ENOTFOUND, "/evaluator/kind",
                    "unknown evaluator '%s' (expected surrogate or analytic)", kind);
-    if (only_keys(v, out->eval_kind == ANAS_EVAL_SURROGATE ? skeys : akeys, "/evaluator",
+    if (codec_check_keys(v, out->eval_kind == ANAS_EVAL_SURROGATE ? skeys : akeys, "/evaluator",
                   err) < 0)
         return err->code;
     if ((f = json_object_get(v, "mapping")) && parse_mapping(f, out, err) < 0)
@@ -540,15 +539,16 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
         ss->objectives[0].maximize = out->eval_kind != ANAS_EVAL_ANALYTIC;
         return 0;
     }
-    if (!json_is_array(v) || json_array_size(v) < 1 ||
-        json_array_size(v) > ANAS_SEARCH_MAX_OBJECTIVES)
-        return bad(err, ANAS_ETYPE, "/objectives", "objectives must be an array of 1..%d",
+    if (!json_is_array(v))
+        return bad(err, ANAS_ETYPE, "/objectives", "objectives must be an array");
+    if (json_array_size(v) < 1 || json_array_size(v) > ANAS_SEARCH_MAX_OBJECTIVES)
+        return bad(err, ANAS_ERANGE, "/objectives", "objectives must hold 1..%d entries",
                    ANAS_SEARCH_MAX_OBJECTIVES);
     json_array_foreach(v, i, o)
     {
         char p[64], pm[80], goal[8] = "max";
         ptr_index(p, sizeof p, "/objectives", i);
-        if (get_obj(o, p, err) < 0 || only_keys(o, keys, p, err) < 0)
+        if (get_obj(o, p, err) < 0 || codec_check_keys(o, keys, p, err) < 0)
             return err->code;
         codec_ptr(pm, sizeof pm, p, "metric");
         if (parse_metric(json_object_get(o, "metric"), pm, out, ss->objectives[i].metric,
@@ -589,15 +589,17 @@ static int parse_constraints(json_t *v, struct run_spec *out, struct anas_error 
     json_t *o;
     if (!v)
         return 0;
-    if (!json_is_array(v) || json_array_size(v) > ANAS_SEARCH_MAX_CONSTRAINTS)
-        return bad(err, ANAS_ETYPE, "/constraints", "constraints must be an array of 0..%d",
+    if (!json_is_array(v))
+        return bad(err, ANAS_ETYPE, "/constraints", "constraints must be an array");
+    if (json_array_size(v) > ANAS_SEARCH_MAX_CONSTRAINTS)
+        return bad(err, ANAS_ERANGE, "/constraints", "constraints must hold at most %d entries",
                    ANAS_SEARCH_MAX_CONSTRAINTS);
     json_array_foreach(v, i, o)
     {
         struct anas_constraint *c = &ss->constraints[i];
         char p[64], pm[80];
         ptr_index(p, sizeof p, "/constraints", i);
-        if (get_obj(o, p, err) < 0 || only_keys(o, keys, p, err) < 0)
+        if (get_obj(o, p, err) < 0 || codec_check_keys(o, keys, p, err) < 0)
             return err->code;
         codec_ptr(pm, sizeof pm, p, "metric");
         if (parse_metric(json_object_get(o, "metric"), pm, out, c->metric, err) < 0)
@@ -620,7 +622,7 @@ static int parse_budget(json_t *v, struct run_spec *out, struct anas_error *err)
     json_t *f;
     if (!v)
         return 0;
-    if (get_obj(v, "/budget", err) < 0 || only_keys(v, keys, "/budget", err) < 0)
+    if (get_obj(v, "/budget", err) < 0 || codec_check_keys(v, keys, "/budget", err) < 0)
         return err->code;
     if ((f = json_object_get(v, "evaluations")))
         return get_int(f, "/budget/evaluations", 1, 100000000, &out->max_evals, err);
@@ -637,7 +639,7 @@ static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err
     long long x;
     if (!json_is_object(body))
         return bad(err, ANAS_EFORMAT, "", "the body must be a JSON object");
-    if (only_keys(body, keys, "", err) < 0)
+    if (codec_check_keys(body, keys, "", err) < 0)
         return err->code;
     snprintf(out->kind, sizeof out->kind, "search");
     if ((f = json_object_get(body, "kind")) &&

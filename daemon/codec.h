@@ -65,6 +65,11 @@ json_t *codec_layers_to_json(const struct anas_layer *layers, int n);
 json_t *codec_space_to_json(const struct anas_space *s, int detailed);
 json_t *codec_optimizer_to_json(const struct anas_search_ops *ops);
 
+/* Reject keys of obj not in `allowed` (NULL-terminated): ANAS_EUNKNOWN
+ * with the pointer ptr/key. */
+int codec_check_keys(json_t *obj, const char *const *allowed, const char *ptr,
+                     struct anas_error *err);
+
 /* Text of a JSON value (compact, 17 significant digits); malloc'd. */
 char *codec_dump(json_t *v);
 

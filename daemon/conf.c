@@ -366,14 +366,14 @@ int conf_path_in_roots(char *const *roots, int n_roots, const char *path, char *
 {
     char *real;
     int inside;
-    /* Checking the text first keeps a client from probing which files exist
-     * outside the roots; the resolved path is checked again for symlinks
-     * and "..". */
-    if (path[0] != '/' || !under_root(roots, n_roots, path))
+    if (path[0] != '/') /* relative to what? the daemon's cwd is no contract */
         return ANAS_EDENIED;
     real = realpath(path, NULL);
+    /* The resolved path decides, so symlinks and ".." cannot lead outside.
+     * A path that does not resolve is "not found" only when its text lies
+     * under a root: a client cannot probe which files exist elsewhere. */
     if (!real)
-        return ANAS_ENOTFOUND;
+        return under_root(roots, n_roots, path) ? ANAS_ENOTFOUND : ANAS_EDENIED;
     inside = under_root(roots, n_roots, real);
     if (inside)
         snprintf(out, out_len, "%s", real);

@@ -114,6 +114,11 @@ int reply_problem(struct resp *rs, const struct req *rq, int status, int code,
 int reply_error(struct resp *rs, const struct req *rq, const struct anas_error *err)
 {
     const char *msg = err->msg[0] ? err->msg : anas_strerror(err->code);
-    return reply_problem(rs, rq, reply_status_for(err->code), err->code,
+    int status = reply_status_for(err->code);
+    /* A name inside a body that refers to nothing (space, optimizer, model
+     * file) makes the body invalid; the resource itself exists. */
+    if (err->field[0] == '/' && status == 404)
+        status = 422;
+    return reply_problem(rs, rq, status, err->code,
                          err->field[0] ? err->field : NULL, "%s", msg);
 }

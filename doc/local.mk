@@ -1,1 +1,2 @@
-# man pages
+dist_man_MANS = doc/anasd.8
+EXTRA_DIST += doc/api.md
