@@ -146,6 +146,17 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
                         const struct anas_config *cfg, const struct anas_mapping *map,
                         struct anas_metrics *out, struct anas_error *err);
 
+struct anas_netdef;
+
+/* The trainable network a configuration builds (lib/nn), with PyTorch
+ * state_dict names matching the reference implementation (AnalogNAS's
+ * Network for resnet, aihwkit's LeNet5 for lenet). Its trainable parameter
+ * count equals the analytic `params`. *out is owned by the caller
+ * (anas_netdef_free). ANAS_EUNSUPPORTED for spaces without a network. */
+int anas_space_build(const struct anas_space *s, const struct anas_shape *shape,
+                     const struct anas_config *cfg, struct anas_netdef **out,
+                     struct anas_error *err);
+
 /* The surrogate feature vector (AnalogNAS: the 22 values in order). Returns
  * the number of features, or ANAS_EUNSUPPORTED for spaces without one. */
 int anas_space_features(const struct anas_space *s, const struct anas_config *cfg,

@@ -1,0 +1,91 @@
+/*
+ * train.h - train a network on a dataset and measure it: the digital part
+ * of the `train` evaluator (analog simulation builds on it).
+ *
+ *     struct anas_train_spec ts;
+ *     anas_train_spec_init(&ts);                 // PyTorch-like defaults
+ *     ts.epochs = 2; ts.batch_size = 128;
+ *     ts.optim = (struct anas_optim_spec){.kind = ANAS_OPTIM_SGD, .lr = 0.01f,
+ *                                         .momentum = 0.9f};
+ *     struct anas_train_result res;
+ *     rc = anas_train_run(net, train, test, &ts, &progress, &cancel, &res, &err);
+ *     printf("accuracy %.4f\n", res.acc_fp);
+ *
+ * The loop allocates before the first batch and never inside it. Progress is
+ * published through atomics (read by other threads); cancellation is polled
+ * between batches (ANAS_ECANCELED).
+ */
+#ifndef ANAS_EVAL_TRAIN_H
+#define ANAS_EVAL_TRAIN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "data/data.h"
+#include "nn/net.h"
+
+#define ANAS_TRAIN_MAX_EPOCHS 1000
+
+enum anas_train_loss {
+    ANAS_TRAIN_XENT, /* classification: softmax cross-entropy on labels */
+    ANAS_TRAIN_MSE,  /* reconstruction: the target is the input image */
+};
+
+struct anas_train_spec {
+    int epochs;
+    int batch_size;
+    struct anas_optim_spec optim;
+    struct anas_sched sched;  /* base_lr is taken from optim.lr */
+    struct anas_augment aug;
+    enum anas_train_loss loss;
+    uint64_t seed;            /* shuffling, dropout, augmentation */
+    int eval_batch;           /* batch size for evaluation (default 256) */
+};
+
+struct anas_train_progress {
+    atomic_long batches_done;
+    atomic_long batches_total;
+    atomic_int epoch;
+};
+
+struct anas_train_result {
+    int epochs_done;
+    double acc_fp;            /* test accuracy (XENT), 0..1 */
+    double neg_mse;           /* -test MSE (MSE) */
+    double train_loss;        /* mean loss of the last epoch */
+    double test_loss;
+    double seconds;
+    double train_loss_curve[ANAS_TRAIN_MAX_EPOCHS];
+    double test_acc_curve[ANAS_TRAIN_MAX_EPOCHS];
+};
+
+void anas_train_spec_init(struct anas_train_spec *ts);
+
+/* Check a spec (epochs 1..ANAS_TRAIN_MAX_EPOCHS, batch 1..4096, lr > 0, ...);
+ * err->field names the offending field ("epochs", "optimizer.lr", ...). */
+int anas_train_spec_check(const struct anas_train_spec *ts, struct anas_error *err);
+
+/* Train `net` (already initialised) and evaluate it on `test` after every
+ * epoch. progress and cancel may be NULL. The net's max_batch must be at
+ * least the batch sizes used. */
+int anas_train_run(struct anas_net *net, const struct anas_dataset *train,
+                   const struct anas_dataset *test, const struct anas_train_spec *ts,
+                   struct anas_train_progress *progress, const atomic_int *cancel,
+                   struct anas_train_result *out, struct anas_error *err);
+
+/* Evaluate in inference mode: accuracy (XENT) or mean squared error (MSE)
+ * and mean loss. */
+int anas_train_evaluate(struct anas_net *net, const struct anas_dataset *d, int batch,
+                        enum anas_train_loss loss, double *acc_or_mse, double *mean_loss,
+                        struct anas_error *err);
+
+/* Write every tensor of the net (parameters and batch norm state) to a
+ * .safetensors file (F32, little-endian, PyTorch state_dict names), and
+ * read one back into a net of the same definition. */
+int anas_net_save_safetensors(const struct anas_net *net, const char *path,
+                              struct anas_error *err);
+int anas_net_load_safetensors(struct anas_net *net, const char *path,
+                              struct anas_error *err);
+
+#endif
