@@ -1,6 +1,6 @@
 # libanas: pure compute, no HTTP, JSON, SQLite or libuv.
 noinst_LIBRARIES += lib/libanas.a
-lib_libanas_a_CPPFLAGS = $(AM_CPPFLAGS) $(BLAS_CFLAGS) $(XGBOOST_CFLAGS)
+lib_libanas_a_CPPFLAGS = $(AM_CPPFLAGS) $(BLAS_CFLAGS) $(XGBOOST_CFLAGS) $(ZLIB_CFLAGS)
 lib_libanas_a_SOURCES = \
 	lib/core/err.h lib/core/err.c \
 	lib/core/alloc.h lib/core/alloc.c \
@@ -15,5 +15,21 @@ lib_libanas_a_SOURCES = \
 	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \
 	lib/search/ea_analognas.c
 
+# lib/nn and lib/tensor: the training engine's numerical core.
+lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \
+	lib/tensor/blas.h lib/tensor/blas.c lib/tensor/tensor.h lib/tensor/im2col.c \
+	lib/nn/conv.c lib/nn/linear.c lib/nn/norm.c lib/nn/act.c lib/nn/pool.c \
+	lib/nn/misc.c lib/nn/loss.c lib/nn/optim.c lib/nn/sched.c lib/nn/net.c lib/nn/run.c
+
+# lib/data: datasets (IDX, CIFAR-10, synthetic) and the batch loader.
+lib_libanas_a_SOURCES += lib/data/data.h lib/data/data_int.h lib/data/dataset.c \
+	lib/data/idx.c lib/data/cifar.c lib/data/synth.c lib/data/loader.c
+
+# lib/eval: the training loop and safetensors export.
+lib_libanas_a_SOURCES += lib/eval/train.h lib/eval/train.c lib/eval/safetensors.c
+
+# lib/space: the spaces beside resnet, each with its network builder.
+lib_libanas_a_SOURCES += lib/space/lenet.c lib/space/mlp.c lib/space/autoencoder.c
+
 # What links against libanas needs these.
-LIBANAS_LIBS = lib/libanas.a $(XGBOOST_LIBS) $(BLAS_LIBS) -lm
+LIBANAS_LIBS = lib/libanas.a $(XGBOOST_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) -lm

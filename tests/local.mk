@@ -30,7 +30,11 @@ EXTRA_DIST += tests/tap.h tests/valgrind.supp
 UNIT_LIBS = $(LIBANAS_LIBS)
 
 include tests/unit/core.mk
+include tests/unit/nn.mk
 include tests/unit/space.mk
 include tests/unit/search.mk
 include tests/unit/daemon.mk
+include tests/unit/data.mk
+include tests/unit/train.mk
+include tests/unit/torch.mk
 include tests/api/api.mk

@@ -10,7 +10,7 @@
  *     struct anas_loader ld;
  *     anas_loader_init(&ld, sub, 128, 1, 42);    // batch 128, shuffled, seed 42
  *     float *x = ...; int *y = ...;             // caller buffers of one batch
- *     while ((n = anas_loader_next(&ld, x, y, &aug, &rng)) > 0) ...
+ *     while ((n = anas_loader_next(&ld, x, y, &aug)) > 0) ...
  *     anas_loader_fini(&ld);
  *     anas_data_free(sub); anas_data_free(train);
  *
@@ -40,7 +40,8 @@ void anas_data_free(struct anas_dataset *d);
 
 /* IDX files (MNIST, Fashion-MNIST): in `dir`, split "train" reads
  * train-images-idx3-ubyte(.gz) and train-labels-idx1-ubyte(.gz), "test"
- * reads t10k-*. Gzip or plain. Pixels scaled to [0,1]. ANAS_ENOTFOUND,
+ * reads t10k-*. Gzip or plain (the .gz name wins when both exist). Pixels
+ * scaled to [0,1]; classes = largest label + 1. ANAS_ENOTFOUND,
  * ANAS_EFORMAT (with the file and the reason). */
 struct anas_dataset *anas_data_load_idx(const char *dir, const char *split,
                                         struct anas_error *err);
@@ -51,12 +52,18 @@ struct anas_dataset *anas_data_load_cifar10(const char *dir, const char *split,
                                             struct anas_error *err);
 
 /* A deterministic synthetic classification set: `classes` Gaussian blobs
- * in image space (learnable, so training tests can expect progress). */
+ * in image space (learnable, so training tests can expect progress). The
+ * blob centres depend only on the shape and `classes`; `seed` draws the
+ * samples, so two seeds give a train and a test split of one task. Labels
+ * cycle through the classes. */
 struct anas_dataset *anas_data_synthetic(int n, int c, int h, int w, int classes,
                                          uint64_t seed, struct anas_error *err);
 
 /* Normalize in place per channel: (x - mean) / std. With mean/std NULL the
- * dataset's own statistics are used. Records what was applied. */
+ * dataset's own statistics are used. Records what was applied, composed
+ * with any earlier normalization (so mean/std always map the original
+ * pixels to the current values: normalize a test split with the train
+ * split's record). ANAS_EINVAL for a std that is not > 0. */
 int anas_data_normalize(struct anas_dataset *d, const float *mean, const float *std);
 
 /* A new dataset of `n` samples drawn without replacement by `seed`
@@ -65,7 +72,9 @@ struct anas_dataset *anas_data_subset(const struct anas_dataset *d, int n, uint6
                                       struct anas_error *err);
 
 /* Augmentation (AnalogNAS's CIFAR recipe): random crop with zero padding,
- * horizontal flip, cutout. Zero fields disable each. */
+ * horizontal flip, cutout. Zero fields disable each. The padding is a
+ * black original pixel (-mean/std after normalization, as torchvision pads
+ * before Normalize); cutout writes 0 (it runs after Normalize). */
 struct anas_augment {
     int crop_pad;     /* e.g. 4: pad then crop back to H x W */
     int flip;         /* horizontal flip with probability 1/2 */

@@ -67,8 +67,12 @@ void anas_train_spec_init(struct anas_train_spec *ts);
 int anas_train_spec_check(const struct anas_train_spec *ts, struct anas_error *err);
 
 /* Train `net` (already initialised) and evaluate it on `test` after every
- * epoch. progress and cancel may be NULL. The net's max_batch must be at
- * least the batch sizes used. */
+ * epoch. progress and cancel may be NULL; test may be NULL (no evaluation).
+ * The net's max_batch must be at least the batch sizes used. The output is
+ * the net's last node: logits (K,1,1) with K >= classes for XENT, the
+ * input's shape for MSE (ANAS_ESHAPE otherwise). In MSE mode
+ * test_acc_curve holds -MSE. On an error (ANAS_ECANCELED included) `out`
+ * holds the epochs completed before it. */
 int anas_train_run(struct anas_net *net, const struct anas_dataset *train,
                    const struct anas_dataset *test, const struct anas_train_spec *ts,
                    struct anas_train_progress *progress, const atomic_int *cancel,

@@ -15,13 +15,20 @@
  * layer over the whole (H-11) x (W-11) map. convblock builds nothing; it
  * only enters nb_convs. The stem's input channels follow the input shape
  * where AnalogNAS hard-codes 3.
+ *
+ * The layer list (short names, for summaries and the analytic metrics) and
+ * the trainable network (lib/nn, named after AnalogNAS's modules so that
+ * its weights load into AnalogNAS's Network) walk the same widths.
  */
 #include "config.h"
 
 #include "space/space_int.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+
+#include "nn/net.h"
 
 #define N_GROUPS 5
 
@@ -124,6 +131,24 @@ static int widen(int c, double widenfact)
     return (int)py_floordiv((double)c, widenfact);
 }
 
+/* The channel widths C_0..C_M into c[], for the layer list and the network
+ * alike. Returns M. */
+static int widths(const struct anas_config *cfg, int c[N_GROUPS + 1])
+{
+    int m = (int)cfg->v[M_IDX];
+
+    c[0] = (int)cfg->v[OC0];
+    for (int g = 1; g <= m; g++)
+        c[g] = widen(c[g - 1], cfg->v[WIDEN_IDX(g)]);
+    return m;
+}
+
+/* Blocks in group g: max(1, R_g), as AnalogNAS builds Block_1 always. */
+static int blocks_of(const struct anas_config *cfg, int g)
+{
+    return cfg->v[R_IDX(g)] > 1 ? (int)cfg->v[R_IDX(g)] : 1;
+}
+
 /* Where layers go: the list, the name prefix ("g1.b2.br3") and the map
  * size, which never changes after the stem. */
 struct site {
@@ -138,7 +163,7 @@ static int conv(const struct site *at, const char *leaf, int cin, int cout, int 
     char nm[64];
 
     snprintf(nm, sizeof nm, "%s.%s", at->prefix, leaf);
-    return anas__layers_conv2d(at->l, nm, cin, at->h, at->w, cout, k, 1, pad);
+    return anas__layers_conv2d(at->l, nm, cin, at->h, at->w, cout, k, 1, pad, 0);
 }
 
 static int bn(const struct site *at, const char *leaf, int c)
@@ -212,7 +237,7 @@ static int add_block(struct anas__layers *l, int g, int b, int branches, int cin
 /* Conv 7x7, stride 1, padding 1, no bias -> BN, with no ReLU: H -> H-4. */
 static int add_stem(struct anas__layers *l, const struct anas_shape *in, int c)
 {
-    int rc = anas__layers_conv2d(l, "stem.conv", in->c, in->h, in->w, c, 7, 1, 1);
+    int rc = anas__layers_conv2d(l, "stem.conv", in->c, in->h, in->w, c, 7, 1, 1, 0);
 
     return rc < 0 ? rc : anas__layers_batchnorm(l, "stem.bn", c, in->h - 4, in->w - 4);
 }
@@ -221,7 +246,7 @@ static int add_stem(struct anas__layers *l, const struct anas_shape *in, int c)
 static int add_group(struct anas__layers *l, const struct anas_config *cfg, int g, int cin,
                      int cout, int h, int w)
 {
-    int blocks = cfg->v[R_IDX(g)] > 1 ? (int)cfg->v[R_IDX(g)] : 1;
+    int blocks = blocks_of(cfg, g);
     int branches = (int)cfg->v[B_IDX(g)];
     int rc = 0;
 
@@ -237,7 +262,7 @@ static int add_head(struct anas__layers *l, int c, int h, int w, int classes)
     int rc;
 
     if ((rc = same(&head, "relu", "relu", c)) < 0 ||
-        (rc = anas__layers_avgpool(l, "head.pool", c, h, w, 8, 1)) < 0)
+        (rc = anas__layers_pool(l, "head.pool", "avgpool", c, h, w, 8, 1)) < 0)
         return rc;
     return anas__layers_linear(l, "head.fc", c, h - 7, w - 7, classes);
 }
@@ -245,16 +270,111 @@ static int add_head(struct anas__layers *l, int c, int h, int w, int classes)
 static int resnet_layers(const struct anas_config *cfg, const struct anas_shape *shape,
                          struct anas__layers *l, struct anas_error *err)
 {
-    int c = (int)cfg->v[OC0], h = shape->h - 4, w = shape->w - 4;
-    int rc = add_stem(l, shape, c);
+    int c[N_GROUPS + 1], m = widths(cfg, c), h = shape->h - 4, w = shape->w - 4;
+    int rc = add_stem(l, shape, c[0]);
 
     (void)err;
-    for (int g = 1; g <= (int)cfg->v[M_IDX] && rc == 0; g++) {
-        int cout = widen(c, cfg->v[WIDEN_IDX(g)]);
-        rc = add_group(l, cfg, g, c, cout, h, w);
-        c = cout;
+    for (int g = 1; g <= m && rc == 0; g++)
+        rc = add_group(l, cfg, g, c[g - 1], c[g], h, w);
+    return rc < 0 ? rc : add_head(l, c[m], h, w, shape->classes);
+}
+
+/* --- the trainable network, named as AnalogNAS's modules ---------------
+ *
+ * Node names are the PyTorch module paths of AnalogNAS's Network, so that
+ * state_dict names follow: the Sequential `blocks` holds Conv_0, BN_0,
+ * Group_1..Group_M, ReLU_0 and AveragePool; a ResidualGroup keeps its
+ * blocks in the Sequential `group` (Block_1..); a BasicBlock its branches in
+ * the ModuleList `branches` (0..B-1) and its SkipConnection as
+ * `skip.Skip_connection`; a ResidualBranch is the Sequential
+ * `residual_branch` whose children carry the branch number
+ * ("Branch_1:Conv_1"). Functional steps (sums, F.relu, the shift,
+ * torch.cat) hold no tensors; their names are ours. (Network also holds
+ * `blocks` a second time as model.Main_blocks, so its own state_dict repeats
+ * every blocks.* tensor under that prefix.) */
+
+#define NAME_LEN 96
+
+/* A node name, formatted into buf; the longest, a branch's ReLU in block
+ * 15, has 72 characters. */
+static const char *name(char buf[NAME_LEN], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *name(char buf[NAME_LEN], const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, NAME_LEN, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+/* ReLU -> conv3x3 -> BN -> ReLU -> conv3x3 -> BN. Builder calls are
+ * chained unchecked: after a failure the netdef refuses every call and
+ * keeps the first error. */
+static int net_branch(struct anas_netdef *def, int x, const char *block, int br, int cout)
+{
+    char p[NAME_LEN], nm[NAME_LEN];
+
+    name(p, "%s.branches.%d.residual_branch.Branch_%d:", block, br - 1, br);
+    x = anas_netdef_act(def, x, ANAS_OP_RELU, name(nm, "%sReLU_1", p));
+    x = anas_netdef_conv2d(def, x, cout, 3, 1, 1, 0, name(nm, "%sConv_1", p));
+    x = anas_netdef_batchnorm(def, x, name(nm, "%sBN_1", p));
+    x = anas_netdef_act(def, x, ANAS_OP_RELU, name(nm, "%sReLU_2", p));
+    x = anas_netdef_conv2d(def, x, cout, 3, 1, 1, 0, name(nm, "%sConv_2", p));
+    return anas_netdef_batchnorm(def, x, name(nm, "%sBN_2", p));
+}
+
+/* SkipConnection: F.relu -> s1 (1x1 conv to floor(cout/2)) beside the
+ * shifted input -> s2 (1x1 conv to ceil(cout/2)); torch.cat, then BN. The
+ * AvgPool2d(1, stride) in s1 and s2 are identities at stride 1. */
+static int net_skip(struct anas_netdef *def, int x, const char *block, int cout)
+{
+    char p[NAME_LEN], nm[NAME_LEN];
+    int a, b;
+
+    name(p, "%s.skip.Skip_connection.", block);
+    a = anas_netdef_act(def, x, ANAS_OP_RELU, name(nm, "%srelu", p));
+    a = anas_netdef_conv2d(def, a, cout / 2, 1, 1, 0, 0, name(nm, "%ss1.Skip_1_Conv", p));
+    b = anas_netdef_shift(def, x, name(nm, "%sshift", p));
+    b = anas_netdef_conv2d(def, b, cout - cout / 2, 1, 1, 0, 0,
+                           name(nm, "%ss2.Skip_2_Conv", p));
+    x = anas_netdef_concat(def, a, b, name(nm, "%scat", p));
+    return anas_netdef_batchnorm(def, x, name(nm, "%sbatch_norm", p));
+}
+
+/* BasicBlock: sum([branch(x) ...]) + skip(x), added in Python's order:
+ * ((b1 + b2) + b3) + ... then the skip. */
+static int net_block(struct anas_netdef *def, int x, int g, int b, int branches, int cin,
+                     int cout)
+{
+    char p[NAME_LEN], nm[NAME_LEN];
+    int sum = -1, skip;
+
+    name(p, "blocks.Group_%d.group.Block_%d", g, b);
+    for (int br = 1; br <= branches; br++) {
+        int y = net_branch(def, x, p, br, cout);
+        sum = br == 1 ? y : anas_netdef_add(def, sum, y, name(nm, "%s.sum_%d", p, br));
     }
-    return rc < 0 ? rc : add_head(l, c, h, w, shape->classes);
+    skip = cin != cout ? net_skip(def, x, p, cout) : x;
+    return anas_netdef_add(def, sum, skip, name(nm, "%s.add_skip", p));
+}
+
+static int resnet_build(const struct anas_config *cfg, const struct anas_shape *shape,
+                        struct anas_netdef *def)
+{
+    int c[N_GROUPS + 1], m = widths(cfg, c);
+    int x = anas_netdef_conv2d(def, 0, c[0], 7, 1, 1, 0, "blocks.Conv_0");
+
+    x = anas_netdef_batchnorm(def, x, "blocks.BN_0");
+    for (int g = 1; g <= m && x >= 0; g++)
+        for (int b = 1; b <= blocks_of(cfg, g) && x >= 0; b++)
+            x = net_block(def, x, g, b, (int)cfg->v[B_IDX(g)], b == 1 ? c[g - 1] : c[g],
+                          c[g]);
+    x = anas_netdef_act(def, x, ANAS_OP_RELU, "blocks.ReLU_0");
+    x = anas_netdef_pool(def, x, ANAS_OP_AVGPOOL, 8, 1, 0, "blocks.AveragePool");
+    return anas_netdef_linear(def, x, shape->classes, 1, "fc");
 }
 
 /* AnalogNAS's utils.get_nb_convs: R as written (R = 0 counts none, though
@@ -284,4 +404,5 @@ const struct anas_space anas__space_resnet = {
     .layers = resnet_layers,
     .metrics = resnet_metrics,
     .features = anas__features_values,
+    .build = resnet_build,
 };

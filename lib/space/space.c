@@ -2,7 +2,7 @@
  * space.c - the registry of search spaces and everything about a space that
  * follows from its hyperparameter table: lookups, size, sampling, range
  * checks, canonical text and hash, the layer list and the analytic metrics
- * summed from it.
+ * summed from it, and the checks around building a network.
  *
  * Space-specific behaviour lives behind the function pointers of
  * struct anas_space (space_int.h), one file per space.
@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/fmt.h"
 #include "core/hash.h"
+#include "nn/net.h"
 #include "space/space_int.h"
 
 /* aihwkit's MappingParameter defaults. */
@@ -27,6 +28,9 @@ const struct anas_mapping anas_mapping_default = {512, 512};
 /* The registry: one line per space, in listing order. */
 static const struct anas_space *const spaces[] = {
     &anas__space_resnet,
+    &anas__space_lenet,
+    &anas__space_mlp,
+    &anas__space_autoencoder,
 };
 
 #define N_SPACES ((int)(sizeof spaces / sizeof spaces[0]))
@@ -368,21 +372,47 @@ static int set_tiles(struct anas__layers *l, struct anas_layer *layer, long long
     return 0;
 }
 
-int anas__layers_conv2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
-                        int out_c, int k, int stride, int pad)
+/* The shape and parameter fields shared by conv2d and convt2d. */
+static struct anas_layer *push_conv(struct anas__layers *l, const char *name,
+                                    const char *kind, int in_c, int h, int w, int out_c,
+                                    int k, int stride, int pad, int bias)
 {
-    struct anas_layer *c = push(l, name, "conv2d");
-    long long weights = (long long)k * k * in_c * out_c;
+    struct anas_layer *c = push(l, name, kind);
+
+    if (!c)
+        return NULL;
+    c->in_c = in_c, c->in_h = h, c->in_w = w;
+    c->out_c = out_c;
+    c->kernel = k, c->stride = stride, c->pad = pad;
+    c->params = (long long)k * k * in_c * out_c + (bias ? out_c : 0);
+    return c;
+}
+
+int anas__layers_conv2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
+                        int out_c, int k, int stride, int pad, int bias)
+{
+    struct anas_layer *c =
+        push_conv(l, name, "conv2d", in_c, h, w, out_c, k, stride, pad, bias);
 
     if (!c)
         return ANAS_ENOMEM;
-    c->in_c = in_c, c->in_h = h, c->in_w = w;
-    c->out_c = out_c;
     c->out_h = (h + 2 * pad - k) / stride + 1;
     c->out_w = (w + 2 * pad - k) / stride + 1;
-    c->kernel = k, c->stride = stride, c->pad = pad;
-    c->params = weights;
-    c->macs = weights * c->out_h * c->out_w;
+    c->macs = anas__layer_weights(c) * c->out_h * c->out_w;
+    return set_tiles(l, c, (long long)in_c * k * k);
+}
+
+int anas__layers_convt2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
+                         int out_c, int k, int stride, int pad, int out_pad, int bias)
+{
+    struct anas_layer *c =
+        push_conv(l, name, "convt2d", in_c, h, w, out_c, k, stride, pad, bias);
+
+    if (!c)
+        return ANAS_ENOMEM;
+    c->out_h = (h - 1) * stride - 2 * pad + k + out_pad;
+    c->out_w = (w - 1) * stride - 2 * pad + k + out_pad;
+    c->macs = anas__layer_weights(c) * h * w;
     return set_tiles(l, c, (long long)in_c * k * k);
 }
 
@@ -395,10 +425,10 @@ int anas__layers_batchnorm(struct anas__layers *l, const char *name, int c, int 
     return rc;
 }
 
-int anas__layers_avgpool(struct anas__layers *l, const char *name, int c, int h, int w,
-                         int k, int stride)
+int anas__layers_pool(struct anas__layers *l, const char *name, const char *kind, int c,
+                      int h, int w, int k, int stride)
 {
-    struct anas_layer *p = push(l, name, "avgpool");
+    struct anas_layer *p = push(l, name, kind);
 
     if (!p)
         return ANAS_ENOMEM;
@@ -438,12 +468,25 @@ int anas__layers_same(struct anas__layers *l, const char *name, const char *kind
     return 0;
 }
 
+int anas__layers_reshape(struct anas__layers *l, const char *name, const char *kind,
+                         int in_c, int in_h, int in_w, int out_c, int out_h, int out_w)
+{
+    struct anas_layer *x = push(l, name, kind);
+
+    if (!x)
+        return ANAS_ENOMEM;
+    x->in_c = in_c, x->in_h = in_h, x->in_w = in_w;
+    x->out_c = out_c, x->out_h = out_h, x->out_w = out_w;
+    return 0;
+}
+
+/* From the shape rather than from params, which may include biases. */
 long long anas__layer_weights(const struct anas_layer *layer)
 {
-    if (strcmp(layer->kind, "conv2d") == 0)
-        return layer->params;
+    if (strcmp(layer->kind, "conv2d") == 0 || strcmp(layer->kind, "convt2d") == 0)
+        return (long long)layer->kernel * layer->kernel * layer->in_c * layer->out_c;
     if (strcmp(layer->kind, "linear") == 0)
-        return layer->params - layer->out_c;
+        return (long long)layer->in_c * layer->in_h * layer->in_w * layer->out_c;
     return 0;
 }
 
@@ -456,6 +499,15 @@ static int check_mapping(const struct anas_mapping *map, struct anas_error *err)
     return 0;
 }
 
+/* Check the shape and put *cfg in canonical form, checking it. */
+static int prepare(const struct anas_space *s, const struct anas_shape *shape,
+                   struct anas_config *cfg, struct anas_error *err)
+{
+    int rc = anas_space_check_shape(s, shape, err);
+
+    return rc < 0 ? rc : anas_space_validate(s, cfg, err);
+}
+
 /* Check everything, then build the layers of the canonical form of *cfg
  * (which it becomes) into l. On failure l holds nothing. */
 static int build(const struct anas_space *s, const struct anas_shape *shape,
@@ -466,9 +518,7 @@ static int build(const struct anas_space *s, const struct anas_shape *shape,
     if (!s->layers)
         return anas_error_set(err, ANAS_EUNSUPPORTED, "space %s builds no network",
                               s->name);
-    if ((rc = check_mapping(&l->map, err)) < 0 ||
-        (rc = anas_space_check_shape(s, shape, err)) < 0 ||
-        (rc = anas_space_validate(s, cfg, err)) < 0)
+    if ((rc = check_mapping(&l->map, err)) < 0 || (rc = prepare(s, shape, cfg, err)) < 0)
         return rc;
     rc = s->layers(cfg, shape, l, err);
     if (rc < 0) {
@@ -548,6 +598,41 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
         rc = s->metrics(&valid, out);
     if (rc < 0)
         return anas_error_set(err, rc, "no room for the analytic metrics");
+    return 0;
+}
+
+int anas_space_build(const struct anas_space *s, const struct anas_shape *shape,
+                     const struct anas_config *cfg, struct anas_netdef **out,
+                     struct anas_error *err)
+{
+    struct anas_config valid;
+    struct anas_netdef *def;
+    int rc, node;
+
+    if (!s || !cfg || !out)
+        return anas_error_set(err, ANAS_EINVAL, "missing argument");
+    *out = NULL;
+    if (!s->build)
+        return anas_error_set(err, ANAS_EUNSUPPORTED, "space %s builds no network",
+                              s->name);
+    valid = *cfg;
+    if ((rc = prepare(s, shape, &valid, err)) < 0)
+        return rc;
+    if (!(def = anas_netdef_new(shape->c, shape->h, shape->w)))
+        return anas_error_set(err, ANAS_ENOMEM,
+                              "out of memory while building the network");
+    node = s->build(&valid, shape, def);
+    if (node >= 0)
+        node = anas_netdef_output(def, node);
+    /* The netdef keeps the first error of any builder call, with its text. */
+    rc = anas_netdef_error(def, err);
+    if (rc == 0 && node < 0)
+        rc = anas_error_set(err, node, "cannot build the network of space %s", s->name);
+    if (rc < 0) {
+        anas_netdef_free(def);
+        return rc;
+    }
+    *out = def;
     return 0;
 }
 

@@ -70,15 +70,19 @@ struct anas_config {
 
 /* One layer of the network a configuration builds, for summaries. Names are
  * hierarchical ("stem.conv", "g1.b1.br2.conv1", "g1.b1.skip.conv_a",
- * "head.fc"). Counting: conv2d params k*k*in_c*out_c (no bias), MACs
- * out_c*out_h*out_w*in_c*k*k; batchnorm 2*c params (running statistics
- * excluded); linear in*out + out params and in*out MACs, its input being
- * the flattened in_c x in_h x in_w; every other kind has no params and 0
- * MACs. tiles = ceil(rows / max_input_size) * ceil(out_c / max_output_size)
- * with rows = in_c*k*k (conv2d) or in (linear), biases digital. */
+ * "head.fc"; "conv1", "fc2" for lenet; AnalogNAS's module paths such as
+ * "encoder.0.block.0" for autoencoder). Counting: conv2d and convt2d
+ * k*k*in_c*out_c weights plus out_c biases when they have them, MACs
+ * out_c*out_h*out_w*in_c*k*k (conv2d) or in_c*in_h*in_w*out_c*k*k
+ * (convt2d); batchnorm 2*c params (running statistics excluded); linear
+ * in*out + out params and in*out MACs, its input being the flattened
+ * in_c x in_h x in_w; every other kind has no params and 0 MACs. tiles =
+ * ceil(rows / max_input_size) * ceil(out_c / max_output_size) with rows =
+ * in_c*k*k (conv2d, convt2d) or in (linear), biases digital. */
 struct anas_layer {
     char name[48];
-    char kind[16];   /* conv2d, batchnorm, relu, avgpool, linear, add, concat, shift */
+    char kind[16];   /* conv2d, convt2d, batchnorm, relu, tanh, sigmoid, avgpool,
+                        maxpool, linear, add, concat, shift, flatten, reshape */
     int in_c, in_h, in_w;
     int out_c, out_h, out_w;
     int kernel, stride, pad;
@@ -102,7 +106,8 @@ int anas_space_hp_index(const struct anas_space *s, const char *name); /* -1 if 
  * one value (AnalogNAS's convention). */
 uint64_t anas_space_size(const struct anas_space *s);
 
-/* Default input shape for the space (CIFAR-10 for resnet). */
+/* Default input shape for the space (CIFAR-10 for resnet and autoencoder,
+ * MNIST for lenet and mlp). */
 struct anas_shape anas_space_default_shape(const struct anas_space *s);
 
 /* Can this space build a network for `shape`? ANAS_ERANGE naming the field

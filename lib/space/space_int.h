@@ -4,8 +4,9 @@
  *
  * A space is a static table: its hyperparameters plus a few functions for
  * what differs between spaces. space.c does everything generic (lookups,
- * size, sampling, range checks, canonical text, hash, analytic metrics) from
- * the table and calls these functions for the rest. Adding a space is one
+ * size, sampling, range checks, canonical text, hash, analytic metrics,
+ * the checks around a network build) from the table and calls these
+ * functions for the rest. Adding a space is one
  * new file defining a `const struct anas_space`, one extern line below and
  * one line in space.c's registry.
  */
@@ -54,32 +55,53 @@ struct anas_space {
      * ANAS_EUNSUPPORTED. */
     int (*features)(const struct anas_space *s, const struct anas_config *cfg, float *out,
                     int max);
+
+    /* Add the trainable network to def (node 0, the input, is there), cfg
+     * valid and shape checked. Returns the output node, or a negative
+     * ANAS_E* code; space.c reads the details from anas_netdef_error().
+     * Node names are the reference implementation's PyTorch module paths,
+     * so that state_dict names follow. NULL: ANAS_EUNSUPPORTED. */
+    int (*build)(const struct anas_config *cfg, const struct anas_shape *shape,
+                 struct anas_netdef *def);
 };
 
 /* Layer builders. Each appends one layer named `name` (truncated to fit),
  * working out its output size, params, MACs and tiles, and returns 0,
  * ANAS_ENOMEM or ANAS_ELIMIT (more tiles than an int holds).
  *
- * Counting rules: conv2d has k*k*in_c*out_c params (no bias) and
- * out_c*out_h*out_w*in_c*k*k MACs; batchnorm 2*c params (weight and bias,
- * running statistics excluded); linear in*out + out params (bias included)
- * and in*out MACs, where in = in_c*in_h*in_w is the flattened input.
- * Everything else (relu, shift, add, concat, avgpool) has no params and
- * counts no MACs: only multiply-accumulates on weights are counted. Tiles:
- * ceil(rows / max_input_size) * ceil(out_c / max_output_size), rows being
- * in_c*k*k for conv2d and in for linear (aihwkit's mapping, bias digital). */
+ * Counting rules: conv2d and convt2d have k*k*in_c*out_c weights, plus
+ * out_c biases when `bias`; conv2d counts out_c*out_h*out_w*in_c*k*k MACs,
+ * convt2d in_c*in_h*in_w*out_c*k*k (every input pixel meets every weight
+ * once); batchnorm 2*c params (weight and bias, running statistics
+ * excluded); linear in*out + out params (bias included) and in*out MACs,
+ * where in = in_c*in_h*in_w is the flattened input. Everything else (relu,
+ * tanh, sigmoid, shift, add, concat, pools, flatten, reshape) has no params
+ * and counts no MACs: only multiply-accumulates on weights are counted.
+ * Tiles: ceil(rows / max_input_size) * ceil(out_c / max_output_size), rows
+ * being in_c*k*k for conv2d and convt2d (the transposed convolution mapped
+ * as its equivalent direct one) and in for linear (aihwkit's mapping, bias
+ * digital). Output sizes follow PyTorch: floor((h + 2p - k) / s) + 1 for
+ * conv2d and pools, (h - 1) * s - 2p + k + out_pad for convt2d. */
 int anas__layers_conv2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
-                        int out_c, int k, int stride, int pad);
+                        int out_c, int k, int stride, int pad, int bias);
+int anas__layers_convt2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
+                         int out_c, int k, int stride, int pad, int out_pad, int bias);
 int anas__layers_batchnorm(struct anas__layers *l, const char *name, int c, int h, int w);
-int anas__layers_avgpool(struct anas__layers *l, const char *name, int c, int h, int w,
-                         int k, int stride);
+/* kind: "avgpool" or "maxpool"; no padding. */
+int anas__layers_pool(struct anas__layers *l, const char *name, const char *kind, int c,
+                      int h, int w, int k, int stride);
 int anas__layers_linear(struct anas__layers *l, const char *name, int in_c, int in_h,
                         int in_w, int out_features);
-/* A layer that keeps the tensor's shape (relu, shift, add, concat). */
+/* A layer that keeps the tensor's shape (relu, tanh, sigmoid, shift, add,
+ * concat). */
 int anas__layers_same(struct anas__layers *l, const char *name, const char *kind, int c,
                       int h, int w);
+/* A layer that only changes the shape (flatten, reshape). */
+int anas__layers_reshape(struct anas__layers *l, const char *name, const char *kind,
+                         int in_c, int in_h, int in_w, int out_c, int out_h, int out_w);
 
-/* Weight elements of a conv2d or linear layer (0 for other kinds). */
+/* Weight elements of a conv2d, convt2d or linear layer (0 for other
+ * kinds): what occupies crossbar cells. */
 long long anas__layer_weights(const struct anas_layer *layer);
 
 /* A features function for spaces whose feature vector is simply the
@@ -89,5 +111,8 @@ int anas__features_values(const struct anas_space *s, const struct anas_config *
 
 /* The spaces, one line each. */
 extern const struct anas_space anas__space_resnet;
+extern const struct anas_space anas__space_lenet;
+extern const struct anas_space anas__space_mlp;
+extern const struct anas_space anas__space_autoencoder;
 
 #endif

@@ -6,3 +6,21 @@ tests_unit_space_resnet_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/space-params
 TESTS += tests/unit/space-params
 tests_unit_space_params_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/space-build
+TESTS += tests/unit/space-build
+tests_unit_space_build_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/space-lenet
+TESTS += tests/unit/space-lenet
+tests_unit_space_lenet_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/space-mlp
+TESTS += tests/unit/space-mlp
+tests_unit_space_mlp_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/space-autoencoder
+TESTS += tests/unit/space-autoencoder
+tests_unit_space_autoencoder_LDADD = $(UNIT_LIBS)
+
+EXTRA_DIST += tests/space-check.h
