@@ -19,7 +19,8 @@ lib_libanas_a_SOURCES = \
 lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \
 	lib/tensor/blas.h lib/tensor/blas.c lib/tensor/tensor.h lib/tensor/im2col.c \
 	lib/nn/conv.c lib/nn/linear.c lib/nn/norm.c lib/nn/act.c lib/nn/pool.c \
-	lib/nn/misc.c lib/nn/loss.c lib/nn/optim.c lib/nn/sched.c lib/nn/net.c lib/nn/run.c
+	lib/nn/misc.c lib/nn/loss.c lib/nn/optim.c lib/nn/sched.c lib/nn/net.c lib/nn/run.c \
+	lib/nn/gradplan.c lib/tensor/vec.h
 
 # lib/data: datasets (IDX, CIFAR-10, synthetic) and the batch loader.
 lib_libanas_a_SOURCES += lib/data/data.h lib/data/data_int.h lib/data/dataset.c \

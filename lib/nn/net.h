@@ -31,7 +31,9 @@
  * linear weights (out, in), so that weights move to and from PyTorch
  * unchanged. Builder functions return the new node's index (>= 0) or a
  * negative ANAS_E* code (bad shapes, out of memory); a failed builder call
- * poisons the netdef so that anas_net_new reports the first error.
+ * poisons the netdef so that anas_net_new reports the first error. Node
+ * names (at most 75 characters, unique; NULL or "" names a node by its
+ * index) prefix its tensors' state_dict names.
  * A net is used by one thread at a time.
  */
 #ifndef ANAS_NN_NET_H
@@ -60,6 +62,7 @@ enum anas_op {
     ANAS_OP_FLATTEN,  /* to (C*H*W,1,1) */
     ANAS_OP_DROPOUT,
     ANAS_OP_SHIFT,    /* AnalogNAS's skip path: x[:, :, 1:, 1:] padded right/bottom */
+    ANAS_OP_RESHAPE,  /* the same floats as another (C,H,W), as PyTorch's view() */
 };
 
 struct anas_netdef;
@@ -81,6 +84,9 @@ int anas_netdef_gap(struct anas_netdef *def, int in, const char *name);
 int anas_netdef_add(struct anas_netdef *def, int a, int b, const char *name);
 int anas_netdef_concat(struct anas_netdef *def, int a, int b, const char *name);
 int anas_netdef_flatten(struct anas_netdef *def, int in, const char *name);
+/* View the input as (c,h,w) holding as many values (ANAS_ESHAPE if not). */
+int anas_netdef_reshape(struct anas_netdef *def, int in, int c, int h, int w,
+                        const char *name);
 int anas_netdef_dropout(struct anas_netdef *def, int in, float p, const char *name);
 int anas_netdef_shift(struct anas_netdef *def, int in, const char *name);
 
@@ -132,19 +138,26 @@ void anas_net_init(struct anas_net *net, struct anas_rng *rng);
 /* Forward B <= max_batch samples of (C,H,W) floats. training: batch norm
  * uses batch statistics and updates running ones (momentum 0.1, unbiased
  * variance for the running update, as PyTorch), dropout is active (rng
- * draws its masks). *out points into the net's arena: valid until the next
- * forward. */
+ * draws its masks; it may be NULL otherwise). *out points into the net's
+ * arena: valid until the next forward. The input is copied: x need not
+ * outlive the call. ANAS_EINVAL (B out of 1..max_batch, dropout without
+ * an rng), ANAS_ESHAPE (training batch norm on one value per channel, which
+ * PyTorch refuses too). */
 int anas_net_forward(struct anas_net *net, const float *x, int B, int training,
                      struct anas_rng *rng, const float **out);
 
-/* Backward from d(loss)/d(output) of the last training forward: adds to the
- * gradient buffer. */
+/* Backward from d(loss)/d(output) (B of the last forward, times the output
+ * shape) of the last training forward: adds to the gradient buffer.
+ * ANAS_ESTATE when the last forward was not a training one. */
 int anas_net_backward(struct anas_net *net, const float *dout);
 
 void anas_net_zero_grad(struct anas_net *net);
 
-/* --- losses: forward gives the mean loss over the batch and the gradient
- * of that mean with respect to the input --- */
+/* --- losses: forward gives the mean loss over the batch and WRITES the
+ * gradient of that mean with respect to the input (the gradient pointer
+ * may be NULL). They return 0, ANAS_EINVAL (a label outside 0..K-1, an
+ * empty batch) or ANAS_ENUMERIC when the loss is not finite (a diverged
+ * network; the outputs are still written). --- */
 
 /* Softmax cross-entropy on logits (B,K) with integer labels. */
 int anas_loss_xent(float *loss, float *dlogits, const float *logits, const int *labels,
@@ -152,7 +165,8 @@ int anas_loss_xent(float *loss, float *dlogits, const float *logits, const int *
 /* NLL on log-probabilities (B,K) (for log-softmax + NLL). */
 int anas_loss_nll(float *loss, float *dlogp, const float *logp, const int *labels, int B,
                   int K);
-/* Log-softmax forward/backward on (B,K). */
+/* Log-softmax forward/backward on (B,K); backward writes din from the
+ * forward's output (in and out may be the same buffer for forward). */
 void anas_log_softmax_forward(float *out, const float *in, int B, int K);
 void anas_log_softmax_backward(float *din, const float *dout, const float *out, int B, int K);
 /* Mean squared error over n values. */

@@ -248,11 +248,7 @@ static int net_block(struct anas_netdef *def, int x, const char *part, int index
 /* A tensor read in another shape, as PyTorch's view(). */
 static int view(struct anas_netdef *def, int x, int c, int h, int w, const char *name)
 {
-    /* PENDING: net.h has no reshape node yet (anas_netdef_reshape(def, x,
-     * c, h, w, name) is asked for); until it has, the model cannot be
-     * built. */
-    (void)def, (void)x, (void)c, (void)h, (void)w, (void)name;
-    return ANAS_EUNSUPPORTED;
+    return anas_netdef_reshape(def, x, c, h, w, name);
 }
 
 static int ae_build(const struct anas_config *cfg, const struct anas_shape *shape,

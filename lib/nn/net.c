@@ -1,0 +1,360 @@
+/*
+ * net.c - a netdef instantiated for a maximum batch: the memory layout,
+ * the state_dict-style tensor list and PyTorch's default initialisation.
+ *
+ * Layout (llm.c): every node gets offsets into a handful of buffers, laid
+ * out in node order - one parameter buffer (weight then bias of each layer,
+ * as state_dict lists them) mirrored by one gradient buffer, one state
+ * buffer for batch norm statistics, an activation arena and a gradient
+ * arena of max_batch samples per node, an aux arena for what backward
+ * needs saved (batch norm mean/invstd, dropout masks, maxpool argmax) and
+ * one im2col scratch sized for the hungriest convolution. run.c then never
+ * allocates.
+ *
+ * Savings: flatten and reshape nodes alias their input's activation and
+ * gradient (the floats are the same); nodes with nothing trainable upstream of them get
+ * no gradient (the input, and whatever precedes the first layer with
+ * weights), so their input-gradients are never computed; and gradients
+ * share memory when their lifetimes in backward do not overlap
+ * (gradplan.c).
+ */
+#include "config.h"
+
+#include "nn/net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "nn/nn_int.h"
+
+#define MAX_BATCH_LIMIT (1 << 20)
+
+/* Add n to a running offset, returning the old one. */
+static size_t take(size_t *total, size_t n)
+{
+    size_t at = *total;
+
+    *total += n;
+    return at;
+}
+
+/* Does node i need its output gradient: has it, or anything before it,
+ * trainable parameters? req is filled in node order. */
+static int requires_grad(const struct anas_netdef *def, const char *req, int i)
+{
+    const struct anas__nn_node *x = &def->nodes[i];
+
+    if (x->n_weight || x->n_bias)
+        return 1;
+    return (x->in[0] >= 0 && req[x->in[0]]) || (x->in[1] >= 0 && req[x->in[1]]);
+}
+
+static void plan_conv(struct anas_net *net, int i)
+{
+    const struct anas__nn_node *x = &net->def.nodes[i];
+    const struct anas__nn_node *in = &net->def.nodes[x->in[0]];
+    struct anas__conv_plan *plan = &net->slot[i].plan;
+
+    if (x->op == ANAS_OP_CONV2D)
+        anas__nn_conv2d_plan(plan, net->max_batch, in->c, in->h, in->w, x->c, x->k,
+                             x->stride, x->pad);
+    else
+        anas__nn_convt2d_plan(plan, net->max_batch, in->c, in->h, in->w, x->c, x->k,
+                              x->stride, x->pad, x->out_pad);
+    if (plan->col + plan->tmp + plan->wflip > net->n_scratch)
+        net->n_scratch = plan->col + plan->tmp + plan->wflip;
+}
+
+/* Give every node its offsets; counts the sizes of all buffers. */
+static void layout(struct anas_net *net, char *req)
+{
+    const struct anas_netdef *def = &net->def;
+    size_t B = (size_t)net->max_batch;
+
+    for (int i = 0; i < def->n; i++) {
+        const struct anas__nn_node *x = &def->nodes[i];
+        struct anas__net_slot *s = &net->slot[i];
+        size_t size = B * x->c * x->h * x->w;
+
+        *s = (struct anas__net_slot){ANAS__NN_NONE, ANAS__NN_NONE, ANAS__NN_NONE,
+                                     ANAS__NN_NONE, ANAS__NN_NONE, ANAS__NN_NONE,
+                                     ANAS__NN_NONE, {-1, -1},      {0, 0, 0, 0, 0}};
+        req[i] = (char)requires_grad(def, req, i);
+        if (anas__nn_is_view(x->op))
+            s->act = net->slot[x->in[0]].act;
+        else
+            s->act = take(&net->n_acts, size);
+        if (x->n_weight)
+            s->weight = take(&net->n_params, x->n_weight);
+        if (x->n_bias)
+            s->bias = take(&net->n_params, x->n_bias);
+        if (x->op == ANAS_OP_BATCHNORM) {
+            s->state = take(&net->n_state, 2 * (size_t)x->c + 1);
+            s->aux = take(&net->n_aux, 2 * (size_t)x->c);
+        } else if (x->op == ANAS_OP_DROPOUT) {
+            s->aux = take(&net->n_aux, size);
+        } else if (x->op == ANAS_OP_MAXPOOL) {
+            s->iaux = take(&net->n_iaux, size);
+        } else if (x->op == ANAS_OP_CONV2D || x->op == ANAS_OP_CONVT2D) {
+            plan_conv(net, i);
+        }
+    }
+}
+
+static struct anas_net_tensor *add_tensor(struct anas_net *net, const char *node,
+                                          const char *what, int trainable, size_t offset,
+                                          size_t count)
+{
+    struct anas_net_tensor *t = &net->tensors[net->n_tensors++];
+
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s.%s", node, what);
+    t->trainable = trainable;
+    t->offset = offset;
+    t->count = count;
+    return t;
+}
+
+static void set_dims(struct anas_net_tensor *t, int ndim, int d0, int d1, int d2, int d3)
+{
+    t->ndim = ndim;
+    t->dims[0] = d0, t->dims[1] = d1, t->dims[2] = d2, t->dims[3] = d3;
+}
+
+/* The tensors of node i, in state_dict order. */
+static void node_tensors(struct anas_net *net, int i)
+{
+    const struct anas__nn_node *x = &net->def.nodes[i];
+    const struct anas__nn_node *in = x->in[0] >= 0 ? &net->def.nodes[x->in[0]] : x;
+    const struct anas__net_slot *s = &net->slot[i];
+    struct anas_net_tensor *t;
+
+    if (x->n_weight) {
+        t = add_tensor(net, x->name, "weight", 1, s->weight, x->n_weight);
+        if (x->op == ANAS_OP_CONV2D)
+            set_dims(t, 4, x->c, in->c, x->k, x->k);
+        else if (x->op == ANAS_OP_CONVT2D)
+            set_dims(t, 4, in->c, x->c, x->k, x->k);
+        else if (x->op == ANAS_OP_LINEAR)
+            set_dims(t, 2, x->c, in->c * in->h * in->w, 0, 0);
+        else
+            set_dims(t, 1, x->c, 0, 0, 0);
+    }
+    if (x->n_bias) {
+        t = add_tensor(net, x->name, "bias", 1, s->bias, x->n_bias);
+        set_dims(t, 1, x->c, 0, 0, 0);
+    }
+    if (x->op == ANAS_OP_BATCHNORM) {
+        t = add_tensor(net, x->name, "running_mean", 0, s->state, (size_t)x->c);
+        set_dims(t, 1, x->c, 0, 0, 0);
+        t = add_tensor(net, x->name, "running_var", 0, s->state + x->c, (size_t)x->c);
+        set_dims(t, 1, x->c, 0, 0, 0);
+        t = add_tensor(net, x->name, "num_batches_tracked", 0, s->state + 2 * x->c, 1);
+        set_dims(t, 0, 0, 0, 0, 0);
+    }
+}
+
+/* calloc n floats (or int32s, same size) and count the bytes. */
+static void *buf(struct anas_net *net, size_t n, int *failed)
+{
+    void *p = anas_calloc(n ? n : 1, sizeof(float));
+
+    if (!p)
+        *failed = 1;
+    else
+        net->bytes += (n ? n : 1) * sizeof(float);
+    return p;
+}
+
+static int alloc_all(struct anas_net *net)
+{
+    int failed = 0, n_tensors = 0;
+
+    for (int i = 0; i < net->def.n; i++)
+        n_tensors += (net->def.nodes[i].n_weight > 0) + (net->def.nodes[i].n_bias > 0) +
+                     (net->def.nodes[i].op == ANAS_OP_BATCHNORM) * 3;
+    net->params = buf(net, net->n_params, &failed);
+    net->grads = buf(net, net->n_params, &failed);
+    net->state = buf(net, net->n_state, &failed);
+    net->acts = buf(net, net->n_acts, &failed);
+    net->dacts = buf(net, net->n_dacts, &failed);
+    net->aux = buf(net, net->n_aux, &failed);
+    net->iaux = buf(net, net->n_iaux, &failed);
+    net->scratch = buf(net, net->n_scratch, &failed);
+    net->tensors =
+        anas_calloc((size_t)(n_tensors ? n_tensors : 1), sizeof(*net->tensors));
+    if (!net->tensors)
+        failed = 1;
+    return failed ? ANAS_ENOMEM : 0;
+}
+
+struct anas_net *anas_net_new(const struct anas_netdef *def, int max_batch,
+                              struct anas_error *err)
+{
+    struct anas_net *net;
+    char *req = NULL;
+    int rc;
+
+    if (!def || max_batch < 1 || max_batch > MAX_BATCH_LIMIT) {
+        anas_error_field(err, ANAS_EINVAL, "max_batch", "no netdef or bad max_batch %d",
+                         max_batch);
+        return NULL;
+    }
+    if (def->rc) {
+        anas_netdef_error(def, err);
+        return NULL;
+    }
+    net = anas_calloc(1, sizeof(*net));
+    if (!net)
+        goto nomem;
+    net->def = *def;
+    net->def.nodes = anas_calloc((size_t)def->n, sizeof(*def->nodes));
+    net->slot = anas_calloc((size_t)def->n, sizeof(*net->slot));
+    req = anas_calloc((size_t)def->n, 1);
+    if (!net->def.nodes || !net->slot || !req)
+        goto nomem;
+    memcpy(net->def.nodes, def->nodes, (size_t)def->n * sizeof(*def->nodes));
+    net->def.cap = def->n;
+    net->max_batch = max_batch;
+    net->output = anas__nn_output_node(def);
+    net->bytes =
+        sizeof(*net) + (size_t)def->n * (sizeof(*def->nodes) + sizeof(*net->slot));
+    layout(net, req);
+    rc = anas__nn_plan_grads(net, req);
+    if (!rc)
+        rc = alloc_all(net);
+    if (rc)
+        goto nomem;
+    for (int i = 0; i < def->n; i++)
+        node_tensors(net, i);
+    anas_free(req);
+    return net;
+nomem:
+    anas_free(req);
+    anas_net_free(net);
+    anas_error_set(err, ANAS_ENOMEM, "out of memory for a net of batch %d", max_batch);
+    return NULL;
+}
+
+void anas_net_free(struct anas_net *net)
+{
+    if (!net)
+        return;
+    anas_free(net->def.nodes);
+    anas_free(net->slot);
+    anas_free(net->params);
+    anas_free(net->grads);
+    anas_free(net->state);
+    anas_free(net->acts);
+    anas_free(net->dacts);
+    anas_free(net->aux);
+    anas_free(net->iaux);
+    anas_free(net->scratch);
+    anas_free(net->tensors);
+    anas_free(net);
+}
+
+float *anas_net_params(struct anas_net *net, size_t *n)
+{
+    if (n)
+        *n = net ? net->n_params : 0;
+    return net ? net->params : NULL;
+}
+
+float *anas_net_grads(struct anas_net *net, size_t *n)
+{
+    if (n)
+        *n = net ? net->n_params : 0;
+    return net ? net->grads : NULL;
+}
+
+float *anas_net_state(struct anas_net *net, size_t *n)
+{
+    if (n)
+        *n = net ? net->n_state : 0;
+    return net ? net->state : NULL;
+}
+
+int anas_net_n_tensors(const struct anas_net *net)
+{
+    return net ? net->n_tensors : 0;
+}
+
+const struct anas_net_tensor *anas_net_tensor(const struct anas_net *net, int i)
+{
+    if (!net || i < 0 || i >= net->n_tensors)
+        return NULL;
+    return &net->tensors[i];
+}
+
+const struct anas_netdef *anas_net_def(const struct anas_net *net)
+{
+    return net ? &net->def : NULL;
+}
+
+size_t anas_net_bytes(const struct anas_net *net)
+{
+    return net ? net->bytes : 0;
+}
+
+void anas_net_zero_grad(struct anas_net *net)
+{
+    if (net)
+        memset(net->grads, 0, net->n_params * sizeof(*net->grads));
+}
+
+static void fill_uniform(float *x, size_t n, double bound, struct anas_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(bound * (2.0 * anas_rng_uniform(rng) - 1.0));
+}
+
+/* fan_in as torch.nn.init._calculate_fan_in_and_fan_out: weight dim 1
+ * times the receptive field. For ConvTranspose2d, whose weight is
+ * (C, OC, K, K), that is OC*K*K - PyTorch's choice, kept for exactness. */
+static double fan_in(const struct anas_netdef *def, const struct anas__nn_node *x)
+{
+    const struct anas__nn_node *in = &def->nodes[x->in[0]];
+
+    switch (x->op) {
+    case ANAS_OP_CONV2D:
+        return (double)in->c * x->k * x->k;
+    case ANAS_OP_CONVT2D:
+        return (double)x->c * x->k * x->k;
+    default:
+        return (double)in->c * in->h * in->w;
+    }
+}
+
+void anas_net_init(struct anas_net *net, struct anas_rng *rng)
+{
+    if (!net || !rng)
+        return;
+    for (int i = 0; i < net->def.n; i++) {
+        const struct anas__nn_node *x = &net->def.nodes[i];
+        const struct anas__net_slot *s = &net->slot[i];
+
+        if (x->op == ANAS_OP_BATCHNORM) {
+            for (int c = 0; c < x->c; c++) {
+                net->params[s->weight + c] = 1.0f;
+                net->params[s->bias + c] = 0.0f;
+                net->state[s->state + c] = 0.0f;
+                net->state[s->state + x->c + c] = 1.0f;
+            }
+            net->state[s->state + 2 * x->c] = 0.0f;
+        } else if (x->n_weight) {
+            /* kaiming_uniform_(a = sqrt(5)): gain = sqrt(2 / (1 + a^2)),
+             * bound = gain * sqrt(3 / fan_in), which is 1 / sqrt(fan_in) */
+            double fan = fan_in(&net->def, x);
+            double gain = sqrt(2.0 / (1.0 + 5.0));
+
+            fill_uniform(net->params + s->weight, x->n_weight, gain * sqrt(3.0 / fan),
+                         rng);
+            if (x->n_bias)
+                fill_uniform(net->params + s->bias, x->n_bias, 1.0 / sqrt(fan), rng);
+        }
+    }
+    anas_net_zero_grad(net);
+}

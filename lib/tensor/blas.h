@@ -1,0 +1,23 @@
+/*
+ * blas.h - the BLAS routines libanas uses, behind one small wrapper so that
+ * <cblas.h> is included by blas.c alone.
+ *
+ * Matrices are row-major (C order), as everywhere in libanas:
+ *
+ *     // C (M,N) = A (M,K) * B^T (N,K): a linear layer's forward
+ *     anas_blas_sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+ *
+ * Whether OpenBLAS uses threads is the environment's business
+ * (OPENBLAS_NUM_THREADS); the calls are thread-safe.
+ */
+#ifndef ANAS_TENSOR_BLAS_H
+#define ANAS_TENSOR_BLAS_H
+
+/* C (M,N) = alpha * op(A) op(B) + beta * C, op(X) = X or X^T as trans_x is
+ * 0 or 1; op(A) is (M,K), op(B) is (K,N); lda, ldb, ldc are the row strides
+ * of A, B, C as stored. beta == 0 overwrites C (NaNs in it do not leak). */
+void anas_blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * im2col.c - im2col and col2im for any kernel, stride and padding.
+ *
+ * Both walk the column matrix row by row. For one row (c, kh, kw) and one
+ * output row oh, the input row is fixed and the valid output columns form
+ * one interval [lo, hi); outside it the entries are padding. Computing the
+ * interval once per row keeps the inner loops free of bounds tests: a
+ * straight copy (or add) that the compiler vectorises when stride is 1.
+ */
+#include "config.h"
+
+#include "tensor/tensor.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "tensor/vec.h"
+
+/* n floats from src to dst. Rows of small planes are a few floats long,
+ * where a memcpy call costs more than the copy: fixed-size memcpys compile
+ * to plain vector moves. */
+static inline void copy_row(float *restrict dst, const float *restrict src, int n)
+{
+    int i = 0;
+
+    if (n >= 64) {
+        memcpy(dst, src, (size_t)n * sizeof(*dst));
+        return;
+    }
+    for (; i + 8 <= n; i += 8)
+        memcpy(dst + i, src + i, 8 * sizeof(*dst));
+    if (i + 4 <= n) {
+        memcpy(dst + i, src + i, 4 * sizeof(*dst));
+        i += 4;
+    }
+    for (; i < n; i++)
+        dst[i] = src[i];
+}
+
+/* Valid output columns for kernel column kw: 0 <= ow*stride - pad + kw < W. */
+static void valid_range(int *lo, int *hi, int W, int OW, int kw, int stride, int pad)
+{
+    int off = pad - kw; /* ow*stride >= off */
+    int a = off <= 0 ? 0 : (off + stride - 1) / stride;
+    int b = W - 1 + off < 0 ? 0 : (W - 1 + off) / stride + 1;
+
+    *lo = a < OW ? a : OW;
+    *hi = b < OW ? b : OW;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* One row (c, kh, kw) of a "same" convolution (stride 1, OW == W): with
+ * rows of equal width the valid part of the whole plane is ONE shifted
+ * copy, dst[d] = src[d + off]; the few entries that wrapped around a row
+ * edge are then overwritten with the padding's zeros. */
+static void im2col_same_row(float *restrict dst, const float *restrict plane, int H,
+                            int W, int kh, int kw, int pad)
+{
+    int D = kw - pad;                      /* column shift */
+    int oh0 = pad - kh > 0 ? pad - kh : 0; /* rows inside the image */
+    int oh1 = H + pad - kh < H ? H + pad - kh : H;
+    size_t a, b;
+
+    if (oh1 <= oh0) {
+        memset(dst, 0, (size_t)H * W * sizeof(*dst));
+        return;
+    }
+    memset(dst, 0, (size_t)oh0 * W * sizeof(*dst));
+    memset(dst + (size_t)oh1 * W, 0, (size_t)(H - oh1) * W * sizeof(*dst));
+    /* d in [a, b) reads plane[d + (kh - pad) * W + D], all inside the plane */
+    a = (size_t)oh0 * W + (D < 0 ? -D : 0);
+    b = (size_t)oh1 * W - (D > 0 ? D : 0);
+    if (b > a)
+        memcpy(dst + a, plane + a + (ptrdiff_t)(kh - pad) * W + D,
+               (b - a) * sizeof(*dst));
+    for (int oh = oh0; oh < oh1; oh++) {
+        float *row = dst + (size_t)oh * W;
+
+        for (int ow = 0; ow < -D; ow++)
+            row[ow] = 0.0f;
+        for (int ow = W - D; ow < W; ow++)
+            row[ow] = 0.0f;
+    }
+}
+
+void anas_tensor_im2col(float *col, int ld, const float *img, int C, int H, int W, int K,
+                        int stride, int pad)
+{
+    int OH = (H + 2 * pad - K) / stride + 1;
+    int OW = (W + 2 * pad - K) / stride + 1;
+
+    if (stride == 1 && OW == W && OH == H) {
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < K * K; k++)
+                im2col_same_row(col + (size_t)(c * K * K + k) * ld,
+                                img + (size_t)c * H * W, H, W, k / K, k % K, pad);
+        return;
+    }
+    for (int c = 0; c < C; c++) {
+        for (int kh = 0; kh < K; kh++) {
+            for (int kw = 0; kw < K; kw++) {
+                float *row = col + (size_t)((c * K + kh) * K + kw) * ld;
+                int lo, hi;
+
+                valid_range(&lo, &hi, W, OW, kw, stride, pad);
+                for (int oh = 0; oh < OH; oh++) {
+                    float *restrict dst = row + (size_t)oh * OW;
+                    int ih = oh * stride - pad + kh;
+                    const float *restrict src;
+
+                    if (ih < 0 || ih >= H) {
+                        memset(dst, 0, (size_t)OW * sizeof(*dst));
+                        continue;
+                    }
+                    /* the padding: a pixel or two, not worth a memset call */
+                    for (int i = 0; i < lo; i++)
+                        dst[i] = 0.0f;
+                    for (int i = hi; i < OW; i++)
+                        dst[i] = 0.0f;
+                    if (lo == hi)
+                        continue;
+                    /* src: the input pixel of output column lo */
+                    src = img + ((size_t)c * H + ih) * W + (lo * stride - pad + kw);
+                    dst += lo;
+                    if (stride == 1)
+                        copy_row(dst, src, hi - lo);
+                    else
+                        for (int i = 0; i < hi - lo; i++)
+                            dst[i] = src[i * stride];
+                }
+            }
+        }
+    }
+}
+
+void anas_tensor_col2im(float *img, const float *col, int ld, int C, int H, int W, int K,
+                        int stride, int pad)
+{
+    int OH = (H + 2 * pad - K) / stride + 1;
+    int OW = (W + 2 * pad - K) / stride + 1;
+
+    for (int c = 0; c < C; c++) {
+        for (int kh = 0; kh < K; kh++) {
+            for (int kw = 0; kw < K; kw++) {
+                const float *row = col + (size_t)((c * K + kh) * K + kw) * ld;
+                int lo, hi;
+
+                valid_range(&lo, &hi, W, OW, kw, stride, pad);
+                for (int oh = 0; oh < OH; oh++) {
+                    const float *restrict src = row + (size_t)oh * OW;
+                    int ih = oh * stride - pad + kh;
+                    float *restrict dst;
+
+                    if (ih < 0 || ih >= H || lo == hi)
+                        continue;
+                    dst = img + ((size_t)c * H + ih) * W + (lo * stride - pad + kw);
+                    src += lo;
+                    if (stride == 1)
+                        ANAS__VFOR(i, (size_t)(hi - lo), dst[i] += src[i]);
+                    else
+                        for (int i = 0; i < hi - lo; i++)
+                            dst[i * stride] += src[i];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""torch_bench.py - the PyTorch half of tests/bench/train-vs-torch.
+
+    torch_bench.py mode=net|convs space=resnet input=1x28x28 classes=10 \\
+                   batch=128 seconds=3 threads=1 hp.out_channel0=8 ...
+
+The same arguments and the same one-line key=value output as bench-train
+(see bench-train.c), on the reference networks of
+tests/golden/torch_models.py:
+
+  net    train_ips, infer_ips, params, rss0_kb (ru_maxrss after importing
+         torch, before building the network), maxrss_kb. A training step is
+         zero_grad, forward in train mode, cross-entropy, backward and an
+         SGD step (momentum 0.9, weight decay 5e-4); inference is an
+         eval-mode forward under torch.no_grad().
+  convs  every Conv2d of the network, timed alone on an input that requires
+         a gradient (except the stem's, which reads the images):
+         fwd_gflop, train_gflop, fwd_ms, train_ms, fwd_gflops, train_gflops.
+
+Timing as bench-train: two warm-up iterations, one timed to size the run,
+then a fixed number chosen to last about `seconds`.
+"""
+
+import math
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+import torch_models  # noqa: E402
+
+WARMUP = 2
+
+
+def maxrss_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def parse(argv):
+    o = {"mode": "net", "space": "resnet", "input": (1, 28, 28), "classes": 10,
+         "batch": 128, "seconds": 3.0, "threads": 1, "hp": {}}
+    for a in argv[1:]:
+        k, _, v = a.partition("=")
+        if k.startswith("hp."):
+            o["hp"][k[3:]] = float(v)
+        elif k == "input":
+            o["input"] = tuple(int(s) for s in v.split("x"))
+        elif k in ("classes", "batch", "threads"):
+            o[k] = int(v)
+        elif k == "seconds":
+            o[k] = float(v)
+        elif k in ("mode", "space"):
+            o[k] = v
+        else:
+            raise SystemExit("torch_bench.py: unknown argument %r" % a)
+    return o
+
+
+def iterations(one, seconds):
+    n = math.ceil(seconds / one) if one > 0 else 1000
+    return min(max(n, 3), 100000)
+
+
+def timed(fn, seconds):
+    """Seconds per call of fn(i), bench-train's way."""
+    for i in range(WARMUP):
+        fn(i)
+    t = time.perf_counter()
+    fn(0)
+    n = iterations(time.perf_counter() - t, seconds)
+    t = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return (time.perf_counter() - t) / n
+
+
+def bench_net(o):
+    rss0 = maxrss_kb()
+    ref = torch_models.build(o["space"], o["hp"], o["input"], o["classes"])
+    B, K = o["batch"], o["classes"]
+    gen = torch.Generator().manual_seed(1)
+    xs = [torch.randn(B, *o["input"], generator=gen) for _ in range(4)]
+    ys = [torch.randint(0, K, (B,), generator=gen) for _ in range(4)]
+    params = [p for _, p in ref.named_parameters()]
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def train_step(i):
+        opt.zero_grad()
+        loss = ref.loss(ref.logits(xs[i % 4]), ys[i % 4])
+        loss.backward()
+        opt.step()
+
+    ref.model.train()
+    train_s = timed(train_step, o["seconds"])
+
+    def infer(i):
+        with torch.no_grad():
+            ref.logits(xs[i % 4])
+
+    ref.model.eval()
+    infer_s = timed(infer, o["seconds"])
+    print("mode=net space=%s params=%d train_ips=%.1f infer_ips=%.1f rss0_kb=%d maxrss_kb=%d"
+          % (o["space"], sum(p.numel() for p in params), B / train_s, B / infer_s, rss0,
+             maxrss_kb()))
+
+
+def bench_convs(o):
+    ref = torch_models.build(o["space"], o["hp"], o["input"], o["classes"])
+    shapes = []
+
+    def hook(mod, inp, out):
+        shapes.append((mod, tuple(inp[0].shape[1:]), tuple(out.shape[1:])))
+
+    handles = [m.register_forward_hook(hook) for m in ref.model.modules()
+               if isinstance(m, nn.Conv2d)]
+    ref.model.eval()
+    with torch.no_grad():
+        ref.logits(torch.zeros(1, *o["input"]))
+    for h in handles:
+        h.remove()
+    # Each module once, in the order the forward ran them.
+    seen, convs = set(), []
+    for mod, cin, cout in shapes:
+        if id(mod) not in seen:
+            seen.add(id(mod))
+            convs.append((mod, cin, cout))
+
+    B = o["batch"]
+    cache = {}
+    fwd_s = train_s = fwd_flop = train_flop = 0.0
+    for i, (mod, cin, cout) in enumerate(convs):
+        first = i == 0
+        k = mod.kernel_size[0]
+        macs = cout[0] * cout[1] * cout[2] * cin[0] * k * k * B
+        key = (cin, cout, k, mod.stride, mod.padding, mod.bias is not None, first)
+        if key not in cache:
+            conv = nn.Conv2d(cin[0], cout[0], k, stride=mod.stride, padding=mod.padding,
+                             bias=mod.bias is not None)
+            x = torch.randn(B, *cin).requires_grad_(not first)
+            dout = torch.randn(B, *cout)
+
+            def fwd(_):
+                with torch.no_grad():
+                    conv(x)
+
+            def train(_):
+                conv.zero_grad()
+                x.grad = None
+                conv(x).backward(dout)
+
+            f, t = timed(fwd, o["seconds"] / 10), timed(train, o["seconds"] / 10)
+            cache[key] = (f, t)
+            print("# conv %dx%dx%d -> %d k%d s%d p%d%s: fwd %.3f ms (%.2f GFLOP/s), "
+                  "fwd+bwd %.3f ms (%.2f GFLOP/s)"
+                  % (cin[0], cin[1], cin[2], cout[0], k, mod.stride[0], mod.padding[0],
+                     " (stem, no input gradient)" if first else "", f * 1e3,
+                     2 * macs / f * 1e-9, t * 1e3, (4 if first else 6) * macs / t * 1e-9))
+        f, t = cache[key]
+        fwd_s += f
+        train_s += t
+        fwd_flop += 2 * macs
+        train_flop += (4 if first else 6) * macs
+    print("mode=convs space=%s convs=%d fwd_gflop=%.4f train_gflop=%.4f fwd_ms=%.3f "
+          "train_ms=%.3f fwd_gflops=%.2f train_gflops=%.2f"
+          % (o["space"], len(convs), fwd_flop * 1e-9, train_flop * 1e-9, fwd_s * 1e3,
+             train_s * 1e3, fwd_flop / fwd_s * 1e-9 if fwd_s else 0,
+             train_flop / train_s * 1e-9 if train_s else 0))
+
+
+def main(argv):
+    o = parse(argv)
+    torch.set_num_threads(o["threads"])
+    torch.manual_seed(0)
+    if o["mode"] == "net":
+        bench_net(o)
+    elif o["mode"] == "convs":
+        bench_convs(o)
+    else:
+        raise SystemExit("torch_bench.py: unknown mode %r" % o["mode"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,24 @@
+# tests for lib/tensor and lib/nn
+check_PROGRAMS += tests/unit/tensor-im2col
+TESTS += tests/unit/tensor-im2col
+tests_unit_tensor_im2col_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/nn-gradcheck
+TESTS += tests/unit/nn-gradcheck
+tests_unit_nn_gradcheck_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/nn-forward
+TESTS += tests/unit/nn-forward
+tests_unit_nn_forward_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/nn-optim
+TESTS += tests/unit/nn-optim
+tests_unit_nn_optim_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/nn-sched
+TESTS += tests/unit/nn-sched
+tests_unit_nn_sched_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/nn-net
+TESTS += tests/unit/nn-net
+tests_unit_nn_net_LDADD = $(UNIT_LIBS)
