@@ -260,7 +260,7 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
         return err->code;
     anas_error_clear(&lerr);
     if (anas_train_spec_check(t, &lerr) < 0) {
-        char p[96], *c;
+        char p[128], *c;
         snprintf(p, sizeof p, "/evaluator/%s", lerr.field);
         for (c = p; *c; c++) /* the library says optimizer.lr */
             if (*c == '.')

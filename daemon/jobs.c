@@ -678,7 +678,7 @@ static int try_cached(struct run *r, int i)
 static int plan_slot(struct run *r, int i)
 {
     struct slot *sl = &r->slots[i];
-    char key_src[600];
+    char key_src[sizeof r->eval_id + ANAS_HASH_LEN + 2];
     int j, rc;
     struct anas_error err;
     anas_metrics_init(&sl->res.metrics);
