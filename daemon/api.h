@@ -64,6 +64,8 @@ int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args
                   struct resp *rs);
 int api_runs_export(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs);
+int api_runs_model(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs);
 int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs);
 

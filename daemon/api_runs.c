@@ -42,8 +42,9 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
 {
     long long done = r->done, total = r->total;
     double elapsed = 0;
-    json_t *best = NULL, *summary = NULL, *progress, *o;
-    int live = jobs_live(d->jobs, r->id, &done, &total, &elapsed, &best, &summary) == 0;
+    json_t *best = NULL, *summary = NULL, *evaluating = NULL, *progress, *o;
+    int live = jobs_live(d->jobs, r->id, &done, &total, &elapsed, &best, &summary,
+                         &evaluating) == 0;
     if (!live) {
         best = text_json(r->best_json);
         summary = text_json(r->summary_json);
@@ -58,6 +59,8 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
         json_object_set_new(progress, "eta_s", json_null());
     if (total < 0)
         json_object_set_new(progress, "total", json_null());
+    if (evaluating)
+        json_object_set_new(progress, "evaluating", evaluating);
     o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)r->id, "kind", r->kind, "name", r->name, "state", r->state,
                   "spec", text_json(r->spec_json), "created_at", time_json(r->created_at),
@@ -453,4 +456,28 @@ int api_runs_export(struct anasd *d, const struct req *rq, const struct route_ar
                            "format must be json, csv or analognas");
     store_run_fini(&r);
     return rc;
+}
+
+int api_runs_model(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs)
+{
+    struct store_run r;
+    char format[32];
+    void *blob = NULL;
+    size_t len = 0;
+    int rc;
+    if (get_run(d, rq, rs, a->id, &r) < 0)
+        return 0;
+    store_run_fini(&r);
+    rc = store_model_get(d->store, a->id, format, sizeof format, &blob, &len);
+    if (rc == ANAS_ENOTFOUND)
+        return reply_problem(rs, rq, 404, rc, NULL,
+                             "run %lld has no trained model (only finished runs of kind "
+                             "train have one)",
+                             a->id);
+    if (rc < 0)
+        return reply_problem(rs, rq, 500, rc, NULL, "cannot read the model of run %lld", a->id);
+    snprintf(rs->disposition, sizeof rs->disposition,
+             "attachment; filename=\"run-%lld.safetensors\"", a->id);
+    return reply_text(rs, 200, "application/octet-stream", blob, len);
 }

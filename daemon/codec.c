@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "codec.h"
+#include "codec_int.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -36,10 +37,7 @@ static void ptr_index(char *out, size_t n, const char *base, size_t i)
     snprintf(out, n, "%s/%zu", base, i);
 }
 
-static int bad(struct anas_error *err, int code, const char *ptr, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int bad(struct anas_error *err, int code, const char *ptr, const char *fmt, ...)
+int codec__bad(struct anas_error *err, int code, const char *ptr, const char *fmt, ...)
 {
     va_list ap;
     if (!err)
@@ -66,13 +64,13 @@ int codec_check_keys(json_t *obj, const char *const *allowed, const char *ptr,
                 break;
         if (!*a) {
             codec_ptr(p, sizeof p, ptr, key);
-            return bad(err, ANAS_EUNKNOWN, p, "unknown field '%s'", key);
+            return codec__bad(err, ANAS_EUNKNOWN, p, "unknown field '%s'", key);
         }
     }
     return 0;
 }
 
-static int get_int(json_t *v, const char *ptr, long long lo, long long hi, long long *out,
+int codec__int(json_t *v, const char *ptr, long long lo, long long hi, long long *out,
                    struct anas_error *err)
 {
     double d;
@@ -81,27 +79,41 @@ static int get_int(json_t *v, const char *ptr, long long lo, long long hi, long 
     else if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v))
         d = json_real_value(v);
     else
-        return bad(err, ANAS_ETYPE, ptr, "%s must be an integer", ptr);
+        return codec__bad(err, ANAS_ETYPE, ptr, "%s must be an integer", ptr);
     if (d < (double)lo || d > (double)hi)
-        return bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %.17g)", ptr, lo, hi,
+        return codec__bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %.17g)", ptr, lo, hi,
                    d);
     *out = (long long)d;
     return 0;
 }
 
-static int get_str(json_t *v, const char *ptr, char *out, size_t n, struct anas_error *err)
+int codec__num(json_t *v, const char *ptr, double lo, double hi, double *out,
+               struct anas_error *err)
+{
+    double d;
+    if (!json_is_number(v))
+        return codec__bad(err, ANAS_ETYPE, ptr, "%s must be a number", ptr);
+    d = json_number_value(v);
+    if (!(d >= lo && d <= hi))
+        return codec__bad(err, ANAS_ERANGE, ptr, "%s must be in %g..%g (got %.17g)", ptr, lo,
+                          hi, d);
+    *out = d;
+    return 0;
+}
+
+int codec__str(json_t *v, const char *ptr, char *out, size_t n, struct anas_error *err)
 {
     if (!json_is_string(v))
-        return bad(err, ANAS_ETYPE, ptr, "%s must be a string", ptr);
+        return codec__bad(err, ANAS_ETYPE, ptr, "%s must be a string", ptr);
     if (strlen(json_string_value(v)) >= n)
-        return bad(err, ANAS_ERANGE, ptr, "%s is longer than %zu bytes", ptr, n - 1);
+        return codec__bad(err, ANAS_ERANGE, ptr, "%s is longer than %zu bytes", ptr, n - 1);
     snprintf(out, n, "%s", json_string_value(v));
     return 0;
 }
 
-static int get_obj(json_t *v, const char *ptr, struct anas_error *err)
+int codec__obj(json_t *v, const char *ptr, struct anas_error *err)
 {
-    return json_is_object(v) ? 0 : bad(err, ANAS_ETYPE, ptr, "%s must be an object", ptr);
+    return json_is_object(v) ? 0 : codec__bad(err, ANAS_ETYPE, ptr, "%s must be an object", ptr);
 }
 
 /* --- configurations, shapes, metrics --- */
@@ -116,7 +128,7 @@ int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *
     int rc, i, n = anas_space_n_hp(s);
     unsigned char seen[ANAS_SPACE_MAX_HP] = {0};
 
-    if (get_obj(obj, ptr, err) < 0)
+    if (codec__obj(obj, ptr, err) < 0)
         return ANAS_ETYPE;
     anas_config_init(out, s);
     json_object_foreach(obj, key, v)
@@ -124,10 +136,10 @@ int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *
         int idx = anas_space_hp_index(s, key);
         codec_ptr(p, sizeof p, ptr, key);
         if (idx < 0)
-            return bad(err, ANAS_EUNKNOWN, p, "space %s has no hyperparameter '%s'",
+            return codec__bad(err, ANAS_EUNKNOWN, p, "space %s has no hyperparameter '%s'",
                        anas_space_name(s), key);
         if (!json_is_number(v))
-            return bad(err, ANAS_ETYPE, p, "%s must be a number", key);
+            return codec__bad(err, ANAS_ETYPE, p, "%s must be a number", key);
         out->v[idx] = json_number_value(v);
         seen[idx] = 1;
     }
@@ -135,7 +147,7 @@ int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *
     for (i = 0; i < n; i++) {
         if (!seen[i] && anas_space_is_active(s, out, i)) {
             codec_ptr(p, sizeof p, ptr, anas_space_hp(s, i)->name);
-            return bad(err, ANAS_EINVAL, p, "missing hyperparameter '%s'",
+            return codec__bad(err, ANAS_EINVAL, p, "missing hyperparameter '%s'",
                        anas_space_hp(s, i)->name);
         }
     }
@@ -143,7 +155,7 @@ int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *
     rc = anas_space_validate(s, out, &lerr);
     if (rc < 0) {
         codec_ptr(p, sizeof p, ptr, lerr.field);
-        return bad(err, rc, lerr.field[0] ? p : ptr, "%s", lerr.msg);
+        return codec__bad(err, rc, lerr.field[0] ? p : ptr, "%s", lerr.msg);
     }
     return 0;
 }
@@ -185,11 +197,11 @@ int codec_shape(const struct anas_space *s, json_t *input, json_t *classes, cons
     if (input) {
         codec_ptr(p, sizeof p, ptr, "input");
         if (!json_is_array(input) || json_array_size(input) != 3)
-            return bad(err, ANAS_ETYPE, p, "input must be [channels, height, width]");
+            return codec__bad(err, ANAS_ETYPE, p, "input must be [channels, height, width]");
         for (i = 0; i < 3; i++) {
             char pi[160];
             ptr_index(pi, sizeof pi, p, i);
-            if (get_int(json_array_get(input, i), pi, 1, 1 << 16, &v[i], err) < 0)
+            if (codec__int(json_array_get(input, i), pi, 1, 1 << 16, &v[i], err) < 0)
                 return err ? err->code : ANAS_EINVAL;
         }
         out->c = (int)v[0];
@@ -198,7 +210,7 @@ int codec_shape(const struct anas_space *s, json_t *input, json_t *classes, cons
     }
     if (classes) {
         codec_ptr(p, sizeof p, ptr, "classes");
-        if (get_int(classes, p, 1, 1 << 20, &v[0], err) < 0)
+        if (codec__int(classes, p, 1, 1 << 20, &v[0], err) < 0)
             return err ? err->code : ANAS_EINVAL;
         out->classes = (int)v[0];
     }
@@ -206,7 +218,7 @@ int codec_shape(const struct anas_space *s, json_t *input, json_t *classes, cons
     rc = anas_space_check_shape(s, out, &lerr);
     if (rc < 0) {
         codec_ptr(p, sizeof p, ptr, lerr.field[0] ? lerr.field : "input");
-        return bad(err, rc, p, "%s", lerr.msg);
+        return codec__bad(err, rc, p, "%s", lerr.msg);
     }
     return 0;
 }
@@ -353,23 +365,39 @@ static int parse_space(json_t *v, struct run_spec *out, struct anas_error *err)
     static const char *const keys[] = {"name", "input", "classes", NULL};
     char name[64];
     if (json_is_string(v)) { /* "space": "resnet" shorthand */
-        if (get_str(v, "/space", name, sizeof name, err) < 0)
+        if (codec__str(v, "/space", name, sizeof name, err) < 0)
             return err->code;
         v = NULL;
     } else {
-        if (get_obj(v, "/space", err) < 0 || codec_check_keys(v, keys, "/space", err) < 0)
+        if (codec__obj(v, "/space", err) < 0 || codec_check_keys(v, keys, "/space", err) < 0)
             return err->code;
         if (!json_object_get(v, "name"))
-            return bad(err, ANAS_EINVAL, "/space/name", "space.name is required");
-        if (get_str(json_object_get(v, "name"), "/space/name", name, sizeof name, err) < 0)
+            return codec__bad(err, ANAS_EINVAL, "/space/name", "space.name is required");
+        if (codec__str(json_object_get(v, "name"), "/space/name", name, sizeof name, err) < 0)
             return err->code;
     }
     out->space = anas_space_find(name);
     if (!out->space)
-        return bad(err, ANAS_ENOTFOUND, "/space/name", "unknown space '%s' (see GET /api/v1/spaces)",
+        return codec__bad(err, ANAS_ENOTFOUND, "/space/name", "unknown space '%s' (see GET /api/v1/spaces)",
                    name);
-    return codec_shape(out->space, v ? json_object_get(v, "input") : NULL,
-                       v ? json_object_get(v, "classes") : NULL, "/space", &out->shape, err);
+    {
+        json_t *input = v ? json_object_get(v, "input") : NULL;
+        json_t *classes = v ? json_object_get(v, "classes") : NULL;
+        json_t *own_input = NULL, *own_classes = NULL;
+        struct anas_shape ds;
+        int rc;
+        /* Training on a known dataset: its images decide the input. */
+        if (codec__dataset_shape(out, &ds)) {
+            if (!input)
+                input = own_input = codec_input_to_json(&ds);
+            if (!classes)
+                classes = own_classes = json_integer(ds.classes);
+        }
+        rc = codec_shape(out->space, input, classes, "/space", &out->shape, err);
+        json_decref(own_input);
+        json_decref(own_classes);
+        return rc;
+    }
 }
 
 static int parse_mapping(json_t *v, struct run_spec *out, struct anas_error *err)
@@ -377,16 +405,16 @@ static int parse_mapping(json_t *v, struct run_spec *out, struct anas_error *err
     static const char *const keys[] = {"max_input_size", "max_output_size", NULL};
     long long x;
     json_t *f;
-    if (get_obj(v, "/evaluator/mapping", err) < 0 ||
+    if (codec__obj(v, "/evaluator/mapping", err) < 0 ||
         codec_check_keys(v, keys, "/evaluator/mapping", err) < 0)
         return err->code;
     if ((f = json_object_get(v, "max_input_size"))) {
-        if (get_int(f, "/evaluator/mapping/max_input_size", 16, 4096, &x, err) < 0)
+        if (codec__int(f, "/evaluator/mapping/max_input_size", 16, 4096, &x, err) < 0)
             return err->code;
         out->mapping.max_input_size = (int)x;
     }
     if ((f = json_object_get(v, "max_output_size"))) {
-        if (get_int(f, "/evaluator/mapping/max_output_size", 16, 4096, &x, err) < 0)
+        if (codec__int(f, "/evaluator/mapping/max_output_size", 16, 4096, &x, err) < 0)
             return err->code;
         out->mapping.max_output_size = (int)x;
     }
@@ -398,10 +426,10 @@ static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
 {
     const char *metric;
     json_t *path;
-    if (get_obj(v, "/evaluator/models", err) < 0)
+    if (codec__obj(v, "/evaluator/models", err) < 0)
         return err->code;
     if (json_object_size(v) < 1 || json_object_size(v) > ANAS_EVAL_MAX_MODELS)
-        return bad(err, ANAS_ERANGE, "/evaluator/models",
+        return codec__bad(err, ANAS_ERANGE, "/evaluator/models",
                    "evaluator.models needs 1..%d entries (metric: model path)",
                    ANAS_EVAL_MAX_MODELS);
     json_object_foreach(v, metric, path)
@@ -410,17 +438,17 @@ static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
         int rc, k = out->n_models;
         codec_ptr(p, sizeof p, "/evaluator/models", metric);
         if (!anas_metric_name_valid(metric) || strlen(metric) >= ANAS_METRIC_NAME_MAX)
-            return bad(err, ANAS_EINVAL, p, "'%s' is not a valid metric name", metric);
+            return codec__bad(err, ANAS_EINVAL, p, "'%s' is not a valid metric name", metric);
         if (!json_is_string(path))
-            return bad(err, ANAS_ETYPE, p, "model path must be a string");
+            return codec__bad(err, ANAS_ETYPE, p, "model path must be a string");
         rc = conf_path_in_roots(c->model_roots, c->n_model_roots, json_string_value(path),
                                 out->models[k].path, sizeof out->models[k].path);
         if (rc == ANAS_EDENIED)
-            return bad(err, rc, p, "model path %s is outside the allowed model roots%s",
+            return codec__bad(err, rc, p, "model path %s is outside the allowed model roots%s",
                        json_string_value(path),
                        c->n_model_roots ? "" : " (anasd was started without --model-root)");
         if (rc < 0)
-            return bad(err, rc, p, "model file %s does not exist", json_string_value(path));
+            return codec__bad(err, rc, p, "model file %s does not exist", json_string_value(path));
         snprintf(out->models[k].metric, sizeof out->models[k].metric, "%s", metric);
         out->n_models++;
     }
@@ -438,23 +466,31 @@ static int parse_evaluator(const struct conf *c, json_t *v, struct run_spec *out
     out->mapping = anas_mapping_default;
     if (!v)
         return 0;
-    if (get_obj(v, "/evaluator", err) < 0)
+    if (codec__obj(v, "/evaluator", err) < 0)
         return err->code;
     if (!(f = json_object_get(v, "kind")))
-        return bad(err, ANAS_EINVAL, "/evaluator/kind", "evaluator.kind is required");
-    if (get_str(f, "/evaluator/kind", kind, sizeof kind, err) < 0)
+        return codec__bad(err, ANAS_EINVAL, "/evaluator/kind", "evaluator.kind is required");
+    if (codec__str(f, "/evaluator/kind", kind, sizeof kind, err) < 0)
         return err->code;
     if (anas_eval_kind_parse(kind, &out->eval_kind) < 0)
-        return bad(err, ANAS_ENOTFOUND, "/evaluator/kind",
-                   "unknown evaluator '%s' (expected surrogate or analytic)", kind);
-    if (codec_check_keys(v, out->eval_kind == ANAS_EVAL_SURROGATE ? skeys : akeys, "/evaluator",
-                  err) < 0)
+        return codec__bad(err, ANAS_ENOTFOUND, "/evaluator/kind",
+                   "unknown evaluator '%s' (expected surrogate, train or analytic)", kind);
+    if (out->eval_kind == ANAS_EVAL_TRAIN) {
+        if (!out->has_dataset)
+            return codec__bad(err, ANAS_EINVAL, "/dataset",
+                              "a train evaluator needs a dataset");
+        if ((f = json_object_get(v, "mapping")) && parse_mapping(f, out, err) < 0)
+            return err->code;
+        return codec__train(v, out, err);
+    }
+    if (codec_check_keys(v, out->eval_kind == ANAS_EVAL_SURROGATE ? skeys : akeys,
+                         "/evaluator", err) < 0)
         return err->code;
     if ((f = json_object_get(v, "mapping")) && parse_mapping(f, out, err) < 0)
         return err->code;
     if (out->eval_kind == ANAS_EVAL_SURROGATE) {
         if (!(f = json_object_get(v, "models")))
-            return bad(err, ANAS_EINVAL, "/evaluator/models",
+            return codec__bad(err, ANAS_EINVAL, "/evaluator/models",
                        "a surrogate evaluator needs models (metric: path)");
         return parse_models(c, f, out, err);
     }
@@ -468,16 +504,16 @@ static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *e
     json_t *f;
     char kind[32], p[128];
     if (!v)
-        return bad(err, ANAS_EINVAL, "/optimizer", "a search needs an optimizer");
-    if (get_obj(v, "/optimizer", err) < 0)
+        return codec__bad(err, ANAS_EINVAL, "/optimizer", "a search needs an optimizer");
+    if (codec__obj(v, "/optimizer", err) < 0)
         return err->code;
     if (!(f = json_object_get(v, "kind")))
-        return bad(err, ANAS_EINVAL, "/optimizer/kind", "optimizer.kind is required");
-    if (get_str(f, "/optimizer/kind", kind, sizeof kind, err) < 0)
+        return codec__bad(err, ANAS_EINVAL, "/optimizer/kind", "optimizer.kind is required");
+    if (codec__str(f, "/optimizer/kind", kind, sizeof kind, err) < 0)
         return err->code;
     ops = anas_search_find(kind);
     if (!ops)
-        return bad(err, ANAS_ENOTFOUND, "/optimizer/kind",
+        return codec__bad(err, ANAS_ENOTFOUND, "/optimizer/kind",
                    "unknown optimizer '%s' (see GET /api/v1/optimizers)", kind);
     anas_search_spec_init(&out->search, out->space, ops);
     json_object_foreach(v, key, f)
@@ -487,12 +523,12 @@ static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *e
             continue;
         codec_ptr(p, sizeof p, "/optimizer", key);
         if (anas_search_param_index(ops, key) < 0)
-            return bad(err, ANAS_EUNKNOWN, p, "optimizer %s has no parameter '%s'", kind, key);
+            return codec__bad(err, ANAS_EUNKNOWN, p, "optimizer %s has no parameter '%s'", kind, key);
         if (!json_is_number(f))
-            return bad(err, ANAS_ETYPE, p, "%s must be a number", key);
+            return codec__bad(err, ANAS_ETYPE, p, "%s must be a number", key);
         anas_error_clear(&lerr);
         if (anas_search_spec_set(&out->search, key, json_number_value(f), &lerr) < 0)
-            return bad(err, lerr.code, p, "%s", lerr.msg);
+            return codec__bad(err, lerr.code, p, "%s", lerr.msg);
     }
     return 0;
 }
@@ -500,8 +536,13 @@ static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *e
 static int metric_known(const struct run_spec *s, const char *metric)
 {
     int i;
+    static const char *const trained[] = {"acc@fp", "neg_mse@fp", "train_loss", "test_loss",
+                                          "train_s", NULL};
     if (anas_search_metric_is_analytic(metric))
         return 1;
+    for (i = 0; s->eval_kind == ANAS_EVAL_TRAIN && trained[i]; i++)
+        if (strcmp(trained[i], metric) == 0)
+            return 1;
     for (i = 0; i < s->n_models; i++)
         if (strcmp(s->models[i].metric, metric) == 0)
             return 1;
@@ -512,14 +553,16 @@ static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, ch
                         struct anas_error *err)
 {
     if (!v)
-        return bad(err, ANAS_EINVAL, ptr, "%s is required", ptr);
-    if (get_str(v, ptr, out, ANAS_METRIC_NAME_MAX, err) < 0)
+        return codec__bad(err, ANAS_EINVAL, ptr, "%s is required", ptr);
+    if (codec__str(v, ptr, out, ANAS_METRIC_NAME_MAX, err) < 0)
         return err->code;
     if (!metric_known(s, out))
-        return bad(err, ANAS_EUNKNOWN, ptr,
+        return codec__bad(err, ANAS_EUNKNOWN, ptr,
                    "metric '%s' is not produced by this evaluator (%s)", out,
                    s->eval_kind == ANAS_EVAL_SURROGATE
                        ? "analytic metrics or the surrogate models' metrics"
+                   : s->eval_kind == ANAS_EVAL_TRAIN
+                       ? "analytic metrics, acc@fp, neg_mse@fp, train_loss, test_loss, train_s"
                        : "params, macs, tiles, tile_util, nb_convs");
     return 0;
 }
@@ -532,6 +575,7 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
     json_t *o;
     if (!v) {
         const char *def = out->eval_kind == ANAS_EVAL_ANALYTIC ? "params"
+                          : out->eval_kind == ANAS_EVAL_TRAIN ? "acc@fp"
                           : metric_known(out, "acc@1d") ? "acc@1d"
                                                         : out->models[0].metric;
         ss->n_objectives = 1;
@@ -540,15 +584,15 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
         return 0;
     }
     if (!json_is_array(v))
-        return bad(err, ANAS_ETYPE, "/objectives", "objectives must be an array");
+        return codec__bad(err, ANAS_ETYPE, "/objectives", "objectives must be an array");
     if (json_array_size(v) < 1 || json_array_size(v) > ANAS_SEARCH_MAX_OBJECTIVES)
-        return bad(err, ANAS_ERANGE, "/objectives", "objectives must hold 1..%d entries",
+        return codec__bad(err, ANAS_ERANGE, "/objectives", "objectives must hold 1..%d entries",
                    ANAS_SEARCH_MAX_OBJECTIVES);
     json_array_foreach(v, i, o)
     {
         char p[64], pm[80], goal[8] = "max";
         ptr_index(p, sizeof p, "/objectives", i);
-        if (get_obj(o, p, err) < 0 || codec_check_keys(o, keys, p, err) < 0)
+        if (codec__obj(o, p, err) < 0 || codec_check_keys(o, keys, p, err) < 0)
             return err->code;
         codec_ptr(pm, sizeof pm, p, "metric");
         if (parse_metric(json_object_get(o, "metric"), pm, out, ss->objectives[i].metric,
@@ -556,10 +600,10 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
             return err->code;
         codec_ptr(pm, sizeof pm, p, "goal");
         if (json_object_get(o, "goal") &&
-            get_str(json_object_get(o, "goal"), pm, goal, sizeof goal, err) < 0)
+            codec__str(json_object_get(o, "goal"), pm, goal, sizeof goal, err) < 0)
             return err->code;
         if (strcmp(goal, "max") && strcmp(goal, "min"))
-            return bad(err, ANAS_EINVAL, pm, "goal must be \"max\" or \"min\"");
+            return codec__bad(err, ANAS_EINVAL, pm, "goal must be \"max\" or \"min\"");
         ss->objectives[i].maximize = strcmp(goal, "max") == 0;
     }
     ss->n_objectives = (int)json_array_size(v);
@@ -575,7 +619,7 @@ static int parse_bound(json_t *o, const char *key, const char *p, int *has, doub
         return 0;
     codec_ptr(pm, sizeof pm, p, key);
     if (!json_is_number(v) || !isfinite(json_number_value(v)))
-        return bad(err, ANAS_ETYPE, pm, "%s must be a finite number", key);
+        return codec__bad(err, ANAS_ETYPE, pm, "%s must be a finite number", key);
     *has = 1;
     *out = json_number_value(v);
     return 0;
@@ -590,16 +634,16 @@ static int parse_constraints(json_t *v, struct run_spec *out, struct anas_error 
     if (!v)
         return 0;
     if (!json_is_array(v))
-        return bad(err, ANAS_ETYPE, "/constraints", "constraints must be an array");
+        return codec__bad(err, ANAS_ETYPE, "/constraints", "constraints must be an array");
     if (json_array_size(v) > ANAS_SEARCH_MAX_CONSTRAINTS)
-        return bad(err, ANAS_ERANGE, "/constraints", "constraints must hold at most %d entries",
+        return codec__bad(err, ANAS_ERANGE, "/constraints", "constraints must hold at most %d entries",
                    ANAS_SEARCH_MAX_CONSTRAINTS);
     json_array_foreach(v, i, o)
     {
         struct anas_constraint *c = &ss->constraints[i];
         char p[64], pm[80];
         ptr_index(p, sizeof p, "/constraints", i);
-        if (get_obj(o, p, err) < 0 || codec_check_keys(o, keys, p, err) < 0)
+        if (codec__obj(o, p, err) < 0 || codec_check_keys(o, keys, p, err) < 0)
             return err->code;
         codec_ptr(pm, sizeof pm, p, "metric");
         if (parse_metric(json_object_get(o, "metric"), pm, out, c->metric, err) < 0)
@@ -608,9 +652,9 @@ static int parse_constraints(json_t *v, struct run_spec *out, struct anas_error 
             parse_bound(o, "max", p, &c->has_max, &c->max, err) < 0)
             return err->code;
         if (!c->has_min && !c->has_max)
-            return bad(err, ANAS_EINVAL, p, "a constraint needs min or max");
+            return codec__bad(err, ANAS_EINVAL, p, "a constraint needs min or max");
         if (c->has_min && c->has_max && c->min > c->max)
-            return bad(err, ANAS_ERANGE, p, "constraint min is greater than max");
+            return codec__bad(err, ANAS_ERANGE, p, "constraint min is greater than max");
     }
     ss->n_constraints = (int)json_array_size(v);
     return 0;
@@ -622,48 +666,50 @@ static int parse_budget(json_t *v, struct run_spec *out, struct anas_error *err)
     json_t *f;
     if (!v)
         return 0;
-    if (get_obj(v, "/budget", err) < 0 || codec_check_keys(v, keys, "/budget", err) < 0)
+    if (codec__obj(v, "/budget", err) < 0 || codec_check_keys(v, keys, "/budget", err) < 0)
         return err->code;
     if ((f = json_object_get(v, "evaluations")))
-        return get_int(f, "/budget/evaluations", 1, 100000000, &out->max_evals, err);
+        return codec__int(f, "/budget/evaluations", 1, 100000000, &out->max_evals, err);
     return 0;
 }
 
 static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err)
 {
-    static const char *const keys[] = {"kind",        "name",    "space",  "evaluator",
-                                       "optimizer",   "objectives", "constraints",
-                                       "budget",      "runs",    "seed",   "architecture",
-                                       NULL};
+    static const char *const keys[] = {"kind",       "name",        "space",  "evaluator",
+                                       "optimizer",  "objectives",  "constraints",
+                                       "budget",     "runs",        "seed",
+                                       "architecture", "dataset",   NULL};
     json_t *f;
     long long x;
     if (!json_is_object(body))
-        return bad(err, ANAS_EFORMAT, "", "the body must be a JSON object");
+        return codec__bad(err, ANAS_EFORMAT, "", "the body must be a JSON object");
     if (codec_check_keys(body, keys, "", err) < 0)
         return err->code;
     snprintf(out->kind, sizeof out->kind, "search");
     if ((f = json_object_get(body, "kind")) &&
-        get_str(f, "/kind", out->kind, sizeof out->kind, err) < 0)
+        codec__str(f, "/kind", out->kind, sizeof out->kind, err) < 0)
         return err->code;
-    if (strcmp(out->kind, "search") && strcmp(out->kind, "evaluate"))
-        return bad(err, ANAS_EINVAL, "/kind", "kind must be \"search\" or \"evaluate\"");
+    if (strcmp(out->kind, "search") && strcmp(out->kind, "evaluate") &&
+        strcmp(out->kind, "train"))
+        return codec__bad(err, ANAS_EINVAL, "/kind",
+                          "kind must be \"search\", \"evaluate\" or \"train\"");
     if ((f = json_object_get(body, "name")) &&
-        get_str(f, "/name", out->name, sizeof out->name, err) < 0)
+        codec__str(f, "/name", out->name, sizeof out->name, err) < 0)
         return err->code;
     out->runs = 1;
     if ((f = json_object_get(body, "runs"))) {
-        if (get_int(f, "/runs", 1, RUN_MAX_RUNS, &x, err) < 0)
+        if (codec__int(f, "/runs", 1, RUN_MAX_RUNS, &x, err) < 0)
             return err->code;
         out->runs = (int)x;
     }
     if ((f = json_object_get(body, "seed"))) {
-        if (get_int(f, "/seed", 0, (long long)MAX_SAFE_INT, &x, err) < 0)
+        if (codec__int(f, "/seed", 0, (long long)MAX_SAFE_INT, &x, err) < 0)
             return err->code;
         out->seed = (uint64_t)x;
         out->has_seed = 1;
     }
     if (!(f = json_object_get(body, "space")))
-        return bad(err, ANAS_EINVAL, "/space", "space is required");
+        return codec__bad(err, ANAS_EINVAL, "/space", "space is required");
     return parse_space(f, out, err);
 }
 
@@ -671,26 +717,35 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
                    struct anas_error *err)
 {
     struct anas_error lerr;
+    json_t *ds;
     int evaluate;
     memset(out, 0, sizeof *out);
-    if (parse_head(body, out, err) < 0 ||
+    ds = json_is_object(body) ? json_object_get(body, "dataset") : NULL;
+    if ((ds && codec__dataset(c, ds, out, err) < 0) || parse_head(body, out, err) < 0 ||
         parse_evaluator(c, json_object_get(body, "evaluator"), out, err) < 0 ||
         parse_budget(json_object_get(body, "budget"), out, err) < 0)
         return err->code;
-    evaluate = strcmp(out->kind, "evaluate") == 0;
+    evaluate = strcmp(out->kind, "search") != 0;
+    if (strcmp(out->kind, "train") == 0 && out->eval_kind != ANAS_EVAL_TRAIN)
+        return codec__bad(err, ANAS_EINVAL, "/evaluator/kind",
+                          "a train run needs the train evaluator");
+    if (out->has_dataset && out->eval_kind != ANAS_EVAL_TRAIN)
+        return codec__bad(err, ANAS_EINVAL, "/dataset",
+                          "only the train evaluator reads a dataset");
     if (evaluate) {
         json_t *a = json_object_get(body, "architecture");
         if (json_object_get(body, "optimizer"))
-            return bad(err, ANAS_EINVAL, "/optimizer", "an evaluate run takes no optimizer");
+            return codec__bad(err, ANAS_EINVAL, "/optimizer",
+                              "an %s run takes no optimizer", out->kind);
         if (!a)
-            return bad(err, ANAS_EINVAL, "/architecture",
-                       "an evaluate run needs an architecture");
+            return codec__bad(err, ANAS_EINVAL, "/architecture", "an %s run needs an architecture",
+                              out->kind);
         if (codec_config_from_json(out->space, a, "/architecture", &out->arch, err) < 0)
             return err->code;
         anas_search_spec_init(&out->search, out->space, anas_search_find("random"));
     } else {
         if (json_object_get(body, "architecture"))
-            return bad(err, ANAS_EINVAL, "/architecture",
+            return codec__bad(err, ANAS_EINVAL, "/architecture",
                        "a search takes no architecture (use kind \"evaluate\")");
         if (parse_optimizer(json_object_get(body, "optimizer"), out, err) < 0)
             return err->code;
@@ -708,7 +763,7 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
             snprintf(p, sizeof p, "/%s", lerr.field);
         else
             codec_ptr(p, sizeof p, "/optimizer", lerr.field);
-        return bad(err, lerr.code, lerr.field[0] ? p : "/optimizer", "%s", lerr.msg);
+        return codec__bad(err, lerr.code, lerr.field[0] ? p : "/optimizer", "%s", lerr.msg);
     }
     return 0;
 }
@@ -781,7 +836,11 @@ json_t *codec_run_spec_to_json(const struct run_spec *s)
         return NULL;
     if (s->name[0])
         json_object_set_new(o, "name", json_string(s->name));
-    if (strcmp(s->kind, "evaluate") == 0)
+    if (s->has_dataset)
+        json_object_set_new(o, "dataset", codec__dataset_to_json(s));
+    if (s->eval_kind == ANAS_EVAL_TRAIN)
+        codec__train_to_json(s, json_object_get(o, "evaluator"));
+    if (strcmp(s->kind, "search") != 0)
         json_object_set_new(o, "architecture", codec_config_to_json(&s->arch));
     else
         json_object_set_new(o, "optimizer", optimizer_to_json(&s->search));

@@ -23,8 +23,16 @@
 #define RUN_MAX_RUNS 100
 
 /* A validated run specification: what POST /api/v1/runs accepted. */
+/* A dataset a `train` evaluator reads (datasets live in --data-root). */
+struct run_dataset {
+    char name[32];            /* fashion-mnist, mnist, cifar10, synthetic */
+    char path[CONF_PATH_MAX]; /* resolved directory; empty for synthetic */
+    int train_subset;         /* 0: all (synthetic: the size) */
+    int test_subset;
+};
+
 struct run_spec {
-    char kind[16]; /* search, evaluate */
+    char kind[16]; /* search, evaluate, train */
     char name[128];
     const struct anas_space *space;
     struct anas_shape shape;
@@ -41,6 +49,9 @@ struct run_spec {
     int has_seed;
     uint64_t seed;
     long long max_evals; /* budget.evaluations; 0 = no cap */
+    int has_dataset;
+    struct run_dataset dataset;    /* evaluator kind train */
+    struct anas_train_spec train;  /* evaluator kind train; seed = the run's */
 };
 
 int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "core/hash.h"
@@ -61,6 +62,9 @@ struct slot {
     struct anas_error err;
     double t0, t1;
     struct anas_search_result res;
+    struct anas_train_progress progress; /* read by the API while training */
+    void *model;       /* kind train: the trained weights (safetensors) */
+    size_t model_len;
 };
 
 struct run {
@@ -70,7 +74,8 @@ struct run {
     struct run_spec spec;
     struct anas_eval_spec eval;
     struct anas_surrogate *models[ANAS_EVAL_MAX_MODELS];
-    char eval_id[512]; /* evaluator identity: part of every evaluation key */
+    struct anas_dataset *train_set, *test_set;
+    char eval_id[2048]; /* evaluator identity: part of every evaluation key */
     int loaded;
 
     struct hist *hist; /* by seq - 1 */
@@ -261,6 +266,20 @@ static void eval_identity(struct run *r)
 {
     size_t len;
     int i;
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN) {
+        /* Everything that shapes a trained result: the normalized recipe,
+         * the dataset and the seed every evaluation starts from. */
+        json_t *spec = codec_run_spec_to_json(&r->spec);
+        json_t *id = json_pack("{s:O, s:O, s:O}", "evaluator", json_object_get(spec, "evaluator"),
+                               "dataset", json_object_get(spec, "dataset"), "seed",
+                               json_object_get(spec, "seed"));
+        char *txt = id ? json_dumps(id, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        snprintf(r->eval_id, sizeof r->eval_id, "train;%s", txt ? txt : "?");
+        free(txt);
+        json_decref(id);
+        json_decref(spec);
+        return;
+    }
     len = (size_t)snprintf(r->eval_id, sizeof r->eval_id, "%s;map=%dx%d",
                            anas_eval_kind_name(r->spec.eval_kind),
                            r->spec.mapping.max_input_size, r->spec.mapping.max_output_size);
@@ -314,12 +333,55 @@ static int load_history(struct run *r)
     return 0;
 }
 
-/* Pool side: models are files, so they load off the loop thread. */
+static struct anas_dataset *load_split(const struct run_dataset *d,
+                                       const struct anas_shape *shape, const char *split,
+                                       uint64_t seed, struct anas_error *err)
+{
+    int n = strcmp(split, "train") == 0 ? d->train_subset : d->test_subset;
+    struct anas_dataset *all, *sub;
+    if (strcmp(d->name, "synthetic") == 0)
+        return anas_data_synthetic(n, shape->c, shape->h, shape->w, shape->classes,
+                                   seed + (split[1] == 'r' ? 0 : 1), err);
+    all = strcmp(d->name, "cifar10") == 0 ? anas_data_load_cifar10(d->path, split, err)
+                                          : anas_data_load_idx(d->path, split, err);
+    if (!all || n <= 0 || n >= all->n)
+        return all;
+    sub = anas_data_subset(all, n, seed, err);
+    anas_data_free(all);
+    return sub;
+}
+
+/* Datasets are files too; the test set takes the training set's
+ * normalization, as a user's pipeline would. */
+static int load_datasets(struct run *r, struct anas_error *err)
+{
+    r->train_set = load_split(&r->spec.dataset, &r->spec.shape, "train", r->spec.seed, err);
+    if (!r->train_set)
+        return err->code ? err->code : ANAS_EIO;
+    r->test_set = load_split(&r->spec.dataset, &r->spec.shape, "test", r->spec.seed, err);
+    if (!r->test_set)
+        return err->code ? err->code : ANAS_EIO;
+    anas_data_normalize(r->train_set, NULL, NULL);
+    anas_data_normalize(r->test_set, r->train_set->mean, r->train_set->std);
+    r->eval.train_set = r->train_set;
+    r->eval.test_set = r->test_set;
+    r->eval.train = r->spec.train;
+    r->eval.train.seed = r->spec.seed;
+    return 0;
+}
+
+/* Pool side: models and datasets are files, so they load off the loop
+ * thread. */
 static int load_models(struct run *r, struct anas_error *err)
 {
     int i, rc;
     anas_eval_spec_init(&r->eval, r->spec.eval_kind, r->spec.space, &r->spec.shape);
     r->eval.mapping = r->spec.mapping;
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && (rc = load_datasets(r, err)) < 0) {
+        if (!err->field[0])
+            snprintf(err->field, sizeof err->field, "/dataset");
+        return rc;
+    }
     for (i = 0; i < r->spec.n_models; i++) {
         r->models[i] = anas_surrogate_load(r->spec.models[i].path, err);
         if (!r->models[i]) {
@@ -345,7 +407,7 @@ static int propose(struct run *r, struct anas_config *cfgs, int *n)
 {
     long long cap = r->spec.max_evals;
     int rc = 0;
-    if (strcmp(r->spec.kind, "evaluate") == 0) {
+    if (strcmp(r->spec.kind, "search") != 0) {
         *n = r->rep_count == 0;
         cfgs[0] = r->spec.arch;
     } else {
@@ -461,6 +523,42 @@ static int analytic_feasible(const struct run_spec *s, const struct anas_metrics
     return 1;
 }
 
+/* The weights of a trained network as the bytes of a .safetensors file. */
+static int model_bytes(struct anas_net *net, void **out, size_t *len, struct anas_error *err)
+{
+    char path[] = "/tmp/anasd-model-XXXXXX";
+    int fd = mkstemp(path), rc;
+    FILE *f;
+    long size;
+    if (fd < 0)
+        return anas_error_set(err, ANAS_EIO, "cannot create a temporary file");
+    close(fd);
+    rc = anas_net_save_safetensors(net, path, err);
+    f = rc == 0 ? fopen(path, "rb") : NULL;
+    if (rc == 0 && (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+                    fseek(f, 0, SEEK_SET) != 0 || !(*out = malloc((size_t)size + 1)) ||
+                    fread(*out, 1, (size_t)size, f) != (size_t)size))
+        rc = anas_error_set(err, ANAS_EIO, "cannot read back the saved model");
+    else if (rc == 0)
+        *len = (size_t)size;
+    if (f)
+        fclose(f);
+    unlink(path);
+    return rc;
+}
+
+static int train_slot(struct run *r, struct slot *sl)
+{
+    struct anas_net *net = NULL;
+    int keep = strcmp(r->spec.kind, "train") == 0;
+    int rc = anas_eval_train(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
+                             &sl->res.metrics, keep ? &net : NULL, &sl->err);
+    if (rc == 0 && net)
+        rc = model_bytes(net, &sl->model, &sl->model_len, &sl->err);
+    anas_net_free(net);
+    return rc;
+}
+
 static void eval_work_cb(uv_work_t *req)
 {
     struct work *w = req->data;
@@ -470,7 +568,11 @@ static void eval_work_cb(uv_work_t *req)
     anas_error_clear(&sl->err);
     clock_gettime(CLOCK_REALTIME, &ts);
     sl->t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-    sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel, &sl->res.metrics, &sl->err);
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
+        sl->rc = train_slot(r, sl);
+    else
+        sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel, &sl->res.metrics,
+                               &sl->err);
     clock_gettime(CLOCK_REALTIME, &ts);
     sl->t1 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
     sl->res.ok = sl->rc == 0;
@@ -499,6 +601,12 @@ static void eval_after_cb(uv_work_t *req, int status)
         return;
     }
     rc = settle(r, k, sl->res.ok ? "complete" : "failed", 0);
+    if (rc == 0 && sl->model) {
+        rc = store_model_put(r->jobs->d->store, r->id, "safetensors", sl->model,
+                             sl->model_len, now_s());
+        free(sl->model);
+        sl->model = NULL;
+    }
     for (i = k + 1; rc == 0 && i < r->n_slots; i++) {
         struct slot *f = &r->slots[i];
         if (f->leader != k)
@@ -570,7 +678,7 @@ static int try_cached(struct run *r, int i)
 static int plan_slot(struct run *r, int i)
 {
     struct slot *sl = &r->slots[i];
-    char key_src[600];
+    char key_src[sizeof r->eval_id + ANAS_HASH_LEN + 2];
     int j, rc;
     struct anas_error err;
     anas_metrics_init(&sl->res.metrics);
@@ -725,6 +833,10 @@ static void finish(struct run *r, const char *state, const struct anas_error *er
 static void run_free(struct run *r)
 {
     int i;
+    for (i = 0; r->slots && i < ANAS_SEARCH_MAX_BATCH; i++)
+        free(r->slots[i].model);
+    anas_data_free(r->train_set);
+    anas_data_free(r->test_set);
     anas_search_free(r->search);
     for (i = 0; i < ANAS_EVAL_MAX_MODELS; i++)
         anas_surrogate_free(r->models[i]);
@@ -751,7 +863,7 @@ static void release(struct run *r)
 static long long estimate_total(const struct run_spec *s)
 {
     long long per;
-    if (strcmp(s->kind, "evaluate") == 0)
+    if (strcmp(s->kind, "search") != 0)
         return s->runs;
     per = anas_search_budget(&s->search);
     if (s->max_evals > 0 && (per < 0 || per > s->max_evals))
@@ -913,12 +1025,36 @@ int jobs_cancel(struct jobs *j, long long id)
     return store_run_set_state(j->d->store, id, "canceled", now_s());
 }
 
+/* Evaluations being trained right now, with their batches. */
+static json_t *evaluating_json(struct run *r)
+{
+    json_t *a = json_array();
+    int i;
+    for (i = 0; r->spec.eval_kind == ANAS_EVAL_TRAIN && i < r->n_slots; i++) {
+        struct slot *sl = &r->slots[i];
+        long total = atomic_load(&sl->progress.batches_total);
+        /* Only atomics and loop-owned fields: the pool is still writing the
+         * rest of the slot. */
+        if (!sl->dispatched || total <= 0 ||
+            atomic_load(&sl->progress.batches_done) >= total)
+            continue;
+        json_array_append_new(a, json_pack("{s:I, s:s, s:i, s:I, s:I}", "seq",
+                                           (json_int_t)sl->seq, "hash", sl->hash, "epoch",
+                                           atomic_load(&sl->progress.epoch), "batches_done",
+                                           (json_int_t)atomic_load(&sl->progress.batches_done),
+                                           "batches_total", (json_int_t)total));
+    }
+    return a;
+}
+
 int jobs_live(struct jobs *j, long long id, long long *done, long long *total,
-              double *elapsed, json_t **best, json_t **summary)
+              double *elapsed, json_t **best, json_t **summary, json_t **evaluating)
 {
     struct run *r = find_active(j, id);
     if (!r)
         return ANAS_ENOTFOUND;
+    if (evaluating)
+        *evaluating = evaluating_json(r);
     *done = atomic_load(&r->done);
     *total = r->total;
     if (*total >= 0 && *done > *total)

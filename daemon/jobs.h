@@ -34,10 +34,11 @@ void jobs_pump(struct jobs *j);
 int jobs_cancel(struct jobs *j, long long id);
 
 /* Live view of an active run, for the API. Returns 0 when the run is
- * active (and fills the out values; JSON results are new references that
- * may be NULL), ANAS_ENOTFOUND otherwise. */
+ * active (and fills the out values; JSON results are new references;
+ * evaluating lists the evaluations being trained with their batch
+ * progress), ANAS_ENOTFOUND otherwise. Pointers may be NULL. */
 int jobs_live(struct jobs *j, long long id, long long *done, long long *total,
-              double *elapsed, json_t **best, json_t **summary);
+              double *elapsed, json_t **best, json_t **summary, json_t **evaluating);
 
 /* Graceful stop: active runs become interrupted (and resume at the next
  * start); outstanding work is told to stop. */

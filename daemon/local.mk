@@ -12,7 +12,7 @@ daemon_anasd_SOURCES = \
 	daemon/http.h daemon/http.c \
 	daemon/route.h daemon/route.c \
 	daemon/reply.h daemon/reply.c \
-	daemon/codec.h daemon/codec.c \
+	daemon/codec.h daemon/codec_int.h daemon/codec.c daemon/codec_train.c \
 	daemon/jobs.h daemon/jobs.c \
 	daemon/store.h daemon/store.c \
 	daemon/api.h daemon/api_util.c daemon/api_health.c daemon/api_spaces.c \

@@ -59,6 +59,8 @@ enum stmt {
     S_EVAL_COUNT,
     S_EVAL_FIND_KEY,
     S_EVAL_OF_ARCH,
+    S_MODEL_PUT,
+    S_MODEL_GET,
     N_STMT
 };
 
@@ -122,6 +124,11 @@ static const char *const stmt_sql[N_STMT] = {
                         " WHERE eval_key = ?1 AND state = 'complete' LIMIT 1",
     [S_EVAL_OF_ARCH] = "SELECT " EVAL_COLS " FROM evaluations WHERE hash = ?1"
                        " ORDER BY finished_at DESC, run DESC, seq DESC LIMIT ?2",
+
+    [S_MODEL_PUT] = "INSERT INTO models (run, format, blob, created_at)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [S_MODEL_GET] = "SELECT format, blob FROM models WHERE run = ?1"
+                    " ORDER BY id DESC LIMIT 1",
 };
 
 struct store {
@@ -913,4 +920,50 @@ int store_eval_of_arch(struct store *st, const char *hash, int limit,
     if (rc == 0)
         *out = rows;
     return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+int store_model_put(struct store *st, long long run, const char *format, const void *blob,
+                    size_t len, double now)
+{
+    sqlite3_stmt *q = st->stmt[S_MODEL_PUT];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, run, &b);
+    bind_text(q, 2, format, &b);
+    if (b == SQLITE_OK)
+        b = sqlite3_bind_blob64(q, 3, blob, (sqlite3_uint64)len, SQLITE_STATIC);
+    bind_time(q, 4, now, &b);
+    return exec_write(st, q, b, 0, "model put");
+}
+
+int store_model_get(struct store *st, long long run, char *format, size_t format_len,
+                    void **blob, size_t *len)
+{
+    sqlite3_stmt *q = st->stmt[S_MODEL_GET];
+    int b = SQLITE_OK, rc, out = 0;
+
+    bind_int(q, 1, run, &b);
+    rc = b == SQLITE_OK ? sqlite3_step(q) : b;
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(q, 1);
+        const void *p = sqlite3_column_blob(q, 1);
+        col_copy(q, 0, format, format_len);
+        *blob = malloc(n ? n : 1);
+        if (!*blob)
+            out = ANAS_ENOMEM;
+        else {
+            if (n)
+                memcpy(*blob, p, n);
+            *len = n;
+        }
+    } else {
+        out = rc == SQLITE_DONE ? ANAS_ENOTFOUND : db_error(st, rc, "model get");
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return out;
 }

@@ -140,4 +140,14 @@ int store_eval_find_key(struct store *st, const char *eval_key, struct store_eva
 int store_eval_of_arch(struct store *st, const char *hash, int limit,
                        struct store_eval **out, int *n_out);
 
+/* --- trained models (runs of kind "train") --- */
+
+/* Store a model file's bytes (format e.g. "safetensors"). */
+int store_model_put(struct store *st, long long run, const char *format, const void *blob,
+                    size_t len, double now);
+
+/* The newest model of a run: *blob malloc'd (free), ANAS_ENOTFOUND if none. */
+int store_model_get(struct store *st, long long run, char *format, size_t format_len,
+                    void **blob, size_t *len);
+
 #endif

@@ -19,6 +19,7 @@
 static const char *const kind_names[] = {
     [ANAS_EVAL_ANALYTIC] = "analytic",
     [ANAS_EVAL_SURROGATE] = "surrogate",
+    [ANAS_EVAL_TRAIN] = "train",
 };
 #define N_KINDS (int)(sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -112,6 +113,33 @@ static int check_models(const struct anas_eval_spec *spec, struct anas_error *er
     return 0;
 }
 
+static int check_dataset(const struct anas_dataset *d, const struct anas_shape *shape,
+                         const char *field, struct anas_error *err)
+{
+    if (!d)
+        return anas_error_field(err, ANAS_EINVAL, field, "training needs a %s set", field);
+    if (d->c != shape->c || d->h != shape->h || d->w != shape->w)
+        return anas_error_field(err, ANAS_ESHAPE, "input",
+                                "the %s set holds %dx%dx%d images, the network expects "
+                                "%dx%dx%d",
+                                field, d->c, d->h, d->w, shape->c, shape->h, shape->w);
+    if (d->classes > shape->classes)
+        return anas_error_field(err, ANAS_ESHAPE, "classes",
+                                "the %s set has %d classes, the network %d", field,
+                                d->classes, shape->classes);
+    return 0;
+}
+
+static int check_training(const struct anas_eval_spec *spec, struct anas_error *err)
+{
+    int rc = check_dataset(spec->train_set, &spec->shape, "train", err);
+    if (rc == 0)
+        rc = check_dataset(spec->test_set, &spec->shape, "test", err);
+    if (rc == 0)
+        rc = anas_train_spec_check(&spec->train, err);
+    return rc;
+}
+
 int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *err)
 {
     int rc;
@@ -132,6 +160,8 @@ int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *e
         return rc;
     if (spec->kind == ANAS_EVAL_SURROGATE)
         return check_models(spec, err);
+    if (spec->kind == ANAS_EVAL_TRAIN)
+        return check_training(spec, err);
     return 0;
 }
 
@@ -186,6 +216,8 @@ int anas_eval_run(const struct anas_eval_spec *spec, const struct anas_config *c
     anas_metrics_init(out);
     if (canceled(cancel))
         return anas_error_set(err, ANAS_ECANCELED, "evaluation canceled");
+    if (spec->kind == ANAS_EVAL_TRAIN) /* computes the analytic metrics too */
+        return anas_eval_train(spec, cfg, cancel, NULL, out, NULL, err);
     rc = anas_eval_analytic(spec, cfg, out, err);
     if (rc < 0)
         return rc;

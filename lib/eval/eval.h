@@ -1,6 +1,7 @@
 /*
  * eval.h - evaluate one architecture: analytic metrics always, then the
- * configured evaluator (surrogate models now; training later).
+ * configured evaluator: surrogate models, or really training the network
+ * (lib/eval/train.h) and measuring it.
  *
  *     struct anas_eval_spec spec;
  *     anas_eval_spec_init(&spec, ANAS_EVAL_SURROGATE, space, &shape);
@@ -18,6 +19,8 @@
 
 #include "core/err.h"
 #include "core/metrics.h"
+#include "data/data.h"
+#include "eval/train.h"
 #include "space/space.h"
 #include "surrogate/surrogate.h"
 
@@ -26,6 +29,7 @@
 enum anas_eval_kind {
     ANAS_EVAL_ANALYTIC,
     ANAS_EVAL_SURROGATE,
+    ANAS_EVAL_TRAIN,
 };
 
 struct anas_eval_model {
@@ -40,6 +44,12 @@ struct anas_eval_spec {
     struct anas_mapping mapping;
     int n_models;
     struct anas_eval_model models[ANAS_EVAL_MAX_MODELS];
+    /* ANAS_EVAL_TRAIN: borrowed datasets (read-only, shared by threads) and
+     * the training recipe; the loss follows the space (MSE for spaces whose
+     * output is an image, cross-entropy otherwise). */
+    const struct anas_dataset *train_set;
+    const struct anas_dataset *test_set;
+    struct anas_train_spec train;
 };
 
 /* "analytic", "surrogate"; "unknown" for anything else. Parsing an unknown
@@ -71,5 +81,14 @@ int anas_eval_analytic(const struct anas_eval_spec *spec, const struct anas_conf
 int anas_eval_run(const struct anas_eval_spec *spec, const struct anas_config *cfg,
                   const atomic_int *cancel, struct anas_metrics *out,
                   struct anas_error *err);
+
+/* Train the configuration's network and measure it: acc@fp (a fraction)
+ * or neg_mse@fp, train_loss, test_loss, train_s. progress may be NULL.
+ * keep: when not NULL, receives the trained network (the caller frees it
+ * with anas_net_free), e.g. to save its weights. */
+int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                    const atomic_int *cancel, struct anas_train_progress *progress,
+                    struct anas_metrics *out, struct anas_net **keep,
+                    struct anas_error *err);
 
 #endif

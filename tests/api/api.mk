@@ -8,7 +8,8 @@ TESTS += \
 	tests/api/40-auth.sh \
 	tests/api/50-search-analytic.sh \
 	tests/api/60-tutorial.sh \
-	tests/api/70-resume.sh
+	tests/api/70-resume.sh \
+	tests/api/80-train.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
@@ -19,7 +20,8 @@ EXTRA_DIST += \
 	tests/api/40-auth.sh \
 	tests/api/50-search-analytic.sh \
 	tests/api/60-tutorial.sh \
-	tests/api/70-resume.sh
+	tests/api/70-resume.sh \
+	tests/api/80-train.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and

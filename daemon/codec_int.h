@@ -1,0 +1,28 @@
+/*
+ * codec_int.h - helpers shared by the codec's files (codec.c for spaces,
+ * searches and results; codec_train.c for datasets and training recipes).
+ */
+#ifndef ANASD_CODEC_INT_H
+#define ANASD_CODEC_INT_H
+
+#include "codec.h"
+
+int codec__bad(struct anas_error *err, int code, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int codec__int(json_t *v, const char *ptr, long long lo, long long hi, long long *out,
+               struct anas_error *err);
+int codec__num(json_t *v, const char *ptr, double lo, double hi, double *out,
+               struct anas_error *err);
+int codec__str(json_t *v, const char *ptr, char *out, size_t n, struct anas_error *err);
+int codec__obj(json_t *v, const char *ptr, struct anas_error *err);
+
+/* codec_train.c */
+int codec__dataset(const struct conf *c, json_t *v, struct run_spec *out,
+                   struct anas_error *err);
+/* The dataset's image shape, when its name implies one (0 when not). */
+int codec__dataset_shape(const struct run_spec *s, struct anas_shape *out);
+int codec__train(json_t *v, struct run_spec *out, struct anas_error *err);
+json_t *codec__dataset_to_json(const struct run_spec *s);
+void codec__train_to_json(const struct run_spec *s, json_t *evaluator);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * codec_train.c - datasets and training recipes in run specs: the JSON of
+ * the `train` evaluator, validated field by field like the rest of a spec.
+ */
+#include "config.h"
+
+#include "codec_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct known_dataset {
+    const char *name;
+    int needs_path;
+    struct anas_shape shape;
+};
+
+static const struct known_dataset datasets[] = {
+    {"fashion-mnist", 1, {1, 28, 28, 10}},
+    {"mnist", 1, {1, 28, 28, 10}},
+    {"cifar10", 1, {3, 32, 32, 10}},
+    {"synthetic", 0, {0, 0, 0, 0}}, /* any shape: the space's */
+};
+
+static const struct known_dataset *find_dataset(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof datasets / sizeof datasets[0]; i++)
+        if (strcmp(datasets[i].name, name) == 0)
+            return &datasets[i];
+    return NULL;
+}
+
+int codec__dataset_shape(const struct run_spec *s, struct anas_shape *out)
+{
+    const struct known_dataset *k = s->has_dataset ? find_dataset(s->dataset.name) : NULL;
+    if (!k || k->shape.c == 0)
+        return 0;
+    *out = k->shape;
+    return 1;
+}
+
+static int subset(json_t *v, const char *key, int *out, struct anas_error *err)
+{
+    json_t *f = json_object_get(v, key);
+    char p[64];
+    long long x;
+    if (!f)
+        return 0;
+    snprintf(p, sizeof p, "/dataset/%s", key);
+    if (codec__int(f, p, 1, 10000000, &x, err) < 0)
+        return err->code;
+    *out = (int)x;
+    return 0;
+}
+
+int codec__dataset(const struct conf *c, json_t *v, struct run_spec *out,
+                   struct anas_error *err)
+{
+    static const char *const keys[] = {"name", "path", "train_subset", "test_subset", NULL};
+    struct run_dataset *d = &out->dataset;
+    const struct known_dataset *k;
+    json_t *f;
+    if (codec__obj(v, "/dataset", err) < 0 || codec_check_keys(v, keys, "/dataset", err) < 0)
+        return err->code;
+    if (!(f = json_object_get(v, "name")))
+        return codec__bad(err, ANAS_EINVAL, "/dataset/name", "dataset.name is required");
+    if (codec__str(f, "/dataset/name", d->name, sizeof d->name, err) < 0)
+        return err->code;
+    if (!(k = find_dataset(d->name)))
+        return codec__bad(err, ANAS_ENOTFOUND, "/dataset/name",
+                          "unknown dataset '%s' (fashion-mnist, mnist, cifar10, synthetic)",
+                          d->name);
+    if (subset(v, "train_subset", &d->train_subset, err) < 0 ||
+        subset(v, "test_subset", &d->test_subset, err) < 0)
+        return err->code;
+    out->has_dataset = 1;
+    f = json_object_get(v, "path");
+    if (!k->needs_path) {
+        if (f)
+            return codec__bad(err, ANAS_EINVAL, "/dataset/path",
+                              "the synthetic dataset is generated; it takes no path");
+        if (!d->train_subset)
+            d->train_subset = 2000;
+        if (!d->test_subset)
+            d->test_subset = 500;
+        return 0;
+    }
+    if (!f)
+        return codec__bad(err, ANAS_EINVAL, "/dataset/path",
+                          "dataset.path is required (a directory inside a --data-root)");
+    if (!json_is_string(f))
+        return codec__bad(err, ANAS_ETYPE, "/dataset/path", "dataset.path must be a string");
+    switch (conf_path_in_roots(c->data_roots, c->n_data_roots, json_string_value(f), d->path,
+                               sizeof d->path)) {
+    case 0:
+        return 0;
+    case ANAS_ENOTFOUND:
+        return codec__bad(err, ANAS_ENOTFOUND, "/dataset/path", "dataset directory %s does not exist",
+                          json_string_value(f));
+    default:
+        return codec__bad(err, ANAS_EDENIED, "/dataset/path",
+                          "dataset path %s is outside the allowed data roots%s",
+                          json_string_value(f),
+                          c->n_data_roots ? "" : " (anasd was started without --data-root)");
+    }
+}
+
+static int parse_optimizer(json_t *v, struct anas_optim_spec *o, struct anas_error *err)
+{
+    static const char *const keys[] = {"kind",  "lr",    "momentum", "nesterov",
+                                       "weight_decay", "beta1", "beta2", "eps", NULL};
+    static const struct {
+        const char *key;
+        size_t off;
+        double lo, hi;
+    } nums[] = {
+        {"lr", offsetof(struct anas_optim_spec, lr), 1e-8, 10},
+        {"momentum", offsetof(struct anas_optim_spec, momentum), 0, 0.999},
+        {"weight_decay", offsetof(struct anas_optim_spec, weight_decay), 0, 1},
+        {"beta1", offsetof(struct anas_optim_spec, beta1), 0, 0.9999},
+        {"beta2", offsetof(struct anas_optim_spec, beta2), 0, 0.99999},
+        {"eps", offsetof(struct anas_optim_spec, eps), 1e-12, 1},
+    };
+    char kind[16] = "sgd", p[64];
+    json_t *f;
+    size_t i;
+    if (codec__obj(v, "/evaluator/optimizer", err) < 0 ||
+        codec_check_keys(v, keys, "/evaluator/optimizer", err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "kind")) &&
+        codec__str(f, "/evaluator/optimizer/kind", kind, sizeof kind, err) < 0)
+        return err->code;
+    if (strcmp(kind, "sgd") == 0)
+        o->kind = ANAS_OPTIM_SGD;
+    else if (strcmp(kind, "adam") == 0)
+        o->kind = ANAS_OPTIM_ADAM;
+    else if (strcmp(kind, "adamw") == 0)
+        o->kind = ANAS_OPTIM_ADAMW;
+    else
+        return codec__bad(err, ANAS_EINVAL, "/evaluator/optimizer/kind",
+                          "optimizer must be sgd, adam or adamw");
+    for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        double x;
+        if (!(f = json_object_get(v, nums[i].key)))
+            continue;
+        snprintf(p, sizeof p, "/evaluator/optimizer/%s", nums[i].key);
+        if (codec__num(f, p, nums[i].lo, nums[i].hi, &x, err) < 0)
+            return err->code;
+        *(float *)((char *)o + nums[i].off) = (float)x;
+    }
+    if ((f = json_object_get(v, "nesterov"))) {
+        if (!json_is_boolean(f))
+            return codec__bad(err, ANAS_ETYPE, "/evaluator/optimizer/nesterov",
+                              "nesterov must be true or false");
+        o->nesterov = json_is_true(f);
+    }
+    return 0;
+}
+
+static int parse_schedule(json_t *v, struct anas_sched *s, int epochs, struct anas_error *err)
+{
+    static const char *const keys[] = {"kind", "step_size", "gamma", "eta_min", NULL};
+    char kind[16];
+    json_t *f;
+    long long x;
+    double g;
+    json_t *obj = json_is_object(v) ? v : NULL;
+    if (obj && codec_check_keys(obj, keys, "/evaluator/schedule", err) < 0)
+        return err->code;
+    if (codec__str(obj ? json_object_get(obj, "kind") : v,
+                   obj ? "/evaluator/schedule/kind" : "/evaluator/schedule", kind, sizeof kind,
+                   err) < 0)
+        return err->code;
+    s->t_max = epochs;
+    if (strcmp(kind, "constant") == 0)
+        s->kind = ANAS_SCHED_CONSTANT;
+    else if (strcmp(kind, "cosine") == 0)
+        s->kind = ANAS_SCHED_COSINE;
+    else if (strcmp(kind, "step") == 0)
+        s->kind = ANAS_SCHED_STEP;
+    else
+        return codec__bad(err, ANAS_EINVAL, obj ? "/evaluator/schedule/kind" : "/evaluator/schedule",
+                          "schedule must be constant, step or cosine");
+    if (obj && (f = json_object_get(obj, "step_size"))) {
+        if (codec__int(f, "/evaluator/schedule/step_size", 1, 1000, &x, err) < 0)
+            return err->code;
+        s->step_size = (int)x;
+    }
+    if (obj && (f = json_object_get(obj, "gamma"))) {
+        if (codec__num(f, "/evaluator/schedule/gamma", 0, 1, &g, err) < 0)
+            return err->code;
+        s->gamma = (float)g;
+    }
+    if (obj && (f = json_object_get(obj, "eta_min"))) {
+        if (codec__num(f, "/evaluator/schedule/eta_min", 0, 10, &g, err) < 0)
+            return err->code;
+        s->eta_min = (float)g;
+    }
+    return 0;
+}
+
+static int parse_augment(json_t *v, struct anas_augment *a, struct anas_error *err)
+{
+    static const char *const keys[] = {"crop_pad", "flip", "cutout", NULL};
+    json_t *f;
+    long long x;
+    if (codec__obj(v, "/evaluator/augment", err) < 0 ||
+        codec_check_keys(v, keys, "/evaluator/augment", err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "crop_pad"))) {
+        if (codec__int(f, "/evaluator/augment/crop_pad", 0, 16, &x, err) < 0)
+            return err->code;
+        a->crop_pad = (int)x;
+    }
+    if ((f = json_object_get(v, "cutout"))) {
+        if (codec__int(f, "/evaluator/augment/cutout", 0, 64, &x, err) < 0)
+            return err->code;
+        a->cutout = (int)x;
+    }
+    if ((f = json_object_get(v, "flip"))) {
+        if (!json_is_boolean(f))
+            return codec__bad(err, ANAS_ETYPE, "/evaluator/augment/flip",
+                              "flip must be true or false");
+        a->flip = json_is_true(f);
+    }
+    return 0;
+}
+
+int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"kind",     "epochs",  "batch_size", "optimizer",
+                                       "schedule", "augment", "mapping",    NULL};
+    struct anas_train_spec *t = &out->train;
+    struct anas_error lerr;
+    json_t *f;
+    long long x;
+    if (codec_check_keys(v, keys, "/evaluator", err) < 0)
+        return err->code;
+    anas_train_spec_init(t);
+    if ((f = json_object_get(v, "epochs"))) {
+        if (codec__int(f, "/evaluator/epochs", 1, 200, &x, err) < 0)
+            return err->code;
+        t->epochs = (int)x;
+    }
+    if ((f = json_object_get(v, "batch_size"))) {
+        if (codec__int(f, "/evaluator/batch_size", 1, 1024, &x, err) < 0)
+            return err->code;
+        t->batch_size = (int)x;
+    }
+    if ((f = json_object_get(v, "optimizer")) && parse_optimizer(f, &t->optim, err) < 0)
+        return err->code;
+    t->sched.step_size = 30;
+    t->sched.gamma = 0.1f;
+    if ((f = json_object_get(v, "schedule")) && parse_schedule(f, &t->sched, t->epochs, err) < 0)
+        return err->code;
+    t->sched.t_max = t->epochs;
+    if ((f = json_object_get(v, "augment")) && parse_augment(f, &t->aug, err) < 0)
+        return err->code;
+    anas_error_clear(&lerr);
+    if (anas_train_spec_check(t, &lerr) < 0) {
+        char p[128], *c;
+        snprintf(p, sizeof p, "/evaluator/%s", lerr.field);
+        for (c = p; *c; c++) /* the library says optimizer.lr */
+            if (*c == '.')
+                *c = '/';
+        return codec__bad(err, lerr.code, p, "%s", lerr.msg);
+    }
+    return 0;
+}
+
+json_t *codec__dataset_to_json(const struct run_spec *s)
+{
+    json_t *o = json_pack("{s:s, s:i, s:i}", "name", s->dataset.name, "train_subset",
+                          s->dataset.train_subset, "test_subset", s->dataset.test_subset);
+    if (o && s->dataset.path[0])
+        json_object_set_new(o, "path", json_string(s->dataset.path));
+    return o;
+}
+
+static const char *optim_name(enum anas_optim_kind k)
+{
+    return k == ANAS_OPTIM_ADAM ? "adam" : k == ANAS_OPTIM_ADAMW ? "adamw" : "sgd";
+}
+
+static const char *sched_name(enum anas_sched_kind k)
+{
+    return k == ANAS_SCHED_STEP ? "step" : k == ANAS_SCHED_COSINE ? "cosine" : "constant";
+}
+
+void codec__train_to_json(const struct run_spec *s, json_t *ev)
+{
+    const struct anas_train_spec *t = &s->train;
+    const struct anas_optim_spec *o = &t->optim;
+    json_t *opt = json_pack("{s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f}", "kind",
+                            optim_name(o->kind), "lr", (double)o->lr, "momentum",
+                            (double)o->momentum, "nesterov", o->nesterov, "weight_decay",
+                            (double)o->weight_decay, "beta1", (double)o->beta1, "beta2",
+                            (double)o->beta2, "eps", (double)o->eps);
+    json_t *sched = json_pack("{s:s, s:i, s:f, s:f}", "kind", sched_name(t->sched.kind),
+                              "step_size", t->sched.step_size, "gamma", (double)t->sched.gamma,
+                              "eta_min", (double)t->sched.eta_min);
+    json_t *aug = json_pack("{s:i, s:b, s:i}", "crop_pad", t->aug.crop_pad, "flip", t->aug.flip,
+                            "cutout", t->aug.cutout);
+    json_object_set_new(ev, "epochs", json_integer(t->epochs));
+    json_object_set_new(ev, "batch_size", json_integer(t->batch_size));
+    json_object_set_new(ev, "optimizer", opt);
+    json_object_set_new(ev, "schedule", sched);
+    json_object_set_new(ev, "augment", aug);
+}
