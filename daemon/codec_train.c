@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct known_dataset {
@@ -272,8 +273,12 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
 
 json_t *codec__dataset_to_json(const struct run_spec *s)
 {
-    json_t *o = json_pack("{s:s, s:i, s:i}", "name", s->dataset.name, "train_subset",
-                          s->dataset.train_subset, "test_subset", s->dataset.test_subset);
+    json_t *o = json_pack("{s:s}", "name", s->dataset.name);
+    /* 0 means "all": left out, so that the stored spec reads back. */
+    if (o && s->dataset.train_subset > 0)
+        json_object_set_new(o, "train_subset", json_integer(s->dataset.train_subset));
+    if (o && s->dataset.test_subset > 0)
+        json_object_set_new(o, "test_subset", json_integer(s->dataset.test_subset));
     if (o && s->dataset.path[0])
         json_object_set_new(o, "path", json_string(s->dataset.path));
     return o;
@@ -289,18 +294,33 @@ static const char *sched_name(enum anas_sched_kind k)
     return k == ANAS_SCHED_STEP ? "step" : k == ANAS_SCHED_COSINE ? "cosine" : "constant";
 }
 
+/* The shortest decimal that reads back as the same float: the stored spec
+ * then says 0.999, not 0.99900001287460327, and re-reading it (at start-up,
+ * after a crash) passes the same range checks as the submission did. */
+static double short_float(float f)
+{
+    char buf[32];
+    int prec;
+    for (prec = 1; prec < 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if ((float)strtod(buf, NULL) == f)
+            return strtod(buf, NULL);
+    }
+    return (double)f;
+}
+
 void codec__train_to_json(const struct run_spec *s, json_t *ev)
 {
     const struct anas_train_spec *t = &s->train;
     const struct anas_optim_spec *o = &t->optim;
     json_t *opt = json_pack("{s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f}", "kind",
-                            optim_name(o->kind), "lr", (double)o->lr, "momentum",
-                            (double)o->momentum, "nesterov", o->nesterov, "weight_decay",
-                            (double)o->weight_decay, "beta1", (double)o->beta1, "beta2",
-                            (double)o->beta2, "eps", (double)o->eps);
+                            optim_name(o->kind), "lr", short_float(o->lr), "momentum",
+                            short_float(o->momentum), "nesterov", o->nesterov, "weight_decay",
+                            short_float(o->weight_decay), "beta1", short_float(o->beta1), "beta2",
+                            short_float(o->beta2), "eps", short_float(o->eps));
     json_t *sched = json_pack("{s:s, s:i, s:f, s:f}", "kind", sched_name(t->sched.kind),
-                              "step_size", t->sched.step_size, "gamma", (double)t->sched.gamma,
-                              "eta_min", (double)t->sched.eta_min);
+                              "step_size", t->sched.step_size, "gamma", short_float(t->sched.gamma),
+                              "eta_min", short_float(t->sched.eta_min));
     json_t *aug = json_pack("{s:i, s:b, s:i}", "crop_pad", t->aug.crop_pad, "flip", t->aug.flip,
                             "cutout", t->aug.cutout);
     json_object_set_new(ev, "epochs", json_integer(t->epochs));

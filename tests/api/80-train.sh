@@ -41,10 +41,10 @@ like "$(header Content-Disposition)" 'run-[0-9]+\.safetensors' "the model is a .
 # safetensors: 8-byte little-endian header length, then the JSON header.
 hlen=$(od -A n -t u8 -N 8 "$BODY_FILE" | tr -d ' ')
 dd if="$BODY_FILE" of="$tmp/st.json" bs=1 skip=8 count="$hlen" 2>/dev/null
-jq -e '.["blocks.Conv_0.weight"].dtype == "F32" and
-       (.["blocks.Conv_0.weight"].shape == [8, 1, 7, 7]) and
-       (.["fc.weight"].shape | length) == 2' "$tmp/st.json" >/dev/null 2>&1
-ok $? "the header names PyTorch's state_dict tensors with their shapes"
+ok "the header names PyTorch's state_dict tensors with their shapes" \
+    jq -e '.["blocks.Conv_0.weight"].dtype == "F32" and
+           (.["blocks.Conv_0.weight"].shape == [8, 1, 7, 7]) and
+           (.["fc.weight"].shape | length) == 2' "$tmp/st.json"
 size=$(wc -c <"$BODY_FILE")
 end=$(jq '[to_entries[] | select(.key != "__metadata__") | .value.data_offsets[1]] | max' "$tmp/st.json")
 is "$size" "$((8 + hlen + end))" "the file holds exactly the header and the tensors"
@@ -62,6 +62,31 @@ jok "an identical training is reused (cached) with identical metrics" \
 acc2=$(jb '.items[0].metrics["acc@fp"]')
 req GET "/api/v1/runs/$id/evaluations"
 is "$(jb '.items[0].metrics["acc@fp"]')" "$acc2" "... the same acc@fp"
+
+# A second identical train run trains again (it exists for its weights)
+# and, with the same seed, learns exactly the same network.
+post_run '{"kind": "train",
+ "space": {"name": "resnet", "input": [1, 16, 16], "classes": 4},
+ "dataset": {"name": "synthetic", "train_subset": 512, "test_subset": 256},
+ "evaluator": '"$TRAIN"', "architecture": '"$ARCH"', "seed": 4}'
+id4=$RUN_ID
+wait_run "$id4" 240
+req GET "/api/v1/runs/$id4/evaluations"
+jok "a repeated train run is trained, not answered from the store" '.items[0].cached == false'
+is "$(jb '.items[0].metrics["acc@fp"]')" "$acc2" "... and reaches the same acc@fp (deterministic)"
+req GET "/api/v1/runs/$id4/model"
+status_is 200 "... and has its model"
+
+# Values at the edge of their range survive the stored spec being read back.
+post_run '{"kind": "train",
+ "space": {"name": "resnet", "input": [1, 16, 16], "classes": 4},
+ "dataset": {"name": "synthetic", "train_subset": 64, "test_subset": 32},
+ "evaluator": {"kind": "train", "epochs": 1, "batch_size": 32,
+               "optimizer": {"kind": "sgd", "lr": 1e-8, "momentum": 0.999}},
+ "architecture": '"$ARCH"', "seed": 4}'
+wait_run "$RUN_ID" 120
+jok "momentum 0.999 and lr 1e-8 (range edges) run to success" \
+    '.state == "succeeded" and .spec.evaluator.optimizer.momentum == 0.999'
 
 # A search whose candidates are all trained.
 post_run '{"kind": "search",

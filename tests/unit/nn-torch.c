@@ -24,6 +24,10 @@
  *                  which float32 sums in a different order (im2col + sgemm
  *                  against oneDNN) change by a few ulps per term;
  *   exact          num_batches_tracked, and the reload of PyTorch's tensors.
+ * Measured with torch 1.13 (oneDNN) against OpenBLAS: forward within 1e-6,
+ * gradients within 6e-6, updates within 7e-5, so the margins are wide.
+ * Adam's updates are compared only where they are well-conditioned (see
+ * ADAM_COND below).
  *
  * The input gradient is not compared: net.h has no way to ask for it (a
  * net computes gradients only downstream of its first trainable layer).
@@ -274,7 +278,6 @@ static struct diff compare(const float *ours, const float *ref, const unsigned c
 
         if (skip && skip[i])
             continue;
-
         if (isnan(e))
             e = INFINITY;
         if (e > d.abs)
