@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "tensor/blas.h"
 #include "http.h"
 #include "jobs.h"
 #include "route.h"
@@ -93,8 +94,11 @@ static void size_pool(int workers)
     char n[16];
     snprintf(n, sizeof n, "%d", workers);
     setenv("UV_THREADPOOL_SIZE", n, 1);
-    /* Each evaluation is one job: BLAS must not spawn threads of its own. */
-    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    /* Each evaluation is one job on one pool thread: BLAS must not spawn
+     * threads of its own. OpenBLAS read its variable when it was loaded,
+     * before main, so unless the user chose a count it is told here. */
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        anas_blas_set_threads(1);
     setenv("OMP_NUM_THREADS", "1", 0);
 }
 

@@ -21,3 +21,12 @@ void anas_blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                 trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta,
                 C, ldc);
 }
+
+void anas_blas_set_threads(int n)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(n > 0 ? n : 1);
+#else
+    (void)n;
+#endif
+}

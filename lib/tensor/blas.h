@@ -7,8 +7,9 @@
  *     // C (M,N) = A (M,K) * B^T (N,K): a linear layer's forward
  *     anas_blas_sgemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
  *
- * Whether OpenBLAS uses threads is the environment's business
- * (OPENBLAS_NUM_THREADS); the calls are thread-safe.
+ * Whether OpenBLAS uses threads is set by OPENBLAS_NUM_THREADS when the
+ * process starts, or by anas_blas_set_threads(); the calls are
+ * thread-safe.
  */
 #ifndef ANAS_TENSOR_BLAS_H
 #define ANAS_TENSOR_BLAS_H
@@ -19,5 +20,11 @@
 void anas_blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta,
                      float *C, int ldc);
+
+/* Threads OpenBLAS may use per call (a process-wide setting). A program
+ * that runs one evaluation per thread of its own wants 1: OpenBLAS's
+ * default, every core, makes concurrent callers spin against each other.
+ * No-op when the BLAS is not OpenBLAS. */
+void anas_blas_set_threads(int n);
 
 #endif
