@@ -228,7 +228,8 @@ static void usage(FILE *f)
     int i;
     fprintf(f, "Usage: anasd [OPTION]...\n"
                "Analog-hardware-aware neural architecture search as a service.\n\n"
-               "  --config FILE          JSON config file (keys as below, with _ for -)\n");
+               "  --config FILE          JSON config file: keys as below with _ for -, and\n"
+               "                         data_roots and model_roots as arrays\n");
     for (i = 0; i < N_OPTS; i++) {
         char left[48];
         snprintf(left, sizeof left, "--%s %s", opts[i].cli, opts[i].arg);
