@@ -98,4 +98,34 @@ static inline const struct anas_layer *find_layer(const struct anas_layer *l, in
     return NULL;
 }
 
+/* --- the reference CSVs (analog_bench_params.csv) ---------------------- */
+
+#define CSV_MAX_COLS 32
+
+/* Split one line at commas, in place; returns the number of columns. */
+static inline int csv_split(char *line, char **cols)
+{
+    int n = 0;
+    char *p = line;
+
+    line[strcspn(line, "\r\n")] = '\0';
+    while (n < CSV_MAX_COLS) {
+        cols[n++] = p;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    return n;
+}
+
+/* The index of a header's column, or -1. */
+static inline int csv_column(char **header, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(header[i], name) == 0)
+            return i;
+    return -1;
+}
+
 #endif

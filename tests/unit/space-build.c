@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "nn/net.h"
+#include "space-check.h"
 #include "tap.h"
 
 #define N_HP 22
@@ -285,37 +286,11 @@ static void names(const struct anas_space *s)
 
 /* --- analog_bench_params.csv ------------------------------------------- */
 
-#define MAX_COLS 32
-
-static int split(char *line, char **cols)
-{
-    int n = 0;
-    char *p = line;
-
-    line[strcspn(line, "\r\n")] = '\0';
-    while (n < MAX_COLS) {
-        cols[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
-
-static int column(char **header, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(header[i], name) == 0)
-            return i;
-    return -1;
-}
-
 /* Each row's network at 3x100x100 with 2 classes has its nb_params. */
 static void bench_csv(const struct anas_space *s)
 {
     const char *shared = getenv("ANAS_SHARED");
-    char path[4096], head[1024], line[1024], *header[MAX_COLS], *cols[MAX_COLS];
+    char path[4096], head[1024], line[1024], *header[CSV_MAX_COLS], *cols[CSV_MAX_COLS];
     struct anas_shape vww = {3, 100, 100, 2};
     int n_header, rows = 0, good = 0, at;
     FILE *f;
@@ -331,16 +306,16 @@ static void bench_csv(const struct anas_space *s)
         return;
     }
     at = memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0; /* byte order mark */
-    n_header = split(head + at, header);
+    n_header = csv_split(head + at, header);
     while (fgets(line, sizeof line, f)) {
         struct anas_config cfg;
         struct anas_netdef *def = NULL;
-        int p = column(header, n_header, "nb_params");
-        if (split(line, cols) != n_header || p < 0 || cols[p][0] == '\0')
+        int p = csv_column(header, n_header, "nb_params");
+        if (csv_split(line, cols) != n_header || p < 0 || cols[p][0] == '\0')
             continue;
         anas_config_init(&cfg, s);
         for (int i = 0; i < anas_space_n_hp(s); i++) {
-            int c = column(header, n_header, anas_space_hp(s, i)->name);
+            int c = csv_column(header, n_header, anas_space_hp(s, i)->name);
             cfg.v[i] = c >= 0 ? strtod(cols[c], NULL) : NAN;
         }
         if (anas_space_build(s, &vww, &cfg, &def, NULL) == 0 &&

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "space-check.h"
 #include "tap.h"
 
 #define N_HP 22
@@ -100,15 +101,6 @@ static long long closed_form(const double *v, const struct anas_shape *shape,
     return p + cin * (shape->h - 11) * (shape->w - 11) * shape->classes + shape->classes;
 }
 
-static const struct anas_layer *find_layer(const struct anas_layer *l, int n,
-                                           const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(l[i].name, name) == 0)
-            return &l[i];
-    return NULL;
-}
-
 static double metric(const struct anas_metrics *m, const char *name)
 {
     double v = NAN;
@@ -163,45 +155,19 @@ static void check_vector(const struct anas_space *s, const struct vector *vec)
 
 /* --- analog_bench.csv --------------------------------------------------- */
 
-#define MAX_COLS 32
-
-static int split(char *line, char **cols)
-{
-    int n = 0;
-    char *p = line;
-
-    line[strcspn(line, "\r\n")] = '\0';
-    while (n < MAX_COLS) {
-        cols[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
-
-static int column(char **header, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(header[i], name) == 0)
-            return i;
-    return -1;
-}
-
 /* One row: the config from the hyperparameter columns, then the counts. */
 static void check_row(const struct anas_space *s, char **header, char **cols, int n)
 {
     struct anas_shape vww = {3, 100, 100, 2};
     struct anas_config cfg;
     struct anas_metrics m;
-    int id = column(header, n, "id"), rc;
-    double want_params = atof(cols[column(header, n, "nb_params")]);
-    double want_convs = atof(cols[column(header, n, "nb_convs")]);
+    int id = csv_column(header, n, "id"), rc;
+    double want_params = atof(cols[csv_column(header, n, "nb_params")]);
+    double want_convs = atof(cols[csv_column(header, n, "nb_convs")]);
 
     anas_config_init(&cfg, s);
     for (int i = 0; i < anas_space_n_hp(s); i++) {
-        int c = column(header, n, anas_space_hp(s, i)->name);
+        int c = csv_column(header, n, anas_space_hp(s, i)->name);
         cfg.v[i] = c >= 0 ? strtod(cols[c], NULL) : NAN;
     }
     anas_metrics_init(&m);
@@ -217,7 +183,7 @@ static void check_row(const struct anas_space *s, char **header, char **cols, in
 static void bench_csv(const struct anas_space *s)
 {
     const char *shared = getenv("ANAS_SHARED");
-    char path[4096], header_line[1024], line[1024], *header[MAX_COLS], *cols[MAX_COLS];
+    char path[4096], header_line[1024], line[1024], *header[CSV_MAX_COLS], *cols[CSV_MAX_COLS];
     char *h = header_line;
     int n_header, rows = 0;
     FILE *f;
@@ -239,17 +205,17 @@ static void bench_csv(const struct anas_space *s)
     }
     if (memcmp(h, "\xef\xbb\xbf", 3) == 0)
         h += 3; /* the file starts with a UTF-8 byte order mark */
-    n_header = split(h, header);
-    ok(column(header, n_header, "nb_params") >= 0 && column(header, n_header, "id") == 0,
+    n_header = csv_split(h, header);
+    ok(csv_column(header, n_header, "nb_params") >= 0 && csv_column(header, n_header, "id") == 0,
        "the CSV header names id and nb_params");
     while (fgets(line, sizeof line, f)) {
         if (line[0] == '\r' || line[0] == '\n')
             continue;
-        if (split(line, cols) != n_header) {
+        if (csv_split(line, cols) != n_header) {
             ok(0, "row %d has %d columns", rows, n_header);
             continue;
         }
-        if (cols[column(header, n_header, "nb_params")][0] == '\0')
+        if (cols[csv_column(header, n_header, "nb_params")][0] == '\0')
             continue; /* the file ends with rows holding only an id */
         check_row(s, header, cols, n_header);
         rows++;
