@@ -16,67 +16,16 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "nn/net.h"
+#include "resnet-refs.h"
 #include "space-check.h"
 #include "tap.h"
 
-#define N_HP 22
 
 /* Indices into a resnet configuration, group j = 1..5. */
 #define R_IDX(j)     (1 + (j))
 #define WIDEN_IDX(j) (5 + 3 * (j))
 #define B_IDX(j)     (6 + 3 * (j))
 
-struct vector {
-    const char *what;
-    double v[N_HP];
-    struct anas_shape shape;
-    long long params;
-};
-
-/* research/analognas.md §2.4 (the exact floats are §3.6's). */
-static const struct vector vectors[] = {
-    {"tutorial best, 32x32",
-     {12, 4, 3,
-      2,  0, 3,
-      0,  1, 0.6678630624951394,
-      3,  2, 0.7645261432799274,
-      1,  2, 0.6605427081799845,
-      1,  1, 0.5282750895121485,
-      2,  0, 0,
-      0},
-     {3, 32, 32, 10},
-     741324},
-    {"tutorial best, 100x100",
-     {12, 4, 3,
-      2,  0, 3,
-      0,  1, 0.6678630624951394,
-      3,  2, 0.7645261432799274,
-      1,  2, 0.6605427081799845,
-      1,  1, 0.5282750895121485,
-      2,  0, 0,
-      0},
-     {3, 100, 100, 2},
-     1450100},
-    {"oc0 8, M 1",
-     {8, 1, 13, 0, 0, 0, 0, 1, 0.6908466389737407, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-     {3, 32, 32, 10},
-     107000},
-    {"oc0 8, M 4",
-     {8, 4, 1,
-      6, 2, 10,
-      0, 2, 0.7861840131898767,
-      3, 1, 0.763737093661782,
-      2, 2, 0.7589036313340662,
-      1, 2, 0.5682032535401637,
-      3, 0, 0,
-      0},
-     {3, 32, 32, 10},
-     629712},
-    {"best_results_0",
-     {64, 1, 5, 0, 0, 0, 0, 2, 0.5788056173988683, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-     {3, 32, 32, 10},
-     2593226},
-};
 
 static double metric(const struct anas_metrics *m, const char *name)
 {
@@ -160,8 +109,8 @@ static int check_one(const struct anas_space *s, const struct anas_shape *shape,
 
 static void reference_vectors(const struct anas_space *s)
 {
-    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
-        const struct vector *vec = &vectors[i];
+    for (size_t i = 0; i < RESNET_N_REFS; i++) {
+        const struct resnet_ref *vec = &resnet_refs[i];
         struct anas_netdef *def = NULL;
         struct anas_config cfg;
 
@@ -238,7 +187,7 @@ static void names(const struct anas_space *s)
         "blocks.Group_2.group.Block_15.branches.2.residual_branch.Branch_3:BN_2."
         "num_batches_tracked",
     };
-    double v[N_HP] = {8, 2, 2, 15, 0, 0, 0, 1, 0.75, 2, 1, 0.75, 3};
+    double v[RESNET_N_HP] = {8, 2, 2, 15, 0, 0, 0, 1, 0.75, 2, 1, 0.75, 3};
     struct anas_shape shape = {3, 12, 12, 2};
     struct anas_config cfg;
     struct anas_netdef *def = NULL;
@@ -343,7 +292,7 @@ static void errors(const struct anas_space *s)
     struct anas_shape tiny = {3, 11, 32, 10}, cifar = {3, 32, 32, 10};
 
     anas_config_init(&cfg, s);
-    memcpy(cfg.v, vectors[0].v, sizeof vectors[0].v);
+    memcpy(cfg.v, resnet_refs[0].v, sizeof resnet_refs[0].v);
     cfg.v[B_IDX(2)] = 9;
     is_int(anas_space_build(s, &cifar, &cfg, &def, &err), ANAS_ERANGE, "B2 = 9: ERANGE");
     is_str(err.field, "B2", "the error names B2");

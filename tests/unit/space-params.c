@@ -15,72 +15,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "resnet-refs.h"
 #include "space-check.h"
 #include "tap.h"
 
-#define N_HP 22
 
-struct vector {
-    const char *what;
-    double v[N_HP];
-    struct anas_shape shape;
-    int channels[4];
-    long long fc_len, params;
-};
-
-static const struct vector vectors[] = {
-    {"tutorial best, 32x32",
-     {12, 4, 3,
-      2,  0, 3,
-      0,  1, 0.6678630624951394,
-      3,  2, 0.7645261432799274,
-      1,  2, 0.6605427081799845,
-      1,  1, 0.5282750895121485,
-      2,  0, 0,
-      0},
-     {3, 32, 32, 10},
-     {17, 22, 33, 62},
-     27342,
-     741324},
-    {"tutorial best, 100x100",
-     {12, 4, 3,
-      2,  0, 3,
-      0,  1, 0.6678630624951394,
-      3,  2, 0.7645261432799274,
-      1,  2, 0.6605427081799845,
-      1,  1, 0.5282750895121485,
-      2,  0, 0,
-      0},
-     {3, 100, 100, 2},
-     {17, 22, 33, 62},
-     491102,
-     1450100},
-    {"oc0 8, M 1",
-     {8, 1, 13, 0, 0, 0, 0, 1, 0.6908466389737407, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-     {3, 32, 32, 10},
-     {11},
-     4851,
-     107000},
-    {"oc0 8, M 4",
-     {8, 4, 1,
-      6, 2, 10,
-      0, 2, 0.7861840131898767,
-      3, 1, 0.763737093661782,
-      2, 2, 0.7589036313340662,
-      1, 2, 0.5682032535401637,
-      3, 0, 0,
-      0},
-     {3, 32, 32, 10},
-     {10, 13, 17, 29},
-     12789,
-     629712},
-    {"best_results_0",
-     {64, 1, 5, 0, 0, 0, 0, 2, 0.5788056173988683, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-     {3, 32, 32, 10},
-     {110},
-     48510,
-     2593226},
-};
 
 /* §2.3, from the channel widths. */
 static long long closed_form(const double *v, const struct anas_shape *shape,
@@ -122,7 +61,7 @@ static void widths(const struct anas_layer *l, int n, int groups, int *out)
     }
 }
 
-static void check_vector(const struct anas_space *s, const struct vector *vec)
+static void check_vector(const struct anas_space *s, const struct resnet_ref *vec)
 {
     struct anas_config cfg;
     struct anas_metrics m;
@@ -232,8 +171,8 @@ int main(void)
     ok(s != NULL, "the resnet space exists");
     if (!s)
         return done();
-    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++)
-        check_vector(s, &vectors[i]);
+    for (size_t i = 0; i < RESNET_N_REFS; i++)
+        check_vector(s, &resnet_refs[i]);
     bench_csv(s);
     return done();
 }

@@ -23,4 +23,4 @@ check_PROGRAMS += tests/unit/space-autoencoder
 TESTS += tests/unit/space-autoencoder
 tests_unit_space_autoencoder_LDADD = $(UNIT_LIBS)
 
-EXTRA_DIST += tests/space-check.h
+EXTRA_DIST += tests/space-check.h tests/resnet-refs.h
