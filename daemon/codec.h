@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "analog/analog.h"
 #include "eval/eval.h"
 #include "search/search.h"
 #include "space/space.h"

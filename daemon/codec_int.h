@@ -25,4 +25,18 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err);
 json_t *codec__dataset_to_json(const struct run_spec *s);
 void codec__train_to_json(const struct run_spec *s, json_t *evaluator);
 
+/* codec_analog.c: hardware configurations (lib/analog) in JSON, with
+ * aihwkit's field names. v is {"preset": NAME, "overrides": {...}} (both
+ * optional: the default preset is "aihwkit-default"); ptr is the JSON
+ * pointer of v in the spec ("/evaluator/hardware") and prefixes the field
+ * of every error, e.g. "/evaluator/hardware/overrides/forward/inp_res".
+ * Unknown fields, wrong types, unknown enum names and out-of-range values
+ * are rejected. */
+int codec__hardware(json_t *v, const char *ptr, struct anas_analog_config *out,
+                    struct anas_error *err);
+/* The whole configuration as JSON, every field, enums by aihwkit's names
+ * ("ITERATIVE", "ABS_MAX", "PCM"...): what the presets listing shows and
+ * what a run's spec echoes. */
+json_t *codec__hardware_to_json(const struct anas_analog_config *cfg);
+
 #endif

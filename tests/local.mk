@@ -37,4 +37,5 @@ include tests/unit/daemon.mk
 include tests/unit/data.mk
 include tests/unit/train.mk
 include tests/unit/torch.mk
+include tests/unit/analog.mk
 include tests/api/api.mk

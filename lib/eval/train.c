@@ -359,6 +359,12 @@ static int step(struct run *r, int B, float *loss, struct anas_error *err)
     if (rc < 0)
         return anas_error_set(err, rc, "backward: %s", anas_strerror(rc));
     anas_optim_step(r->opt, r->params, r->grads);
+    if (r->ts->post_step) {
+        rc = r->ts->post_step(r->ts->post_step_ctx);
+        if (rc < 0)
+            return anas_error_set(err, rc, "after the optimizer step: %s",
+                                  anas_strerror(rc));
+    }
     return 0;
 }
 

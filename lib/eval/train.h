@@ -41,6 +41,11 @@ struct anas_train_spec {
     enum anas_train_loss loss;
     uint64_t seed;            /* shuffling, dropout, augmentation */
     int eval_batch;           /* batch size for evaluation (default 256) */
+    /* Called after every optimizer step (NULL: none), e.g. hardware-aware
+     * training's clipping and weight modifier; a negative return stops
+     * training with that code. */
+    int (*post_step)(void *ctx);
+    void *post_step_ctx;
 };
 
 struct anas_train_progress {

@@ -173,14 +173,26 @@ static void col2im_group(float *img, const float *col, int g, int C, int H, int 
                            W, K, stride, pad);
 }
 
-void anas__nn_conv2d_forward(float *out, const float *inp, const float *weight,
-                             const float *bias, float *scratch,
-                             const struct anas__conv_plan *plan, int B, int C, int H,
-                             int W, int OC, int K, int stride, int pad)
+/* The product of one group: y (OC, g*P) = weight (OC, R) cm (R, g*P), by
+ * sgemm or by the override (which also adds the bias). */
+static int conv_product(float *y, const float *weight, const float *cm, int OC, int R,
+                        int N, const struct anas__nn_mvm_call *mc)
+{
+    if (mc)
+        return mc->mvm->forward(mc->mvm->ctx, mc->node, cm, N, 1, N, y, N, mc->training);
+    anas_blas_sgemm(0, 0, OC, N, R, 1.0f, weight, R, cm, N, 0.0f, y, N);
+    return 0;
+}
+
+int anas__nn_conv2d_forward(float *out, const float *inp, const float *weight,
+                            const float *bias, float *scratch,
+                            const struct anas__conv_plan *plan, int B, int C, int H, int W,
+                            int OC, int K, int stride, int pad,
+                            const struct anas__nn_mvm_call *mc)
 {
     int OH = anas__nn_out_side(H, K, stride, pad),
         OW = anas__nn_out_side(W, K, stride, pad);
-    int P = OH * OW, R = C * K * K;
+    int P = OH * OW, R = C * K * K, rc;
     float *col = scratch;             /* (R, G*P) */
     float *tmp = scratch + plan->col; /* (OC, G*P) */
 
@@ -194,15 +206,17 @@ void anas__nn_conv2d_forward(float *out, const float *inp, const float *weight,
             cm = x;
         else
             im2col_group(col, x, g, C, H, W, K, stride, pad, P);
+        rc = conv_product(plan->G == 1 ? y : tmp, weight, cm, OC, R, g * P, mc);
+        if (rc)
+            return rc;
         if (plan->G == 1) {
-            anas_blas_sgemm(0, 0, OC, P, R, 1.0f, weight, R, cm, P, 0.0f, y, P);
-            add_bias(y, bias, OC, P);
+            if (!mc)
+                add_bias(y, bias, OC, P);
         } else {
-            anas_blas_sgemm(0, 0, OC, g * P, R, 1.0f, weight, R, cm, g * P, 0.0f, tmp,
-                            g * P);
-            scatter(y, tmp, bias, g, OC, P);
+            scatter(y, tmp, mc ? NULL : bias, g, OC, P);
         }
     }
+    return 0;
 }
 
 /* wflip (C, OC, K, K) = weight (OC, C, K, K) with C and OC swapped and

@@ -78,9 +78,14 @@ static void layout(struct anas_net *net, char *req)
         struct anas__net_slot *s = &net->slot[i];
         size_t size = B * x->c * x->h * x->w;
 
-        *s = (struct anas__net_slot){ANAS__NN_NONE, ANAS__NN_NONE, ANAS__NN_NONE,
-                                     ANAS__NN_NONE, ANAS__NN_NONE, ANAS__NN_NONE,
-                                     ANAS__NN_NONE, {-1, -1},      {0, 0, 0, 0, 0}};
+        *s = (struct anas__net_slot){.act = ANAS__NN_NONE,
+                                     .grad = ANAS__NN_NONE,
+                                     .aux = ANAS__NN_NONE,
+                                     .iaux = ANAS__NN_NONE,
+                                     .weight = ANAS__NN_NONE,
+                                     .bias = ANAS__NN_NONE,
+                                     .state = ANAS__NN_NONE,
+                                     .zero = {-1, -1}};
         req[i] = (char)requires_grad(def, req, i);
         if (anas__nn_is_view(x->op))
             s->act = net->slot[x->in[0]].act;
@@ -357,4 +362,27 @@ void anas_net_init(struct anas_net *net, struct anas_rng *rng)
         }
     }
     anas_net_zero_grad(net);
+}
+
+int anas_net_set_mvm(struct anas_net *net, int node, const struct anas_net_mvm *mvm)
+{
+    enum anas_op op;
+
+    if (!net || node < 1 || node >= net->def.n)
+        return ANAS_EINVAL;
+    op = net->def.nodes[node].op;
+    if (op != ANAS_OP_CONV2D && op != ANAS_OP_LINEAR)
+        return ANAS_EINVAL;
+    if (mvm && !mvm->forward)
+        return ANAS_EINVAL;
+    net->slot[node].has_mvm = mvm != NULL;
+    if (mvm)
+        net->slot[node].mvm = *mvm;
+    return 0;
+}
+
+void anas_net_set_backward_params(struct anas_net *net, const float *p)
+{
+    if (net)
+        net->bwd_params = p;
 }

@@ -153,6 +153,33 @@ int anas_net_backward(struct anas_net *net, const float *dout);
 
 void anas_net_zero_grad(struct anas_net *net);
 
+/* --- simulated hardware (lib/analog) hooks into a net --- */
+
+/* An override of a conv2d or linear node's weight product: forward
+ * computes Y = W X + bias for M input vectors its own way (an analog tile)
+ * and adds the bias itself. cols = 0: X is (M, n) with one vector per row
+ * and Y (M, d) (linear: M = batch); cols = 1: X is (n, M) with one vector
+ * per column and Y (d, M) (conv2d's im2col matrix: n = C*K*K, M = samples
+ * times pixels). ldx and ldy are row strides. training tells a training
+ * forward from an evaluation one. Returns 0 or a negative ANAS_E* code,
+ * which the net's forward returns. */
+struct anas_net_mvm {
+    int (*forward)(void *ctx, int node, const float *X, int M, int cols, int ldx, float *Y,
+                   int ldy, int training);
+    void *ctx;
+};
+
+/* Install (mvm != NULL, copied) or remove (NULL) the override of a node.
+ * ANAS_EINVAL for a node that is not conv2d or linear. */
+int anas_net_set_mvm(struct anas_net *net, int node, const struct anas_net_mvm *mvm);
+
+/* Parameters (n_params floats, the params buffer's layout) that backward
+ * uses for input gradients instead of the trained ones: a straight-through
+ * estimator through perturbed weights, as aihwkit's hardware-aware
+ * training does. Weight gradients are unaffected. NULL restores the
+ * default; the buffer is borrowed. */
+void anas_net_set_backward_params(struct anas_net *net, const float *p);
+
 /* --- losses: forward gives the mean loss over the batch and WRITES the
  * gradient of that mean with respect to the input (the gradient pointer
  * may be NULL). They return 0, ANAS_EINVAL (a label outside 0..K-1, an

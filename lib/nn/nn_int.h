@@ -80,10 +80,19 @@ void anas__nn_convt2d_plan(struct anas__conv_plan *plan, int B, int C, int H, in
  * bias may be NULL. scratch holds plan->col + plan->tmp + plan->wflip
  * floats; the plan must come from the same shape with a B at least this
  * one. */
-void anas__nn_conv2d_forward(float *out, const float *inp, const float *weight,
-                             const float *bias, float *scratch,
-                             const struct anas__conv_plan *plan, int B, int C, int H,
-                             int W, int OC, int K, int stride, int pad);
+/* A weight-product override in force for one call (net.h's anas_net_mvm). */
+struct anas__nn_mvm_call {
+    const struct anas_net_mvm *mvm;
+    int node, training;
+};
+
+/* mc: NULL for the plain sgemm; else the override computes each product
+ * and adds the bias. Returns 0 or the override's error. */
+int anas__nn_conv2d_forward(float *out, const float *inp, const float *weight,
+                            const float *bias, float *scratch,
+                            const struct anas__conv_plan *plan, int B, int C, int H, int W,
+                            int OC, int K, int stride, int pad,
+                            const struct anas__nn_mvm_call *mc);
 void anas__nn_conv2d_backward(float *dinp, float *dweight, float *dbias,
                               const float *dout, const float *inp, const float *weight,
                               float *scratch, const struct anas__conv_plan *plan, int B,
@@ -194,6 +203,8 @@ struct anas__net_slot {
     int zero[2];  /* nodes whose gradient this node's backward writes first:
                    * run.c zeroes them just before (-1: none) */
     struct anas__conv_plan plan;
+    int has_mvm;              /* mvm below is in force */
+    struct anas_net_mvm mvm;  /* conv2d, linear: an override of W x */
 };
 
 /* Give every node that needs one a gradient block (slot.grad, slot.zero)
@@ -207,6 +218,7 @@ struct anas_net {
     int max_batch;
     int output;
     float *params, *grads; /* (n_params) each, one layout */
+    const float *bwd_params; /* borrowed: weights for input gradients, or NULL */
     float *state;          /* (n_state) */
     float *acts, *dacts;   /* activation and gradient arenas */
     float *aux;            /* saved statistics and masks */

@@ -33,7 +33,8 @@ static float *at(float *base, size_t off)
     return off == ANAS__NN_NONE ? NULL : base + off;
 }
 
-static void view(struct view *v, struct anas_net *net, int i)
+/* backward: input gradients flow through bwd_params when set */
+static void view(struct view *v, struct anas_net *net, int i, int bwd)
 {
     const struct anas__nn_node *x = &net->def.nodes[i];
     const struct anas__net_slot *s = &net->slot[i];
@@ -52,7 +53,7 @@ static void view(struct view *v, struct anas_net *net, int i)
         v->b = at(net->acts, net->slot[x->in[1]].act);
         v->db = at(net->dacts, net->slot[x->in[1]].grad);
     }
-    v->w = at(net->params, s->weight);
+    v->w = at(bwd && net->bwd_params ? (float *)net->bwd_params : net->params, s->weight);
     v->dw = at(net->grads, s->weight);
     v->bias = at(net->params, s->bias);
     v->dbias = at(net->grads, s->bias);
@@ -71,19 +72,24 @@ static int forward_node(struct anas_net *net, int i, int B, int training,
     const struct anas__nn_node *x, *in;
     size_t n;
 
-    view(&v, net, i);
+    struct anas__nn_mvm_call mc = {&net->slot[i].mvm, i, training};
+
+    view(&v, net, i, 0);
     x = v.x, in = v.in, n = B * numel(x);
     switch (x->op) {
     case ANAS_OP_CONV2D:
-        anas__nn_conv2d_forward(v.y, v.a, v.w, v.bias, net->scratch, &v.s->plan, B, in->c,
-                                in->h, in->w, x->c, x->k, x->stride, x->pad);
-        break;
+        return anas__nn_conv2d_forward(v.y, v.a, v.w, v.bias, net->scratch, &v.s->plan, B,
+                                       in->c, in->h, in->w, x->c, x->k, x->stride, x->pad,
+                                       v.s->has_mvm ? &mc : NULL);
     case ANAS_OP_CONVT2D:
         anas__nn_convt2d_forward(v.y, v.a, v.w, v.bias, net->scratch, &v.s->plan, B,
                                  in->c, in->h, in->w, x->c, x->k, x->stride, x->pad,
                                  x->out_pad);
         break;
     case ANAS_OP_LINEAR:
+        if (v.s->has_mvm)
+            return mc.mvm->forward(mc.mvm->ctx, i, v.a, B, 0, (int)numel(in), v.y, x->c,
+                                   training);
         anas__nn_linear_forward(v.y, v.a, v.w, v.bias, B, (int)numel(in), x->c);
         break;
     case ANAS_OP_BATCHNORM: {
@@ -206,7 +212,7 @@ static void backward_node(struct anas_net *net, int i, int B)
     const struct anas__nn_node *x, *in;
     size_t n;
 
-    view(&v, net, i);
+    view(&v, net, i, 1);
     x = v.x, in = v.in, n = B * numel(x);
     if (!v.dy)
         return; /* nothing trainable up to here */

@@ -45,7 +45,7 @@ static void conv(void)
     w[9 + 4] = 1.0f;
     anas__nn_conv2d_plan(&plan, 1, 1, 4, 4, 2, 3, 2, 1);
     ok(plan.col + plan.tmp <= 64, "conv scratch fits");
-    anas__nn_conv2d_forward(y, x, w, bias, scratch, &plan, 1, 1, 4, 4, 2, 3, 2, 1);
+    anas__nn_conv2d_forward(y, x, w, bias, scratch, &plan, 1, 1, 4, 4, 2, 3, 2, 1, NULL);
     ok(same(y, want, 8, 1e-5f), "conv2d 3x3 stride 2 padding 1 with bias");
 }
 
@@ -65,7 +65,7 @@ static void conv_batched(void)
     w[9 + 4] = 1.0f;
     anas__nn_conv2d_plan(&plan, 2, 1, 4, 4, 2, 3, 2, 1);
     ok(plan.G == 2 && plan.col + plan.tmp <= 256, "small planes share one sgemm (G = 2)");
-    anas__nn_conv2d_forward(y, x, w, NULL, scratch, &plan, 2, 1, 4, 4, 2, 3, 2, 1);
+    anas__nn_conv2d_forward(y, x, w, NULL, scratch, &plan, 2, 1, 4, 4, 2, 3, 2, 1, NULL);
     ok(same(y, want, 16, 1e-5f), "batched conv2d gives each sample its own output");
 }
 

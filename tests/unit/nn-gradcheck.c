@@ -152,7 +152,8 @@ static void conv_fwd(struct gc *g)
                                  c->out_pad);
     else
         anas__nn_conv2d_forward(g->out, g->x[0], g->x[1], g->x[2], c->scratch, &c->plan,
-                                c->B, c->C, c->H, c->W, c->OC, c->K, c->stride, c->pad);
+                                c->B, c->C, c->H, c->W, c->OC, c->K, c->stride, c->pad,
+                                NULL);
 }
 
 static void conv_bwd(struct gc *g)

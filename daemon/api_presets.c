@@ -1,0 +1,4 @@
+/* api_presets.c - placeholder: being written. */
+#include "config.h"
+
+#include "api.h"

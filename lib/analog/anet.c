@@ -1,0 +1,4 @@
+/* anet.c - placeholder: being written. */
+#include "config.h"
+
+#include "analog/analog.h"

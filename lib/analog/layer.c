@@ -1,0 +1,4 @@
+/* layer.c - placeholder: being written. */
+#include "config.h"
+
+#include "analog/analog.h"

@@ -1,0 +1,4 @@
+/* modifier.c - placeholder: being written. */
+#include "config.h"
+
+#include "analog/analog.h"

@@ -1,0 +1,4 @@
+/* noise.c - placeholder: being written. */
+#include "config.h"
+
+#include "analog/analog.h"

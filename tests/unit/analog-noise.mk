@@ -1,0 +1,1 @@
+# tests for lib/analog: noise models, modifier, config (noise.c, modifier.c, config.c)

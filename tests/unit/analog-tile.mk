@@ -1,0 +1,1 @@
+# tests for lib/analog: tiles and layers (io.c, layer.c)
