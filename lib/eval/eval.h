@@ -17,6 +17,7 @@
 
 #include <stdatomic.h>
 
+#include "analog/analog.h"
 #include "core/err.h"
 #include "core/metrics.h"
 #include "data/data.h"
@@ -31,6 +32,29 @@ enum anas_eval_kind {
     ANAS_EVAL_SURROGATE,
     ANAS_EVAL_TRAIN,
 };
+
+#define ANAS_EVAL_MAX_TIMES 8
+#define ANAS_EVAL_TIME_NAME 12
+
+/* The analog part of the train evaluator: after training (hardware-aware
+ * when hwa), program the network onto tiles of configuration hw and
+ * measure it at each drift time, `repeats` fresh read-noise draws each:
+ * metrics acc@<t> and acc_std@<t> (neg_mse@<t>, neg_mse_std@<t> for
+ * reconstruction), avm = 100 * (acc@<first t> - acc@<last t>) in
+ * percentage points (acc@1s - acc@30d with the default times). */
+struct anas_eval_analog {
+    int enabled;
+    int hwa;
+    struct anas_analog_config hw;
+    int n_times;
+    double times[ANAS_EVAL_MAX_TIMES];                    /* seconds, ascending */
+    char time_names[ANAS_EVAL_MAX_TIMES][ANAS_EVAL_TIME_NAME]; /* "1s", "1h", "30d" */
+    int repeats;
+};
+
+/* Defaults: disabled, hwa 0, preset aihwkit-default, times 1s 1h 1d 30d,
+ * repeats 5. */
+void anas_eval_analog_init(struct anas_eval_analog *a);
 
 struct anas_eval_model {
     char metric[ANAS_METRIC_NAME_MAX];
@@ -50,6 +74,7 @@ struct anas_eval_spec {
     const struct anas_dataset *train_set;
     const struct anas_dataset *test_set;
     struct anas_train_spec train;
+    struct anas_eval_analog analog;
 };
 
 /* "analytic", "surrogate"; "unknown" for anything else. Parsing an unknown

@@ -14,6 +14,23 @@
 
 #include "core/alloc.h"
 
+void anas_eval_analog_init(struct anas_eval_analog *a)
+{
+    static const struct {
+        double s;
+        const char *name;
+    } t[] = {{1, "1s"}, {3600, "1h"}, {86400, "1d"}, {2592000, "30d"}};
+
+    memset(a, 0, sizeof *a);
+    anas_analog_preset("aihwkit-default", &a->hw);
+    a->n_times = (int)(sizeof t / sizeof t[0]);
+    for (int i = 0; i < a->n_times; i++) {
+        a->times[i] = t[i].s;
+        strcpy(a->time_names[i], t[i].name);
+    }
+    a->repeats = 5;
+}
+
 /* Reconstruction networks (autoencoders) output an image of the input's
  * shape; they are trained and judged by MSE. */
 static enum anas_train_loss loss_for(const struct anas_netdef *def,
