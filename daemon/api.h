@@ -42,6 +42,8 @@ int api_spaces_get(struct anasd *d, const struct req *rq, const struct route_arg
                    struct resp *rs);
 int api_spaces_sample(struct anasd *d, const struct req *rq, const struct route_args *a,
                       struct resp *rs);
+int api_presets_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                     struct resp *rs);
 int api_optimizers_list(struct anasd *d, const struct req *rq, const struct route_args *a,
                         struct resp *rs);
 int api_architectures_create(struct anasd *d, const struct req *rq,

@@ -533,12 +533,39 @@ static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *e
     return 0;
 }
 
+/* The autoencoder reconstructs its input: evaltrain.c sees an output of
+ * the input's shape and measures neg_mse where classifiers give acc. */
+static int reconstructs(const struct run_spec *s)
+{
+    return strcmp(anas_space_name(s->space), "autoencoder") == 0;
+}
+
+/* What the analog measurement adds: <base>@<t> and <base>_std@<t> for each
+ * drift time, and avm for classifiers. */
+static int analog_metric(const struct run_spec *s, const char *metric)
+{
+    const char *base = reconstructs(s) ? "neg_mse" : "acc";
+    int i;
+    if (s->eval_kind != ANAS_EVAL_TRAIN || !s->analog.enabled)
+        return 0;
+    if (!reconstructs(s) && strcmp(metric, "avm") == 0)
+        return 1;
+    for (i = 0; i < s->analog.n_times; i++) {
+        char mean[ANAS_METRIC_NAME_MAX + 16], std[ANAS_METRIC_NAME_MAX + 16];
+        snprintf(mean, sizeof mean, "%s@%s", base, s->analog.time_names[i]);
+        snprintf(std, sizeof std, "%s_std@%s", base, s->analog.time_names[i]);
+        if (strcmp(metric, mean) == 0 || strcmp(metric, std) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int metric_known(const struct run_spec *s, const char *metric)
 {
     int i;
     static const char *const trained[] = {"acc@fp", "neg_mse@fp", "train_loss", "test_loss",
                                           "train_s", NULL};
-    if (anas_search_metric_is_analytic(metric))
+    if (anas_search_metric_is_analytic(metric) || analog_metric(s, metric))
         return 1;
     for (i = 0; s->eval_kind == ANAS_EVAL_TRAIN && trained[i]; i++)
         if (strcmp(trained[i], metric) == 0)
@@ -549,22 +576,46 @@ static int metric_known(const struct run_spec *s, const char *metric)
     return 0;
 }
 
+/* The metrics an evaluator produces, for the error that names another. */
+static void produced(const struct run_spec *s, char *out, size_t n)
+{
+    const struct anas_eval_analog *a = &s->analog;
+    const char *base = reconstructs(s) ? "neg_mse" : "acc";
+    size_t len;
+    int i;
+    if (s->eval_kind == ANAS_EVAL_SURROGATE) {
+        snprintf(out, n, "analytic metrics or the surrogate models' metrics");
+        return;
+    }
+    if (s->eval_kind != ANAS_EVAL_TRAIN) {
+        snprintf(out, n, "params, macs, tiles, tile_util, nb_convs");
+        return;
+    }
+    len = (size_t)snprintf(out, n, "analytic metrics, acc@fp, neg_mse@fp, train_loss, "
+                                   "test_loss, train_s");
+    if (!a->enabled || len >= n)
+        return;
+    len += (size_t)snprintf(out + len, n - len, ", %s@<t> and %s_std@<t> for the drift times",
+                            base, base);
+    for (i = 0; i < a->n_times && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, " %s", a->time_names[i]);
+    if (!reconstructs(s) && len < n)
+        snprintf(out + len, n - len, ", avm");
+}
+
 static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, char *out,
                         struct anas_error *err)
 {
+    char list[180];
     if (!v)
         return codec__bad(err, ANAS_EINVAL, ptr, "%s is required", ptr);
     if (codec__str(v, ptr, out, ANAS_METRIC_NAME_MAX, err) < 0)
         return err->code;
-    if (!metric_known(s, out))
-        return codec__bad(err, ANAS_EUNKNOWN, ptr,
-                   "metric '%s' is not produced by this evaluator (%s)", out,
-                   s->eval_kind == ANAS_EVAL_SURROGATE
-                       ? "analytic metrics or the surrogate models' metrics"
-                   : s->eval_kind == ANAS_EVAL_TRAIN
-                       ? "analytic metrics, acc@fp, neg_mse@fp, train_loss, test_loss, train_s"
-                       : "params, macs, tiles, tile_util, nb_convs");
-    return 0;
+    if (metric_known(s, out))
+        return 0;
+    produced(s, list, sizeof list);
+    return codec__bad(err, ANAS_EUNKNOWN, ptr, "metric '%s' is not produced by this evaluator (%s)",
+                      out, list);
 }
 
 static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *err)

@@ -53,6 +53,7 @@ struct run_spec {
     int has_dataset;
     struct run_dataset dataset;    /* evaluator kind train */
     struct anas_train_spec train;  /* evaluator kind train; seed = the run's */
+    struct anas_eval_analog analog; /* evaluator kind train: analog measurement */
 };
 
 int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,

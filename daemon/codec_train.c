@@ -6,6 +6,7 @@
 
 #include "codec_int.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,10 +230,138 @@ static int parse_augment(json_t *v, struct anas_augment *a, struct anas_error *e
     return 0;
 }
 
+/* --- the analog measurement: hardware, hwa, drift_times, repeats --- */
+
+#define MAX_DRIFT_S (36500.0 * 86400.0) /* a century */
+
+/* "<positive integer><s|m|h|d>" in seconds; -1 when malformed. */
+static double duration_s(const char *t)
+{
+    static const struct {
+        char unit;
+        double s;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    size_t i, digits = strspn(t, "0123456789");
+    if (digits == 0 || t[0] == '0' || !t[digits] || t[digits + 1])
+        return -1;
+    for (i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (t[digits] == units[i].unit)
+            return strtod(t, NULL) * units[i].s;
+    return -1;
+}
+
+/* Every metric name a drift time makes must be a valid one (the length
+ * limit, and the library's own duration rule). */
+static int time_names_valid(const char *t)
+{
+    static const char *const bases[] = {"acc", "acc_std", "neg_mse", "neg_mse_std"};
+    size_t i;
+    for (i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        char m[64];
+        snprintf(m, sizeof m, "%s@%s", bases[i], t);
+        if (!anas_metric_name_valid(m))
+            return 0;
+    }
+    return 1;
+}
+
+static int parse_drift_times(json_t *v, struct anas_eval_analog *a, struct anas_error *err)
+{
+    size_t i, n = json_array_size(v);
+    json_t *t;
+    if (!json_is_array(v))
+        return codec__bad(err, ANAS_ETYPE, "/evaluator/drift_times",
+                          "drift_times must be an array of durations such as \"1s\", \"1d\"");
+    if (n < 1 || n > ANAS_EVAL_MAX_TIMES)
+        return codec__bad(err, ANAS_ERANGE, "/evaluator/drift_times",
+                          "drift_times must hold 1..%d durations", ANAS_EVAL_MAX_TIMES);
+    json_array_foreach(v, i, t)
+    {
+        char p[64];
+        double s;
+        int rc;
+        snprintf(p, sizeof p, "/evaluator/drift_times/%zu", i);
+        if ((rc = codec__str(t, p, a->time_names[i], sizeof a->time_names[i], err)) < 0)
+            return rc;
+        s = duration_s(a->time_names[i]);
+        if (s <= 0 || !time_names_valid(a->time_names[i]))
+            return codec__bad(err, ANAS_EINVAL, p,
+                              "'%s' is not a duration: a positive integer and s, m, h or d "
+                              "(1s, 60s, 1h, 1d, 30d)",
+                              a->time_names[i]);
+        if (s > MAX_DRIFT_S)
+            return codec__bad(err, ANAS_ERANGE, p, "drift times are at most 36500d");
+        if (i > 0 && s <= a->times[i - 1])
+            return codec__bad(err, ANAS_EINVAL, p,
+                              "drift_times must increase: %s is not after %s", a->time_names[i],
+                              a->time_names[i - 1]);
+        a->times[i] = s;
+    }
+    a->n_times = (int)n;
+    return 0;
+}
+
+/* aihwkit's ReRAM model is tabulated at three times only: refuse others
+ * here rather than fail every evaluation. Default times are blamed on the
+ * noise model, the only field the spec gave. */
+static int reram_times(const struct anas_eval_analog *a, int times_given,
+                       struct anas_error *err)
+{
+    int i;
+    if (a->hw.noise_model.type != ANAS_NOISE_RERAM)
+        return 0;
+    for (i = 0; i < a->n_times; i++) {
+        char p[64] = "/evaluator/hardware/overrides/noise_model/type";
+        if (a->times[i] == 1 || a->times[i] == 86400 || a->times[i] == 172800)
+            continue;
+        if (times_given)
+            snprintf(p, sizeof p, "/evaluator/drift_times/%d", i);
+        return codec__bad(err, ANAS_EINVAL, p,
+                          "the RERAM noise model knows only the drift times 1s, 1d and 2d "
+                          "(got %s)",
+                          a->time_names[i]);
+    }
+    return 0;
+}
+
+/* Any analog field turns the measurement on; the others keep
+ * anas_eval_analog_init's defaults. */
+static int parse_analog(json_t *v, struct anas_eval_analog *a, struct anas_error *err)
+{
+    json_t *f;
+    long long x;
+    int rc;
+    anas_eval_analog_init(a);
+    if ((f = json_object_get(v, "hardware"))) {
+        a->enabled = 1;
+        if ((rc = codec__hardware(f, "/evaluator/hardware", &a->hw, err)) < 0)
+            return rc;
+    }
+    if ((f = json_object_get(v, "hwa"))) {
+        a->enabled = 1;
+        if (!json_is_boolean(f))
+            return codec__bad(err, ANAS_ETYPE, "/evaluator/hwa", "hwa must be true or false");
+        a->hwa = json_is_true(f);
+    }
+    if ((f = json_object_get(v, "drift_times"))) {
+        a->enabled = 1;
+        if ((rc = parse_drift_times(f, a, err)) < 0)
+            return rc;
+    }
+    if ((f = json_object_get(v, "repeats"))) {
+        a->enabled = 1;
+        if ((rc = codec__int(f, "/evaluator/repeats", 1, 100, &x, err)) < 0)
+            return rc;
+        a->repeats = (int)x;
+    }
+    return reram_times(a, json_object_get(v, "drift_times") != NULL, err);
+}
+
 int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
 {
     static const char *const keys[] = {"kind",     "epochs",  "batch_size", "optimizer",
-                                       "schedule", "augment", "mapping",    NULL};
+                                       "schedule", "augment", "mapping",    "hardware",
+                                       "hwa",      "drift_times", "repeats", NULL};
     struct anas_train_spec *t = &out->train;
     struct anas_error lerr;
     json_t *f;
@@ -268,7 +397,7 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
                 *c = '/';
         return codec__bad(err, lerr.code, p, "%s", lerr.msg);
     }
-    return 0;
+    return parse_analog(v, &out->analog, err);
 }
 
 json_t *codec__dataset_to_json(const struct run_spec *s)
@@ -309,6 +438,60 @@ static double short_float(float f)
     return (double)f;
 }
 
+/* How many fields of b differ from a (hardware JSON, same shape). */
+static int n_differ(json_t *a, json_t *b)
+{
+    const char *key;
+    json_t *x;
+    int n = 0;
+    json_object_foreach(a, key, x)
+    {
+        json_t *y = json_object_get(b, key);
+        n += json_is_object(x) && json_is_object(y) ? n_differ(x, y) : !json_equal(x, y);
+    }
+    return n;
+}
+
+/* The preset a configuration is nearest to (the first on a tie). The spec
+ * keeps the resolved configuration, not the name it was made from; this
+ * is that name unless the overrides took it closer to another preset, and
+ * it depends on the configuration only, so the echo reads back to itself
+ * and equal configurations share their stored results. */
+static const char *nearest_preset(json_t *hw)
+{
+    const char *best = NULL, *name;
+    int i, best_n = 0;
+    for (i = 0; (name = anas_analog_preset_name(i)); i++) {
+        struct anas_analog_config c;
+        json_t *j;
+        int n;
+        anas_analog_preset(name, &c);
+        j = codec__hardware_to_json(&c);
+        n = j ? n_differ(j, hw) : INT_MAX;
+        json_decref(j);
+        if (!best || n < best_n) {
+            best = name;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+/* The whole resolved configuration as overrides of its nearest preset. */
+static void analog_to_json(const struct anas_eval_analog *a, json_t *ev)
+{
+    json_t *hw = codec__hardware_to_json(&a->hw), *times = json_array();
+    int i;
+    for (i = 0; times && i < a->n_times; i++)
+        json_array_append_new(times, json_string(a->time_names[i]));
+    json_object_set_new(ev, "hardware",
+                        hw ? json_pack("{s:s, s:o}", "preset", nearest_preset(hw), "overrides", hw)
+                           : NULL);
+    json_object_set_new(ev, "hwa", json_boolean(a->hwa));
+    json_object_set_new(ev, "drift_times", times);
+    json_object_set_new(ev, "repeats", json_integer(a->repeats));
+}
+
 void codec__train_to_json(const struct run_spec *s, json_t *ev)
 {
     const struct anas_train_spec *t = &s->train;
@@ -328,4 +511,6 @@ void codec__train_to_json(const struct run_spec *s, json_t *ev)
     json_object_set_new(ev, "optimizer", opt);
     json_object_set_new(ev, "schedule", sched);
     json_object_set_new(ev, "augment", aug);
+    if (s->analog.enabled)
+        analog_to_json(&s->analog, ev);
 }

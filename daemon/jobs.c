@@ -274,7 +274,11 @@ static void eval_identity(struct run *r)
                                "dataset", json_object_get(spec, "dataset"), "seed",
                                json_object_get(spec, "seed"));
         char *txt = id ? json_dumps(id, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        snprintf(r->eval_id, sizeof r->eval_id, "train;%s", txt ? txt : "?");
+        char digest[65] = "?";
+        /* hashed, not copied: a hardware configuration makes it long */
+        if (txt)
+            anas_sha256_hex(txt, strlen(txt), digest);
+        snprintf(r->eval_id, sizeof r->eval_id, "train;%s", digest);
         free(txt);
         json_decref(id);
         json_decref(spec);
@@ -367,6 +371,7 @@ static int load_datasets(struct run *r, struct anas_error *err)
     r->eval.test_set = r->test_set;
     r->eval.train = r->spec.train;
     r->eval.train.seed = r->spec.seed;
+    r->eval.analog = r->spec.analog;
     return 0;
 }
 
@@ -377,6 +382,14 @@ static int load_models(struct run *r, struct anas_error *err)
     int i, rc;
     anas_eval_spec_init(&r->eval, r->spec.eval_kind, r->spec.space, &r->spec.shape);
     r->eval.mapping = r->spec.mapping;
+    if (r->spec.analog.enabled) {
+        /* the tiles the analog evaluator simulates are the ones counted */
+        const struct anas_analog_mapping *m = &r->spec.analog.hw.mapping;
+        if (m->max_input_size > 0)
+            r->eval.mapping.max_input_size = m->max_input_size;
+        if (m->max_output_size > 0)
+            r->eval.mapping.max_output_size = m->max_output_size;
+    }
     if (r->spec.eval_kind == ANAS_EVAL_TRAIN && (rc = load_datasets(r, err)) < 0) {
         if (!err->field[0])
             snprintf(err->field, sizeof err->field, "/dataset");
@@ -547,6 +560,17 @@ static int model_bytes(struct anas_net *net, void **out, size_t *len, struct ana
     return rc;
 }
 
+/* Evaluations are deterministic functions of (spec, seed, architecture):
+ * retrying one that failed on its inputs (a diverged training, a bad
+ * model) would fail again. What can pass on a second try is a shortage of
+ * memory or a failed read of a file. */
+#define EVAL_RETRIES 2
+
+static int transient(int rc)
+{
+    return rc == ANAS_ENOMEM || rc == ANAS_EIO;
+}
+
 static int train_slot(struct run *r, struct slot *sl)
 {
     struct anas_net *net = NULL;
@@ -568,11 +592,18 @@ static void eval_work_cb(uv_work_t *req)
     anas_error_clear(&sl->err);
     clock_gettime(CLOCK_REALTIME, &ts);
     sl->t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-    if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
-        sl->rc = train_slot(r, sl);
-    else
-        sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel, &sl->res.metrics,
-                               &sl->err);
+    for (int attempt = 1;; attempt++) {
+        if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
+            sl->rc = train_slot(r, sl);
+        else
+            sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel,
+                                   &sl->res.metrics, &sl->err);
+        if (!transient(sl->rc) || attempt > EVAL_RETRIES)
+            break;
+        anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d",
+                 r->id, sl->seq, sl->err.msg, attempt, EVAL_RETRIES);
+        anas_error_clear(&sl->err);
+    }
     clock_gettime(CLOCK_REALTIME, &ts);
     sl->t1 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
     sl->res.ok = sl->rc == 0;

@@ -30,6 +30,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/spaces/{name}", api_spaces_get, 0},
     {"POST", "/api/v1/spaces/{name}/sample", api_spaces_sample, 0},
     {"GET", "/api/v1/optimizers", api_optimizers_list, 0},
+    {"GET", "/api/v1/presets", api_presets_list, 0},
     {"POST", "/api/v1/architectures", api_architectures_create, 0},
     {"GET", "/api/v1/architectures/{hash}", api_architectures_get, 0},
     {"POST", "/api/v1/runs", api_runs_create, 0},

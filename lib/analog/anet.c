@@ -1,4 +1,301 @@
-/* anet.c - placeholder: being written. */
+/*
+ * anet.c - a whole network on analog tiles: every conv2d and linear node
+ * of a net gets an analog layer, served through the net's weight-product
+ * override, the way aihwkit's convert_to_analog swaps nn.Conv2d and
+ * nn.Linear for their analog versions and leaves the rest digital.
+ *
+ * The net keeps owning the trained (clean, digital-unit) weights; the
+ * layers copy them when the mode changes. In hardware-aware training the
+ * forward runs on the modifier's weights and backward's input gradients
+ * flow through the same weights (the net's backward parameters, `fb`), so
+ * the optimizer updates the clean weights with a straight-through
+ * gradient, as aihwkit's InferenceRPUConfig does.
+ *
+ * The bias: during HWA training it is added here, digitally, from the
+ * net's current parameters (the optimizer changes it every step); for
+ * inference it is handed to the layer, which puts it on the tile when the
+ * configuration asks for an analog bias.
+ */
 #include "config.h"
 
 #include "analog/analog.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+
+#define NONE ((size_t)-1)
+
+struct alayer_ref {
+    int node;
+    struct anas_net_layer info;
+    struct anas_alayer *L;
+};
+
+struct anas_anet {
+    struct anas_net *net;
+    struct anas_analog_config cfg;
+    struct anas_rng rng;
+    enum anas_anet_mode mode;
+    int n;                  /* analog layers */
+    struct alayer_ref *lay; /* (n) */
+    int *of_node;           /* node -> index in lay, or -1 */
+    int n_nodes;
+    float *fb;              /* (n_params): backward's weights in HWA mode */
+    size_t n_params;
+    int programmed, drifted;
+};
+
+static int count_layers(struct anas_net *net, int n_nodes)
+{
+    struct anas_net_layer info;
+    int n = 0;
+
+    for (int i = 1; i < n_nodes; i++)
+        if (anas_net_layer(net, i, &info) == 0 && info.d > 0 && info.weight != NONE)
+            n++;
+    return n;
+}
+
+static int make_layers(struct anas_anet *an, struct anas_error *err)
+{
+    int k = 0;
+
+    for (int i = 0; i < an->n_nodes; i++)
+        an->of_node[i] = -1;
+    for (int i = 1; i < an->n_nodes; i++) {
+        struct alayer_ref *r = &an->lay[k];
+
+        if (anas_net_layer(an->net, i, &r->info) < 0 || r->info.d <= 0 ||
+            r->info.weight == NONE)
+            continue;
+        r->node = i;
+        r->L = anas_alayer_new(r->info.d, r->info.n, &an->cfg, err);
+        if (!r->L)
+            return err && err->code ? err->code : ANAS_ENOMEM;
+        an->of_node[i] = k++;
+    }
+    return 0;
+}
+
+struct anas_anet *anas_anet_new(struct anas_net *net, const struct anas_analog_config *cfg,
+                                uint64_t seed, struct anas_error *err)
+{
+    struct anas_anet *an;
+    int rc;
+
+    if (!net || !cfg) {
+        anas_error_set(err, ANAS_EINVAL, "no net or no hardware configuration");
+        return NULL;
+    }
+    if (anas_analog_config_check(cfg, err) < 0)
+        return NULL;
+    an = anas_calloc(1, sizeof *an);
+    if (!an) {
+        anas_error_set(err, ANAS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    an->net = net;
+    an->cfg = *cfg;
+    anas_rng_seed(&an->rng, seed);
+    an->n_nodes = anas_netdef_n_nodes(anas_net_def(net));
+    an->n = count_layers(net, an->n_nodes);
+    anas_net_params(net, &an->n_params);
+    an->lay = anas_calloc((size_t)(an->n ? an->n : 1), sizeof *an->lay);
+    an->of_node = anas_calloc((size_t)an->n_nodes, sizeof *an->of_node);
+    an->fb = anas_calloc(an->n_params ? an->n_params : 1, sizeof *an->fb);
+    if (!an->lay || !an->of_node || !an->fb) {
+        anas_error_set(err, ANAS_ENOMEM, "out of memory");
+        anas_anet_free(an);
+        return NULL;
+    }
+    rc = make_layers(an, err);
+    if (rc < 0) {
+        if (err && !err->code)
+            anas_error_set(err, rc, "cannot make the analog layers");
+        anas_anet_free(an);
+        return NULL;
+    }
+    return an;
+}
+
+static void detach(struct anas_anet *an)
+{
+    for (int k = 0; k < an->n; k++)
+        anas_net_set_mvm(an->net, an->lay[k].node, NULL);
+    anas_net_set_backward_params(an->net, NULL);
+}
+
+void anas_anet_free(struct anas_anet *an)
+{
+    if (!an)
+        return;
+    if (an->lay) {
+        detach(an);
+        for (int k = 0; k < an->n; k++)
+            anas_alayer_free(an->lay[k].L);
+    }
+    anas_free(an->lay);
+    anas_free(an->of_node);
+    anas_free(an->fb);
+    anas_free(an);
+}
+
+/* Add bias (d) to Y: per row of (d, M) when cols, per column of (M, d). */
+static void add_bias(float *Y, int ldy, const float *bias, int d, int M, int cols)
+{
+    for (int r = 0; r < (cols ? d : M); r++) {
+        float *y = Y + (size_t)r * ldy;
+
+        if (cols) {
+            float b = bias[r];
+            for (int m = 0; m < M; m++)
+                y[m] += b;
+        } else {
+            for (int o = 0; o < d; o++)
+                y[o] += bias[o];
+        }
+    }
+}
+
+static int forward(void *ctx, int node, const float *X, int M, int cols, int ldx, float *Y,
+                   int ldy, int training)
+{
+    struct anas_anet *an = ctx;
+    struct alayer_ref *r;
+    enum anas_alayer_weights which = ANAS_ALAYER_CLEAN;
+    int rc;
+
+    if (node < 0 || node >= an->n_nodes || an->of_node[node] < 0)
+        return ANAS_EINVAL;
+    r = &an->lay[an->of_node[node]];
+    if (an->mode == ANAS_ANET_HWA && training)
+        which = ANAS_ALAYER_MODIFIED;
+    else if (an->mode == ANAS_ANET_ANALOG && an->drifted)
+        which = ANAS_ALAYER_DRIFTED;
+    rc = anas_alayer_forward(r->L, which, X, M, cols, ldx, Y, ldy, &an->rng);
+    if (rc == 0 && an->mode == ANAS_ANET_HWA && r->info.bias != NONE)
+        add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d, M, cols);
+    return rc;
+}
+
+/* Load the net's current weights into the layers (bias on the layer for
+ * inference only, see the top). */
+static int load_weights(struct anas_anet *an, int with_bias)
+{
+    const float *p = anas_net_params(an->net, NULL);
+
+    for (int k = 0; k < an->n; k++) {
+        const struct anas_net_layer *i = &an->lay[k].info;
+        const float *bias = with_bias && i->bias != NONE ? p + i->bias : NULL;
+        int rc = anas_alayer_set_weights(an->lay[k].L, p + i->weight, bias);
+
+        if (rc < 0)
+            return rc;
+    }
+    an->programmed = an->drifted = 0;
+    return 0;
+}
+
+static int attach(struct anas_anet *an)
+{
+    struct anas_net_mvm mvm = {forward, an};
+
+    for (int k = 0; k < an->n; k++) {
+        int rc = anas_net_set_mvm(an->net, an->lay[k].node, &mvm);
+
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int anas_anet_set_mode(struct anas_anet *an, enum anas_anet_mode mode)
+{
+    int rc = 0;
+
+    if (!an || (unsigned)mode > ANAS_ANET_ANALOG)
+        return ANAS_EINVAL;
+    detach(an);
+    an->mode = mode;
+    if (mode == ANAS_ANET_DIGITAL)
+        return 0;
+    rc = load_weights(an, mode == ANAS_ANET_ANALOG);
+    if (rc == 0 && mode == ANAS_ANET_HWA) {
+        /* backward runs through the clean weights until the first step
+         * draws modified ones, as aihwkit's first mini-batch does */
+        memcpy(an->fb, anas_net_params(an->net, NULL), an->n_params * sizeof *an->fb);
+        anas_net_set_backward_params(an->net, an->fb);
+    }
+    if (rc == 0)
+        rc = attach(an);
+    if (rc < 0)
+        detach(an);
+    return rc;
+}
+
+int anas_anet_post_step(struct anas_anet *an)
+{
+    float *p;
+
+    if (!an)
+        return ANAS_EINVAL;
+    if (an->mode != ANAS_ANET_HWA)
+        return ANAS_ESTATE;
+    p = anas_net_params(an->net, NULL);
+    /* what is not on a tile (biases, batch norm) passes through unchanged */
+    memcpy(an->fb, p, an->n_params * sizeof *an->fb);
+    for (int k = 0; k < an->n; k++) {
+        size_t w = an->lay[k].info.weight;
+        int rc = anas_alayer_post_step(an->lay[k].L, p + w, an->fb + w, &an->rng);
+
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int anas_anet_program(struct anas_anet *an)
+{
+    int rc;
+
+    if (!an)
+        return ANAS_EINVAL;
+    if (an->mode != ANAS_ANET_ANALOG && (rc = anas_anet_set_mode(an, ANAS_ANET_ANALOG)) < 0)
+        return rc;
+    for (int k = 0; k < an->n; k++)
+        if ((rc = anas_alayer_program(an->lay[k].L, &an->rng)) < 0)
+            return rc;
+    an->programmed = 1;
+    an->drifted = 0;
+    return 0;
+}
+
+int anas_anet_drift(struct anas_anet *an, double t)
+{
+    int rc;
+
+    if (!an || !(t >= 0))
+        return ANAS_EINVAL;
+    if (!an->programmed && (rc = anas_anet_program(an)) < 0)
+        return rc;
+    for (int k = 0; k < an->n; k++)
+        if ((rc = anas_alayer_drift(an->lay[k].L, t, &an->rng)) < 0)
+            return rc;
+    an->drifted = 1;
+    return 0;
+}
+
+int anas_anet_n_layers(const struct anas_anet *an)
+{
+    return an ? an->n : 0;
+}
+
+int anas_anet_n_tiles(const struct anas_anet *an)
+{
+    int n = 0;
+
+    for (int k = 0; an && k < an->n; k++)
+        n += anas_alayer_n_tiles(an->lay[k].L);
+    return n;
+}

@@ -20,6 +20,7 @@ static const char *const kind_names[] = {
     [ANAS_EVAL_ANALYTIC] = "analytic",
     [ANAS_EVAL_SURROGATE] = "surrogate",
     [ANAS_EVAL_TRAIN] = "train",
+    [ANAS_EVAL_RPU] = "rpu",
 };
 #define N_KINDS (int)(sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -52,6 +53,7 @@ void anas_eval_spec_init(struct anas_eval_spec *spec, enum anas_eval_kind kind,
     else if (space)
         spec->shape = anas_space_default_shape(space);
     spec->mapping = anas_mapping_default;
+    anas_eval_analog_init(&spec->analog);
 }
 
 int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
@@ -140,6 +142,25 @@ static int check_training(const struct anas_eval_spec *spec, struct anas_error *
     return rc;
 }
 
+static int check_rpu(const struct anas_eval_spec *spec, struct anas_error *err)
+{
+    const struct anas_eval_rpu_base *b = &spec->rpu;
+    struct anas_config base = b->cfg;
+    int rc = check_dataset(spec->test_set, &b->shape, "test", err);
+
+    if (rc < 0)
+        return rc;
+    if (strcmp(anas_space_name(spec->space), "rpu") != 0)
+        return anas_error_field(err, ANAS_EINVAL, "space",
+                                "the rpu evaluator searches the rpu space");
+    if (!b->space || !b->params)
+        return anas_error_field(err, ANAS_EINVAL, "model", "no trained network to measure");
+    rc = anas_space_validate(b->space, &base, err);
+    if (rc == 0)
+        rc = anas_analog_config_check(&spec->analog.hw, err);
+    return rc;
+}
+
 int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *err)
 {
     int rc;
@@ -162,13 +183,29 @@ int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *e
         return check_models(spec, err);
     if (spec->kind == ANAS_EVAL_TRAIN)
         return check_training(spec, err);
+    if (spec->kind == ANAS_EVAL_RPU)
+        return check_rpu(spec, err);
     return 0;
 }
 
 int anas_eval_analytic(const struct anas_eval_spec *spec, const struct anas_config *cfg,
                        struct anas_metrics *out, struct anas_error *err)
 {
-    return anas_space_analytic(spec->space, &spec->shape, cfg, &spec->mapping, out, err);
+    struct anas_analog_config hw;
+    struct anas_mapping map;
+    int rc;
+
+    if (spec->kind != ANAS_EVAL_RPU)
+        return anas_space_analytic(spec->space, &spec->shape, cfg, &spec->mapping, out, err);
+    /* the trained network's figures on this configuration's tiles */
+    rc = anas_eval_rpu_hw(spec, cfg, &hw, err);
+    if (rc < 0)
+        return rc;
+    map.max_input_size = hw.mapping.max_input_size;
+    map.max_output_size =
+        hw.mapping.max_output_size > 0 ? hw.mapping.max_output_size : 1 << 20;
+    return anas_space_analytic(spec->rpu.space, &spec->rpu.shape, &spec->rpu.cfg, &map, out,
+                               err);
 }
 
 static int canceled(const atomic_int *cancel)
@@ -218,6 +255,8 @@ int anas_eval_run(const struct anas_eval_spec *spec, const struct anas_config *c
         return anas_error_set(err, ANAS_ECANCELED, "evaluation canceled");
     if (spec->kind == ANAS_EVAL_TRAIN) /* computes the analytic metrics too */
         return anas_eval_train(spec, cfg, cancel, NULL, out, NULL, err);
+    if (spec->kind == ANAS_EVAL_RPU)
+        return anas_eval_rpu(spec, cfg, cancel, NULL, out, err);
     rc = anas_eval_analytic(spec, cfg, out, err);
     if (rc < 0)
         return rc;

@@ -31,6 +31,7 @@ enum anas_eval_kind {
     ANAS_EVAL_ANALYTIC,
     ANAS_EVAL_SURROGATE,
     ANAS_EVAL_TRAIN,
+    ANAS_EVAL_RPU, /* the rpu space: one trained network on varied hardware */
 };
 
 #define ANAS_EVAL_MAX_TIMES 8
@@ -56,6 +57,16 @@ struct anas_eval_analog {
  * repeats 5. */
 void anas_eval_analog_init(struct anas_eval_analog *a);
 
+/* The fixed trained network the rpu evaluator measures (borrowed): its
+ * architecture and weights in the net's params/state layouts. */
+struct anas_eval_rpu_base {
+    const struct anas_space *space;
+    struct anas_shape shape;
+    struct anas_config cfg;
+    const float *params, *state;
+    size_t n_params, n_state;
+};
+
 struct anas_eval_model {
     char metric[ANAS_METRIC_NAME_MAX];
     struct anas_surrogate *model; /* borrowed */
@@ -75,6 +86,9 @@ struct anas_eval_spec {
     const struct anas_dataset *test_set;
     struct anas_train_spec train;
     struct anas_eval_analog analog;
+    /* ANAS_EVAL_RPU: the trained network; analog.hw is the base hardware
+     * the rpu space's four values override; test_set measures it. */
+    struct anas_eval_rpu_base rpu;
 };
 
 /* "analytic", "surrogate"; "unknown" for anything else. Parsing an unknown
@@ -115,5 +129,18 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
                     const atomic_int *cancel, struct anas_train_progress *progress,
                     struct anas_metrics *out, struct anas_net **keep,
                     struct anas_error *err);
+
+/* The hardware an rpu-space configuration means: spec->analog.hw with
+ * noise_model.g_max, mapping.max_input_size, forward.inp_res = 1/dac and
+ * forward.out_res = 1/adc from cfg. */
+int anas_eval_rpu_hw(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                     struct anas_analog_config *out, struct anas_error *err);
+
+/* The rpu evaluator: load the trained network, measure it digitally
+ * (acc@fp) and on the configuration's hardware (the analog metrics), plus
+ * the base network's analytic metrics under the configuration's tiles. */
+int anas_eval_rpu(const struct anas_eval_spec *spec, const struct anas_config *cfg,
+                  const atomic_int *cancel, struct anas_train_progress *progress,
+                  struct anas_metrics *out, struct anas_error *err);
 
 #endif

@@ -13,6 +13,10 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "eval/eval_int.h"
+
+/* The analog simulation's random stream, apart from training's. */
+#define ANALOG_STREAM 0x616e616c6f67ULL
 
 void anas_eval_analog_init(struct anas_eval_analog *a)
 {
@@ -57,6 +61,62 @@ static int report(const struct anas_train_result *res, enum anas_train_loss loss
     return rc;
 }
 
+static int post_step(void *an)
+{
+    return anas_anet_post_step(an);
+}
+
+/* Before training: the tiles, and hardware-aware training's hooks. */
+static int analog_open(const struct anas_eval_spec *spec, struct anas_net *net,
+                       struct anas_train_spec *ts, struct anas_anet **an,
+                       struct anas_error *err)
+{
+    struct anas_rng r;
+    int rc;
+
+    anas_rng_seed2(&r, ts->seed, ANALOG_STREAM);
+    *an = anas_anet_new(net, &spec->analog.hw, anas_rng_u64(&r), err);
+    if (!*an)
+        return err && err->code ? err->code : ANAS_ENOMEM;
+    if (!spec->analog.hwa)
+        return 0;
+    rc = anas_anet_set_mode(*an, ANAS_ANET_HWA);
+    if (rc < 0)
+        return anas_error_set(err, rc, "hardware-aware training: %s", anas_strerror(rc));
+    ts->post_step = post_step;
+    ts->post_step_ctx = *an;
+    return 0;
+}
+
+/* After training: the digital figures of the trained weights (the
+ * training loop measured HWA nets through the tiles), then the analog
+ * measurement. */
+static int analog_close(const struct anas_eval_spec *spec, struct anas_net *net,
+                        struct anas_anet *an, const struct anas_train_spec *ts,
+                        const atomic_int *cancel, struct anas_train_progress *progress,
+                        struct anas_train_result *res, struct anas_metrics *out,
+                        struct anas_error *err)
+{
+    int rc = anas_anet_set_mode(an, ANAS_ANET_DIGITAL);
+    double v;
+
+    if (rc == 0 && spec->analog.hwa) {
+        rc = anas_train_evaluate(net, spec->test_set, ts->eval_batch, ts->loss, &v,
+                                 &res->test_loss, err);
+        if (rc < 0)
+            return rc;
+        if (ts->loss == ANAS_TRAIN_MSE)
+            res->neg_mse = -v;
+        else
+            res->acc_fp = v;
+    }
+    if (rc == 0)
+        rc = report(res, ts->loss, out);
+    if (rc == 0)
+        rc = anas__eval_analog_measure(spec, net, an, ts->loss, cancel, progress, out, err);
+    return rc;
+}
+
 int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config *cfg,
                     const atomic_int *cancel, struct anas_train_progress *progress,
                     struct anas_metrics *out, struct anas_net **keep,
@@ -64,6 +124,7 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
 {
     struct anas_netdef *def = NULL;
     struct anas_net *net = NULL;
+    struct anas_anet *an = NULL;
     struct anas_train_result *res = NULL;
     struct anas_train_spec ts = spec->train;
     struct anas_rng rng;
@@ -90,14 +151,19 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     }
     anas_rng_seed(&rng, ts.seed);
     anas_net_init(net, &rng);
+    if (spec->analog.enabled && (rc = analog_open(spec, net, &ts, &an, err)) < 0)
+        goto out;
     rc = anas_train_run(net, spec->train_set, spec->test_set, &ts, progress, cancel, res, err);
-    if (rc == 0)
+    if (rc == 0 && an)
+        rc = analog_close(spec, net, an, &ts, cancel, progress, res, out, err);
+    else if (rc == 0)
         rc = report(res, ts.loss, out);
     if (rc == 0 && keep) {
         *keep = net;
         net = NULL;
     }
 out:
+    anas_anet_free(an); /* before the net: it unhooks it, and a kept net is digital */
     anas_free(res);
     anas_net_free(net);
     anas_netdef_free(def);

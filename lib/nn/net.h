@@ -153,6 +153,18 @@ int anas_net_backward(struct anas_net *net, const float *dout);
 
 void anas_net_zero_grad(struct anas_net *net);
 
+/* Threads the net's forward and backward run on: the caller's plus n - 1
+ * that the net starts and keeps (1..64; 1 by default). Layers split their
+ * samples, channels or planes between them; results may differ in the
+ * last bits from another thread count (sums are grouped differently), not
+ * from run to run. The threads call OpenBLAS at the same time: it should
+ * run single-threaded then (anas_blas_set_threads(1)), or its own threads
+ * compete with the net's and its threaded products queue behind one
+ * another. Not to be called during a forward or backward. ANAS_EINVAL, or
+ * ANAS_ENOMEM when memory or threads run out (the net is left as it was). */
+int anas_net_set_threads(struct anas_net *net, int n, struct anas_error *err);
+int anas_net_threads(const struct anas_net *net);
+
 /* --- simulated hardware (lib/analog) hooks into a net --- */
 
 /* An override of a conv2d or linear node's weight product: forward
@@ -172,6 +184,20 @@ struct anas_net_mvm {
 /* Install (mvm != NULL, copied) or remove (NULL) the override of a node.
  * ANAS_EINVAL for a node that is not conv2d or linear. */
 int anas_net_set_mvm(struct anas_net *net, int node, const struct anas_net_mvm *mvm);
+
+/* A layer's place in the params buffer and the shape of its weight
+ * product: d outputs by n inputs (conv2d: OC by C*K*K; linear: out by in;
+ * other ops: 0 by 0). weight and bias are offsets in floats, (size_t)-1
+ * when absent. */
+struct anas_net_layer {
+    enum anas_op op;
+    const char *name;
+    size_t weight, bias;
+    int d, n;
+};
+
+/* ANAS_EINVAL for a node index out of range. */
+int anas_net_layer(const struct anas_net *net, int node, struct anas_net_layer *out);
 
 /* Parameters (n_params floats, the params buffer's layout) that backward
  * uses for input gradients instead of the trained ones: a straight-through

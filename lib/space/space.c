@@ -31,6 +31,7 @@ static const struct anas_space *const spaces[] = {
     &anas__space_lenet,
     &anas__space_mlp,
     &anas__space_autoencoder,
+    &anas__space_rpu,
 };
 
 #define N_SPACES ((int)(sizeof spaces / sizeof spaces[0]))

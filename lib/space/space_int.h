@@ -114,5 +114,6 @@ extern const struct anas_space anas__space_resnet;
 extern const struct anas_space anas__space_lenet;
 extern const struct anas_space anas__space_mlp;
 extern const struct anas_space anas__space_autoencoder;
+extern const struct anas_space anas__space_rpu;
 
 #endif

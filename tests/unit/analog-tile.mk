@@ -1,1 +1,15 @@
 # tests for lib/analog: tiles and layers (io.c, layer.c)
+check_PROGRAMS += tests/unit/analog-forward
+TESTS += tests/unit/analog-forward
+tests_unit_analog_forward_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/analog-layer
+TESTS += tests/unit/analog-layer
+tests_unit_analog_layer_LDADD = $(UNIT_LIBS)
+
+# bench-tile times the analog forward against the plain sgemm of the same
+# product (run by hand); built by make, never run by make check. (The first
+# noinst program of the tree: whoever adds the next one should move this
+# "=" into Makefile.am and make both "+=".)
+noinst_PROGRAMS = tests/bench/bench-tile
+tests_bench_bench_tile_LDADD = $(UNIT_LIBS)

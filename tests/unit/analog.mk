@@ -1,3 +1,14 @@
 # tests for lib/analog
 include tests/unit/analog-tile.mk
 include tests/unit/analog-noise.mk
+
+# whole networks on tiles (anet.c) and the analog evaluators
+check_PROGRAMS += tests/unit/analog-net
+TESTS += tests/unit/analog-net
+tests_unit_analog_net_LDADD = $(UNIT_LIBS)
+
+# tests/bench/analog-overhead (run by hand) times bench-analog; make check
+# builds it so that it keeps compiling.
+check_PROGRAMS += tests/bench/bench-analog
+tests_bench_bench_analog_LDADD = $(UNIT_LIBS)
+EXTRA_DIST += tests/bench/analog-overhead

@@ -1,0 +1,19 @@
+/*
+ * eval_int.h - what the files of lib/eval share.
+ */
+#ifndef ANAS_EVAL_INT_H
+#define ANAS_EVAL_INT_H
+
+#include "analog/analog.h"
+#include "eval/eval.h"
+
+/* The analog measurement of a trained net already attached to `an`:
+ * program it, then at every drift time `repeats` drifts (fresh read noise)
+ * each followed by one pass over the test set. Adds acc@<t>, acc_std@<t>
+ * (neg_mse@<t>, neg_mse_std@<t> for MSE) and avm (XENT only) to out. */
+int anas__eval_analog_measure(const struct anas_eval_spec *spec, struct anas_net *net,
+                              struct anas_anet *an, enum anas_train_loss loss,
+                              const atomic_int *cancel, struct anas_train_progress *progress,
+                              struct anas_metrics *out, struct anas_error *err);
+
+#endif

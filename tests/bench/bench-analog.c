@@ -1,0 +1,271 @@
+/*
+ * bench-analog.c - the C half of tests/bench/analog-overhead: what
+ * simulating analog tiles costs next to the digital network it simulates.
+ *
+ *     bench-analog space=resnet input=1x28x28 classes=10 batch=128 seconds=2 \
+ *                  preset=aihwkit-default hp.out_channel0=8 ...
+ *
+ * Prints one line of key=value pairs:
+ *   digital_ips, analog_ips  eval-mode forward, images per second, on the
+ *                            digital net and on the programmed, drifted one;
+ *   infer_ratio              analog time / digital time per batch;
+ *   train_ips, hwa_ips       a training step (forward, loss, backward, SGD)
+ *                            digital, and hardware-aware (plus post_step);
+ *   train_ratio              hwa time / digital time per step;
+ *   program_ms, drift_ms     programming the whole net once; one drift to
+ *                            a time (fresh read noise, compensation);
+ *   layers, tiles            analog layers and tiles of the net.
+ * Timing: a warm-up, one timed run to size the loop, then a loop of about
+ * `seconds`. Threads are OpenBLAS's: OPENBLAS_NUM_THREADS.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analog/analog.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/rng.h"
+#include "nn/net.h"
+#include "space/space.h"
+
+#define MAX_HP 64
+
+struct opts {
+    const char *space, *preset;
+    struct anas_shape shape;
+    int batch;
+    double seconds;
+    int n_hp;
+    const char *hp_name[MAX_HP];
+    double hp_value[MAX_HP];
+};
+
+/* What one timed loop runs. */
+struct bench {
+    struct anas_net *net;
+    struct anas_anet *an; /* NULL: digital */
+    const float *x;
+    const int *y;
+    float *dout;
+    struct anas_optim *opt;
+    struct anas_rng rng;
+    int B, K;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int set(struct opts *o, const char *k, const char *v)
+{
+    if (!strcmp(k, "space"))
+        o->space = v;
+    else if (!strcmp(k, "preset"))
+        o->preset = v;
+    else if (!strcmp(k, "input"))
+        return sscanf(v, "%dx%dx%d", &o->shape.c, &o->shape.h, &o->shape.w) == 3 ? 0 : -1;
+    else if (!strcmp(k, "classes"))
+        o->shape.classes = atoi(v);
+    else if (!strcmp(k, "batch"))
+        o->batch = atoi(v);
+    else if (!strcmp(k, "seconds"))
+        o->seconds = strtod(v, NULL);
+    else if (!strncmp(k, "hp.", 3) && o->n_hp < MAX_HP) {
+        o->hp_name[o->n_hp] = k + 3;
+        o->hp_value[o->n_hp++] = strtod(v, NULL);
+    } else
+        return -1;
+    return 0;
+}
+
+static int parse(struct opts *o, int argc, char **argv)
+{
+    *o = (struct opts){.space = "resnet", .preset = "aihwkit-default",
+                       .shape = {1, 28, 28, 10}, .batch = 128, .seconds = 2};
+    for (int i = 1; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        if (set(o, argv[i], eq + 1) < 0)
+            return -1;
+    }
+    return o->batch > 0 && o->seconds > 0 ? 0 : -1;
+}
+
+static struct anas_netdef *build(const struct opts *o, struct anas_error *err)
+{
+    const struct anas_space *s = anas_space_find(o->space);
+    struct anas_netdef *def = NULL;
+    struct anas_config cfg;
+
+    if (!s) {
+        anas_error_set(err, ANAS_ENOTFOUND, "no space %s", o->space);
+        return NULL;
+    }
+    anas_config_init(&cfg, s);
+    for (int i = 0; i < o->n_hp; i++) {
+        int j = anas_space_hp_index(s, o->hp_name[i]);
+
+        if (j < 0) {
+            anas_error_set(err, ANAS_EUNKNOWN, "no hyperparameter %s", o->hp_name[i]);
+            return NULL;
+        }
+        cfg.v[j] = o->hp_value[i];
+    }
+    if (anas_space_validate(s, &cfg, err) < 0 ||
+        anas_space_build(s, &o->shape, &cfg, &def, err) < 0)
+        return NULL;
+    return def;
+}
+
+static int infer(struct bench *b)
+{
+    return anas_net_forward(b->net, b->x, b->B, 0, NULL, NULL);
+}
+
+static int train_step(struct bench *b)
+{
+    const float *out;
+    float loss;
+    int rc = anas_net_forward(b->net, b->x, b->B, 1, &b->rng, &out);
+
+    if (rc == 0)
+        rc = anas_loss_xent(&loss, b->dout, out, b->y, b->B, b->K);
+    if (rc < 0 && rc != ANAS_ENUMERIC)
+        return rc;
+    anas_net_zero_grad(b->net);
+    if ((rc = anas_net_backward(b->net, b->dout)) < 0)
+        return rc;
+    anas_optim_step(b->opt, anas_net_params(b->net, NULL), anas_net_grads(b->net, NULL));
+    return b->an ? anas_anet_post_step(b->an) : 0;
+}
+
+/* Seconds per call of f, over a loop of about `seconds`. */
+static double timed(int (*f)(struct bench *), struct bench *b, double seconds)
+{
+    double t, one;
+    long n;
+
+    if (f(b) < 0)
+        return -1;
+    t = now();
+    if (f(b) < 0)
+        return -1;
+    one = now() - t;
+    n = one > 0 ? (long)ceil(seconds / one) : 100;
+    n = n < 3 ? 3 : n;
+    t = now();
+    for (long i = 0; i < n; i++)
+        if (f(b) < 0)
+            return -1;
+    return (now() - t) / n;
+}
+
+static int fill(struct bench *b, float *x, int *y, size_t in)
+{
+    anas_rng_seed(&b->rng, 7);
+    for (size_t i = 0; i < (size_t)b->B * in; i++)
+        x[i] = (float)anas_rng_normal(&b->rng);
+    for (int i = 0; i < b->B; i++)
+        y[i] = (int)anas_rng_int(&b->rng, 0, b->K);
+    b->x = x;
+    b->y = y;
+    return 0;
+}
+
+static int run(const struct opts *o, struct anas_netdef *def, struct anas_error *err)
+{
+    struct anas_analog_config hw;
+    struct anas_optim_spec os = {ANAS_OPTIM_SGD, 0.01f, 0.9f, 0, 5e-4f, 0.9f, 0.999f, 1e-8f};
+    struct bench b = {.B = o->batch, .K = o->shape.classes};
+    size_t in = (size_t)o->shape.c * o->shape.h * o->shape.w, np;
+    float *x = anas_malloc((size_t)o->batch * in * sizeof *x);
+    int *y = anas_malloc((size_t)o->batch * sizeof *y);
+    double dig, ana, tr = -1, hwa = -1, t0, prog, drift;
+    int rc = ANAS_ENOMEM;
+
+    b.dout = anas_malloc((size_t)o->batch * o->shape.classes * sizeof *b.dout);
+    b.net = anas_net_new(def, o->batch, err);
+    if (!x || !y || !b.dout || !b.net)
+        goto out;
+    anas_net_params(b.net, &np);
+    b.opt = anas_optim_new(&os, np, err);
+    if (anas_analog_preset(o->preset, &hw) < 0) {
+        rc = anas_error_set(err, ANAS_ENOTFOUND, "no preset %s", o->preset);
+        goto out;
+    }
+    fill(&b, x, y, in);
+    anas_net_init(b.net, &b.rng);
+    if (!b.opt || !(b.an = anas_anet_new(b.net, &hw, 11, err)))
+        goto out;
+    dig = timed(infer, &b, o->seconds);
+    t0 = now();
+    rc = anas_anet_program(b.an);
+    prog = now() - t0;
+    t0 = now();
+    if (rc == 0)
+        rc = anas_anet_drift(b.an, 86400);
+    drift = now() - t0;
+    ana = rc == 0 ? timed(infer, &b, o->seconds) : -1;
+    if (rc == 0 && (rc = anas_anet_set_mode(b.an, ANAS_ANET_DIGITAL)) == 0) {
+        struct anas_anet *an = b.an;
+
+        b.an = NULL;
+        tr = timed(train_step, &b, o->seconds);
+        b.an = an;
+        rc = anas_anet_set_mode(b.an, ANAS_ANET_HWA);
+        hwa = rc == 0 ? timed(train_step, &b, o->seconds) : -1;
+    }
+    if (rc < 0 || dig <= 0 || ana <= 0 || tr <= 0 || hwa <= 0) {
+        rc = anas_error_set(err, rc < 0 ? rc : ANAS_EINTERNAL, "a timed run failed");
+        goto out;
+    }
+    printf("preset=%s batch=%d layers=%d tiles=%d digital_ips=%.1f analog_ips=%.1f "
+           "infer_ratio=%.3f train_ips=%.1f hwa_ips=%.1f train_ratio=%.3f "
+           "program_ms=%.2f drift_ms=%.2f\n",
+           o->preset, o->batch, anas_anet_n_layers(b.an), anas_anet_n_tiles(b.an),
+           o->batch / dig, o->batch / ana, ana / dig, o->batch / tr, o->batch / hwa,
+           hwa / tr, prog * 1e3, drift * 1e3);
+    rc = 0;
+out:
+    anas_anet_free(b.an);
+    anas_optim_free(b.opt);
+    anas_net_free(b.net);
+    anas_free(b.dout);
+    anas_free(x);
+    anas_free(y);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct anas_error err = {0};
+    struct anas_netdef *def;
+    struct opts o;
+    int rc;
+
+    if (parse(&o, argc, argv) < 0) {
+        fprintf(stderr, "usage: bench-analog [space=NAME input=CxHxW classes=K batch=B "
+                        "seconds=S preset=NAME hp.NAME=VALUE ...]\n");
+        return 2;
+    }
+    def = build(&o, &err);
+    rc = def ? run(&o, def, &err) : -1;
+    anas_netdef_free(def);
+    if (rc < 0) {
+        fprintf(stderr, "bench-analog: %s\n", err.msg[0] ? err.msg : "failed");
+        return 1;
+    }
+    return 0;
+}
