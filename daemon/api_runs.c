@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "api.h"
+#include "rpubase.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -126,6 +127,16 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     if (rc < 0) {
         free(spec);
         return reply_error(rs, rq, &err);
+    }
+    if (spec->eval_kind == ANAS_EVAL_RPU) {
+        /* the model must exist now, not only when the run starts */
+        struct rpu_base *base = NULL;
+        rc = rpu_base_fetch(d->store, &d->conf, spec->model_run, &base, &err);
+        rpu_base_free(base);
+        if (rc < 0) {
+            free(spec);
+            return reply_error(rs, rq, &err);
+        }
     }
     store_run_count_in_state(d->store, "queued", &queued);
     store_run_count_in_state(d->store, "interrupted", &waiting);

@@ -475,6 +475,8 @@ static int parse_evaluator(const struct conf *c, json_t *v, struct run_spec *out
     if (anas_eval_kind_parse(kind, &out->eval_kind) < 0)
         return codec__bad(err, ANAS_ENOTFOUND, "/evaluator/kind",
                    "unknown evaluator '%s' (expected surrogate, train or analytic)", kind);
+    if (out->eval_kind == ANAS_EVAL_RPU)
+        return codec__rpu(v, out, err);
     if (out->eval_kind == ANAS_EVAL_TRAIN) {
         if (!out->has_dataset)
             return codec__bad(err, ANAS_EINVAL, "/dataset",
@@ -542,13 +544,24 @@ static int reconstructs(const struct run_spec *s)
 
 /* What the analog measurement adds: <base>@<t> and <base>_std@<t> for each
  * drift time, and avm for classifiers. */
+static int analog_metric_of(const struct run_spec *s, const char *metric, int recon);
+
+/* The rpu evaluator measures a model whose kind (classifier or
+ * autoencoder) shows only when its run is loaded: both names pass here. */
 static int analog_metric(const struct run_spec *s, const char *metric)
 {
-    const char *base = reconstructs(s) ? "neg_mse" : "acc";
+    if (s->eval_kind == ANAS_EVAL_RPU)
+        return analog_metric_of(s, metric, 0) || analog_metric_of(s, metric, 1);
+    return s->eval_kind == ANAS_EVAL_TRAIN && analog_metric_of(s, metric, reconstructs(s));
+}
+
+static int analog_metric_of(const struct run_spec *s, const char *metric, int recon)
+{
+    const char *base = recon ? "neg_mse" : "acc";
     int i;
-    if (s->eval_kind != ANAS_EVAL_TRAIN || !s->analog.enabled)
+    if (!s->analog.enabled)
         return 0;
-    if (!reconstructs(s) && strcmp(metric, "avm") == 0)
+    if (!recon && strcmp(metric, "avm") == 0)
         return 1;
     for (i = 0; i < s->analog.n_times; i++) {
         char mean[ANAS_METRIC_NAME_MAX + 16], std[ANAS_METRIC_NAME_MAX + 16];
@@ -567,6 +580,8 @@ static int metric_known(const struct run_spec *s, const char *metric)
                                           "train_s", NULL};
     if (anas_search_metric_is_analytic(metric) || analog_metric(s, metric))
         return 1;
+    if (s->eval_kind == ANAS_EVAL_RPU)
+        return strcmp(metric, "acc@fp") == 0 || strcmp(metric, "neg_mse@fp") == 0;
     for (i = 0; s->eval_kind == ANAS_EVAL_TRAIN && trained[i]; i++)
         if (strcmp(trained[i], metric) == 0)
             return 1;
@@ -587,12 +602,14 @@ static void produced(const struct run_spec *s, char *out, size_t n)
         snprintf(out, n, "analytic metrics or the surrogate models' metrics");
         return;
     }
-    if (s->eval_kind != ANAS_EVAL_TRAIN) {
+    if (s->eval_kind == ANAS_EVAL_ANALYTIC) {
         snprintf(out, n, "params, macs, tiles, tile_util, nb_convs");
         return;
     }
-    len = (size_t)snprintf(out, n, "analytic metrics, acc@fp, neg_mse@fp, train_loss, "
-                                   "test_loss, train_s");
+    len = (size_t)snprintf(out, n, s->eval_kind == ANAS_EVAL_RPU
+                                       ? "the model's analytic metrics, acc@fp"
+                                       : "analytic metrics, acc@fp, neg_mse@fp, train_loss, "
+                                         "test_loss, train_s");
     if (!a->enabled || len >= n)
         return;
     len += (size_t)snprintf(out + len, n - len, ", %s@<t> and %s_std@<t> for the drift times",
@@ -624,9 +641,14 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
     struct anas_search_spec *ss = &out->search;
     size_t i;
     json_t *o;
+    char rpu_default[ANAS_METRIC_NAME_MAX];
+    /* the hardware does not change acc@fp: the latest drift time it does */
+    snprintf(rpu_default, sizeof rpu_default, "acc@%s",
+             out->analog.n_times ? out->analog.time_names[out->analog.n_times - 1] : "1d");
     if (!v) {
         const char *def = out->eval_kind == ANAS_EVAL_ANALYTIC ? "params"
                           : out->eval_kind == ANAS_EVAL_TRAIN ? "acc@fp"
+                          : out->eval_kind == ANAS_EVAL_RPU   ? rpu_default
                           : metric_known(out, "acc@1d") ? "acc@1d"
                                                         : out->models[0].metric;
         ss->n_objectives = 1;
@@ -729,7 +751,8 @@ static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err
     static const char *const keys[] = {"kind",       "name",        "space",  "evaluator",
                                        "optimizer",  "objectives",  "constraints",
                                        "budget",     "runs",        "seed",
-                                       "architecture", "dataset",   NULL};
+                                       "architecture", "dataset",   "model",
+                                       NULL};
     json_t *f;
     long long x;
     if (!json_is_object(body))
@@ -764,6 +787,32 @@ static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err
     return parse_space(f, out, err);
 }
 
+/* "model": {"run": ID} names the trained network the rpu space runs, and
+ * the rpu space has nothing else to evaluate. */
+static int parse_model(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"run", NULL};
+    int rpu_space = strcmp(anas_space_name(out->space), "rpu") == 0;
+    json_t *f;
+    if (rpu_space != (out->eval_kind == ANAS_EVAL_RPU))
+        return codec__bad(err, ANAS_EINVAL, "/evaluator/kind",
+                          "the rpu space and the rpu evaluator go together");
+    if (!v && !rpu_space)
+        return 0;
+    if (!rpu_space)
+        return codec__bad(err, ANAS_EINVAL, "/model", "only the rpu evaluator takes a model");
+    if (!v)
+        return codec__bad(err, ANAS_EINVAL, "/model",
+                          "the rpu evaluator needs a model: {\"run\": ID of a train run}");
+    if (codec__obj(v, "/model", err) < 0 || codec_check_keys(v, keys, "/model", err) < 0)
+        return err->code;
+    if (!(f = json_object_get(v, "run")))
+        return codec__bad(err, ANAS_EINVAL, "/model/run", "model.run is required");
+    return codec__int(f, "/model/run", 1, (long long)MAX_SAFE_INT, &out->model_run, err) < 0
+               ? err->code
+               : 0;
+}
+
 int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
                    struct anas_error *err)
 {
@@ -782,7 +831,11 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
                           "a train run needs the train evaluator");
     if (out->has_dataset && out->eval_kind != ANAS_EVAL_TRAIN)
         return codec__bad(err, ANAS_EINVAL, "/dataset",
-                          "only the train evaluator reads a dataset");
+                          out->eval_kind == ANAS_EVAL_RPU
+                              ? "the rpu evaluator measures on its model's dataset"
+                              : "only the train evaluator reads a dataset");
+    if (parse_model(json_object_get(body, "model"), out, err) < 0)
+        return err->code;
     if (evaluate) {
         json_t *a = json_object_get(body, "architecture");
         if (json_object_get(body, "optimizer"))
@@ -865,6 +918,8 @@ static json_t *evaluator_to_json(const struct run_spec *s)
                           "mapping", "max_input_size", s->mapping.max_input_size,
                           "max_output_size", s->mapping.max_output_size);
     int i;
+    if (s->eval_kind == ANAS_EVAL_RPU) /* its tiles are the hardware's */
+        json_object_del(o, "mapping");
     if (s->eval_kind == ANAS_EVAL_SURROGATE) {
         json_t *m = json_object();
         for (i = 0; i < s->n_models; i++)
@@ -891,6 +946,10 @@ json_t *codec_run_spec_to_json(const struct run_spec *s)
         json_object_set_new(o, "dataset", codec__dataset_to_json(s));
     if (s->eval_kind == ANAS_EVAL_TRAIN)
         codec__train_to_json(s, json_object_get(o, "evaluator"));
+    if (s->eval_kind == ANAS_EVAL_RPU) {
+        codec__rpu_to_json(s, json_object_get(o, "evaluator"));
+        json_object_set_new(o, "model", json_pack("{s:I}", "run", (json_int_t)s->model_run));
+    }
     if (strcmp(s->kind, "search") != 0)
         json_object_set_new(o, "architecture", codec_config_to_json(&s->arch));
     else

@@ -54,6 +54,7 @@ struct run_spec {
     struct run_dataset dataset;    /* evaluator kind train */
     struct anas_train_spec train;  /* evaluator kind train; seed = the run's */
     struct anas_eval_analog analog; /* evaluator kind train: analog measurement */
+    long long model_run; /* evaluator rpu: the train run whose model it measures */
 };
 
 int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,

@@ -25,6 +25,11 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err);
 json_t *codec__dataset_to_json(const struct run_spec *s);
 void codec__train_to_json(const struct run_spec *s, json_t *evaluator);
 
+/* The rpu evaluator: {"kind": "rpu", "hardware", "drift_times",
+ * "repeats"} (codec_train.c); and its echo. */
+int codec__rpu(json_t *v, struct run_spec *out, struct anas_error *err);
+void codec__rpu_to_json(const struct run_spec *s, json_t *evaluator);
+
 /* codec_analog.c: hardware configurations (lib/analog) in JSON, with
  * aihwkit's field names. v is {"preset": NAME, "overrides": {...}} (both
  * optional: the default preset is "aihwkit-default"); ptr is the JSON

@@ -514,3 +514,24 @@ void codec__train_to_json(const struct run_spec *s, json_t *ev)
     if (s->analog.enabled)
         analog_to_json(&s->analog, ev);
 }
+
+int codec__rpu(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"kind", "hardware", "drift_times", "repeats", "hwa",
+                                       NULL};
+    int rc;
+    if (codec_check_keys(v, keys, "/evaluator", err) < 0)
+        return err->code;
+    anas_train_spec_init(&out->train);
+    rc = parse_analog(v, &out->analog, err);
+    if (rc == 0 && out->analog.hwa) /* echoed as false; never true */
+        return codec__bad(err, ANAS_EINVAL, "/evaluator/hwa",
+                          "the rpu evaluator measures a trained model: it trains nothing");
+    out->analog.enabled = 1; /* the whole point of the rpu evaluator */
+    return rc;
+}
+
+void codec__rpu_to_json(const struct run_spec *s, json_t *ev)
+{
+    analog_to_json(&s->analog, ev);
+}

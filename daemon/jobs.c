@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "jobs.h"
+#include "rpubase.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -75,6 +76,7 @@ struct run {
     struct anas_eval_spec eval;
     struct anas_surrogate *models[ANAS_EVAL_MAX_MODELS];
     struct anas_dataset *train_set, *test_set;
+    struct rpu_base *rpu; /* evaluator rpu: the model it measures */
     char eval_id[2048]; /* evaluator identity: part of every evaluation key */
     int loaded;
 
@@ -266,13 +268,19 @@ static void eval_identity(struct run *r)
 {
     size_t len;
     int i;
-    if (r->spec.eval_kind == ANAS_EVAL_TRAIN) {
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN || r->spec.eval_kind == ANAS_EVAL_RPU) {
         /* Everything that shapes a trained result: the normalized recipe,
-         * the dataset and the seed every evaluation starts from. */
+         * the dataset (or the measured model) and the seed every
+         * evaluation starts from. */
         json_t *spec = codec_run_spec_to_json(&r->spec);
-        json_t *id = json_pack("{s:O, s:O, s:O}", "evaluator", json_object_get(spec, "evaluator"),
-                               "dataset", json_object_get(spec, "dataset"), "seed",
-                               json_object_get(spec, "seed"));
+        json_t *id = json_pack("{s:O, s:O, s:O, s:O}", "evaluator",
+                               json_object_get(spec, "evaluator"), "dataset",
+                               json_object_get(spec, "dataset") ? json_object_get(spec, "dataset")
+                                                                : json_null(),
+                               "model",
+                               json_object_get(spec, "model") ? json_object_get(spec, "model")
+                                                              : json_null(),
+                               "seed", json_object_get(spec, "seed"));
         char *txt = id ? json_dumps(id, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         char digest[65] = "?";
         /* hashed, not copied: a hardware configuration makes it long */
@@ -357,16 +365,26 @@ static struct anas_dataset *load_split(const struct run_dataset *d,
 
 /* Datasets are files too; the test set takes the training set's
  * normalization, as a user's pipeline would. */
+int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,
+                      struct anas_dataset **test, struct anas_error *err)
+{
+    *train = load_split(&s->dataset, &s->shape, "train", s->seed, err);
+    *test = *train ? load_split(&s->dataset, &s->shape, "test", s->seed, err) : NULL;
+    if (!*train || !*test) {
+        anas_data_free(*train);
+        *train = NULL;
+        return err->code ? err->code : ANAS_EIO;
+    }
+    anas_data_normalize(*train, NULL, NULL);
+    anas_data_normalize(*test, (*train)->mean, (*train)->std);
+    return 0;
+}
+
 static int load_datasets(struct run *r, struct anas_error *err)
 {
-    r->train_set = load_split(&r->spec.dataset, &r->spec.shape, "train", r->spec.seed, err);
-    if (!r->train_set)
-        return err->code ? err->code : ANAS_EIO;
-    r->test_set = load_split(&r->spec.dataset, &r->spec.shape, "test", r->spec.seed, err);
-    if (!r->test_set)
-        return err->code ? err->code : ANAS_EIO;
-    anas_data_normalize(r->train_set, NULL, NULL);
-    anas_data_normalize(r->test_set, r->train_set->mean, r->train_set->std);
+    int rc = run_load_datasets(&r->spec, &r->train_set, &r->test_set, err);
+    if (rc < 0)
+        return rc;
     r->eval.train_set = r->train_set;
     r->eval.test_set = r->test_set;
     r->eval.train = r->spec.train;
@@ -394,6 +412,13 @@ static int load_models(struct run *r, struct anas_error *err)
         if (!err->field[0])
             snprintf(err->field, sizeof err->field, "/dataset");
         return rc;
+    }
+    if (r->spec.eval_kind == ANAS_EVAL_RPU) {
+        r->eval.analog = r->spec.analog;
+        r->eval.train = r->spec.train;
+        if ((rc = rpu_base_load(r->rpu, &r->eval, err)) < 0)
+            return rc;
+        /* the configurations vary the hardware of the model run's seed */
     }
     for (i = 0; i < r->spec.n_models; i++) {
         r->models[i] = anas_surrogate_load(r->spec.models[i].path, err);
@@ -595,6 +620,9 @@ static void eval_work_cb(uv_work_t *req)
     for (int attempt = 1;; attempt++) {
         if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
             sl->rc = train_slot(r, sl);
+        else if (r->spec.eval_kind == ANAS_EVAL_RPU)
+            sl->rc = anas_eval_rpu(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
+                                   &sl->res.metrics, &sl->err);
         else
             sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel,
                                    &sl->res.metrics, &sl->err);
@@ -870,6 +898,7 @@ static void run_free(struct run *r)
         free(r->slots[i].model);
     anas_data_free(r->train_set);
     anas_data_free(r->test_set);
+    rpu_base_free(r->rpu);
     anas_search_free(r->search);
     for (i = 0; i < ANAS_EVAL_MAX_MODELS; i++)
         anas_surrogate_free(r->models[i]);
@@ -936,6 +965,18 @@ static int start_run(struct jobs *j, long long id)
         return 0;
     }
     json_decref(spec);
+    if (r->spec.eval_kind == ANAS_EVAL_RPU &&
+        rpu_base_fetch(st, &j->d->conf, r->spec.model_run, &r->rpu, &err) < 0) {
+        store_run_fini(&sr);
+        r->jobs = j;
+        r->id = id;
+        r->next = j->active;
+        j->active = r;
+        j->n_active++;
+        finish(r, "failed", &err);
+        run_free(r);
+        return 0;
+    }
     r->jobs = j;
     r->id = id;
     r->t0 = now_s();
@@ -1063,7 +1104,9 @@ static json_t *evaluating_json(struct run *r)
 {
     json_t *a = json_array();
     int i;
-    for (i = 0; r->spec.eval_kind == ANAS_EVAL_TRAIN && i < r->n_slots; i++) {
+    for (i = 0; (r->spec.eval_kind == ANAS_EVAL_TRAIN || r->spec.eval_kind == ANAS_EVAL_RPU) &&
+                i < r->n_slots;
+         i++) {
         struct slot *sl = &r->slots[i];
         long total = atomic_load(&sl->progress.batches_total);
         /* Only atomics and loop-owned fields: the pool is still writing the

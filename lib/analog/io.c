@@ -13,9 +13,12 @@
  * is reached: each vector goes through exactly the rounds it would in
  * aihwkit.
  *
- * The passes work on chunks of CHUNK values, small enough for the noise of
- * a chunk to stay in L1. Rounding is round-half-to-even (aihwkit's rintf),
- * written so that SSE2 vectorises it (rnd below).
+ * In the rows layout (a linear layer's batch) each vector's NM, DAC, ADC
+ * and output happen while its row is in cache; in the columns layout (an
+ * im2col matrix) each pass covers a row of M values. Passes work on chunks
+ * of CHUNK values, so that the noise of a chunk stays in L1. Rounding is
+ * round half to even (aihwkit's rintf), written so that SSE2 vectorises
+ * it (fq and rnd below); quantizing divides by multiplying with 1 / step.
  */
 #include "config.h"
 
@@ -35,7 +38,7 @@
  * library can (x86-64, GCC or clang, ifunc). The arithmetic per value is
  * the same IEEE operations either way (C11 mode does not contract into
  * FMAs), so both give the same bits. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define HOT __attribute__((target_clones("avx2", "default")))
 #endif
@@ -961,19 +964,15 @@ static int setup(struct fwd *F, struct anas__ws *ws)
     return 0;
 }
 
-int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
-                     const struct anas__mvm *w, const struct anas__mvm_io *b,
-                     struct anas__ws *ws, struct anas__gauss *g)
+static int forward_block(const struct anas_analog_io *io, struct anas__io_state *st,
+                         const struct anas__mvm *w, const struct anas__mvm_io *b,
+                         struct anas__ws *ws, struct anas__gauss *g)
 {
     struct fwd F = {.io = io, .w = w, .b = b, .g = g, .st = st};
     int rc;
 
-    if (b->M <= 0 || w->d <= 0)
-        return 0;
     if (io->is_perfect)
         return perfect(io, w, b, ws);
-    if (!g && anas__io_is_random(io))
-        return ANAS_EINVAL;
     F.nx = w->n - w->bias_col;
     F.step_in = anas_analog_step(io->inp_res, io->inp_bound);
     F.step_out = anas_analog_step(io->out_res, io->out_bound);
@@ -1001,5 +1000,33 @@ int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
         if (is_zero(&F, v))
             F.f[v] = 0.0f;
     finish(&F);
+    return 0;
+}
+
+/* Batches go through in blocks of BLOCK_M vectors: the scratch memory
+ * stays a few MB (an im2col batch can hold 10^5 vectors) and in cache.
+ * Vectors are independent, and the blocks run in order (the noise
+ * stream, AVERAGE_ABS_MAX's running value), so blocking changes no
+ * result. */
+#define BLOCK_M 1024
+
+int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
+                     const struct anas__mvm *w, const struct anas__mvm_io *b,
+                     struct anas__ws *ws, struct anas__gauss *g)
+{
+    if (b->M <= 0 || w->d <= 0)
+        return 0;
+    if (!g && anas__io_is_random(io))
+        return ANAS_EINVAL;
+    for (int v0 = 0; v0 < b->M; v0 += BLOCK_M) {
+        struct anas__mvm_io bb = *b;
+        int rc;
+
+        bb.M = b->M - v0 < BLOCK_M ? b->M - v0 : BLOCK_M;
+        bb.X = b->X + (b->cols ? (size_t)v0 : (size_t)v0 * b->ldx);
+        bb.Y = b->Y + (b->cols ? (size_t)v0 : (size_t)v0 * b->ldy);
+        if ((rc = forward_block(io, st, w, &bb, ws, g)) < 0)
+            return rc;
+    }
     return 0;
 }

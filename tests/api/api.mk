@@ -10,7 +10,8 @@ TESTS += \
 	tests/api/60-tutorial.sh \
 	tests/api/70-resume.sh \
 	tests/api/80-train.sh \
-	tests/api/85-analog-spec.sh
+	tests/api/85-analog-spec.sh \
+	tests/api/87-analog-run.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
@@ -23,7 +24,8 @@ EXTRA_DIST += \
 	tests/api/60-tutorial.sh \
 	tests/api/70-resume.sh \
 	tests/api/80-train.sh \
-	tests/api/85-analog-spec.sh
+	tests/api/85-analog-spec.sh \
+	tests/api/87-analog-run.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and

@@ -379,6 +379,39 @@ static void layouts(void)
     anas_free(Y1);
 }
 
+/* Large batches run in blocks of vectors: a batch in one call equals the
+ * same batch in five calls, AVERAGE_ABS_MAX's running value included. */
+static void blocks(void)
+{
+    enum { D = 8, N = 20, M = 2500 };
+    struct anas_analog_io io = defaults();
+    float W[D * N], *X = anas_malloc(M * N * sizeof *X);
+    float *Y0 = anas_malloc(M * D * sizeof *Y0), *Y1 = anas_malloc(M * D * sizeof *Y1);
+    struct anas_rng rng;
+    int same = 1;
+
+    io.out_noise = 0.0f;
+    io.noise_management = ANAS_NM_AVERAGE_ABS_MAX;
+    io.nm_decay = 0.01f;
+    anas_rng_seed(&rng, 12);
+    for (int i = 0; i < D * N; i++)
+        W[i] = (float)(anas_rng_uniform(&rng) - 0.5);
+    for (int i = 0; i < M * N; i++)
+        X[i] = (float)(anas_rng_normal(&rng) * (1 + i / N % 7));
+    for (int cols = 0; cols < 2; cols++) {
+        struct anas__io_state s0 = {-1.0f}, s1 = {-1.0f};
+
+        run(&io, &s0, W, D, N, 0, X, M, cols, Y0, 1);
+        for (int k = 0; k < 5; k++)
+            run(&io, &s1, W, D, N, 0, X + k * (M / 5) * N, M / 5, cols, Y1 + k * (M / 5) * D, 1);
+        same &= memcmp(Y0, Y1, M * D * sizeof *Y0) == 0 && s0.nm_avg == s1.nm_avg;
+    }
+    ok(same, "2500 vectors in one call (blocks of 1024) = in five calls, both layouts");
+    anas_free(X);
+    anas_free(Y0);
+    anas_free(Y1);
+}
+
 static void perfect(void)
 {
     enum { D = 9, N = 33, M = 17 };
@@ -634,6 +667,7 @@ int main(void)
     reference(ANAS_NM_ABS_MAX, ANAS_BM_ITERATIVE, 1, 200, 95);
     bm_per_vector();
     layouts();
+    blocks();
     perfect();
     zero_vectors();
     average_abs_max();
