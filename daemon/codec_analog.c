@@ -252,6 +252,17 @@ static int parse_group(json_t *obj, const char *group, const char *ptr,
     int rc;
     if ((rc = codec__obj(obj, ptr, err)) < 0)
         return rc;
+    if (strcmp(group, "noise_model") == 0 && (v = json_object_get(obj, "type"))) {
+        /* another model starts from its own defaults, as in aihwkit,
+         * not from the preset model's coefficients */
+        char p[160];
+        int was = cfg->noise_model.type;
+        codec_ptr(p, sizeof p, ptr, "type");
+        if ((rc = set_field(find_field(group, "type"), v, p, cfg, err)) < 0)
+            return rc;
+        if ((int)cfg->noise_model.type != was)
+            anas_analog_noise_defaults(cfg->noise_model.type, &cfg->noise_model);
+    }
     json_object_foreach(obj, key, v)
     {
         const struct field *f = find_field(group, key);

@@ -157,6 +157,12 @@ const char *anas_analog_preset_name(int i);
 /* One line describing the i-th preset, NULL past the last. */
 const char *anas_analog_preset_doc(int i);
 
+/* A noise model's own defaults, as aihwkit's constructors set them (PCM:
+ * prog_coeff [0.26348, 1.9650, -1.1731]; STATE_INDEPENDENT: [0.2, 0, 0],
+ * nu 0.1 +- 0.05; all: g_max 25, g_min 0, t_0 20 s, t_read 250 ns, scales
+ * 1): what a configuration that switches models starts from. */
+void anas_analog_noise_defaults(enum anas_noise_kind type, struct anas_analog_noise *out);
+
 /* Check ranges and combinations (aihwkit's fatal cases, e.g. inp_bound != 1
  * with noise management); err->field is the dotted path of the offending
  * field ("forward.inp_res", "noise_model.g_max"). */
@@ -193,7 +199,10 @@ int anas_analog_noise_drift(const struct anas_analog_noise *m, float *g, const f
 /* --- HWA training: clipping and the weight modifier on one tile's n
  * weights (aihwkit applies both per tile, once per mini-batch) --- */
 
-void anas_analog_clip_apply(const struct anas_analog_clip *c, float *W, size_t n);
+/* W is one tile's (rows, cols) weights: AVERAGE_CHANNEL_MAX averages the
+ * rows' abs-max. */
+void anas_analog_clip_apply(const struct anas_analog_clip *c, float *W, size_t rows,
+                            size_t cols);
 /* out = modify(W) (out may equal W); amax over these n weights. */
 void anas_analog_modify(const struct anas_analog_modifier *m, float *out, const float *W,
                         size_t n, struct anas_rng *rng);

@@ -46,8 +46,14 @@ static void base(struct anas_analog_config *c)
         .n_coeffs = 3,
         .coeffs = {0.0105392f, 0.0768f, -0.046925f},
     };
-    c->noise_model = (struct anas_analog_noise){
-        .type = ANAS_NOISE_PCM,
+    anas_analog_noise_defaults(ANAS_NOISE_PCM, &c->noise_model);
+    c->drift_compensation = ANAS_DRIFT_COMP_GLOBAL;
+}
+
+void anas_analog_noise_defaults(enum anas_noise_kind type, struct anas_analog_noise *out)
+{
+    *out = (struct anas_analog_noise){
+        .type = type,
         .g_max = 25.0f,
         .n_prog_coeffs = 3,
         .prog_coeff = {0.26348f, 1.9650f, -1.1731f},
@@ -59,7 +65,10 @@ static void base(struct anas_analog_config *c)
         .drift_nu_mean = 0.1f, /* StateIndependentNoiseModel's, unused by PCM */
         .drift_nu_std = 0.05f,
     };
-    c->drift_compensation = ANAS_DRIFT_COMP_GLOBAL;
+    if (type == ANAS_NOISE_STATE_INDEPENDENT) {
+        out->prog_coeff[0] = 0.2f;
+        out->prog_coeff[1] = out->prog_coeff[2] = 0.0f;
+    }
 }
 
 /* AnalogNAS's create_rpu_config() (research/analognas.md §5.1) with its

@@ -373,23 +373,9 @@ int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
 
 /* --- the hardware-aware post-step (§1.3, §1.4) --- */
 
-/* AVERAGE_CHANNEL_MAX needs the rows, which anas_analog_clip_apply does
- * not see: the mean of the rows' abs-max becomes a fixed value here. */
 static void clip_tile(const struct anas_alayer *L, struct tile *t)
 {
-    struct anas_analog_clip c = L->cfg.clip;
-    int nw = tcols(L, t);
-
-    if (c.type == ANAS_CLIP_AVERAGE_CHANNEL_MAX) {
-        double sum = 0.0;
-
-        for (int i = 0; i < t->d; i++)
-            sum += absmax(t->w + (size_t)i * nw, nw);
-        sum /= t->d;
-        c.type = ANAS_CLIP_FIXED_VALUE;
-        c.fixed_value = c.fixed_value > 0.0f && c.fixed_value < sum ? c.fixed_value : (float)sum;
-    }
-    anas_analog_clip_apply(&c, t->w, (size_t)t->d * nw);
+    anas_analog_clip_apply(&L->cfg.clip, t->w, (size_t)t->d, (size_t)tcols(L, t));
 }
 
 /* What the clip changed goes back to the digital weights (and bias);

@@ -9,9 +9,7 @@
  *   the IO resolutions; aihwkit would round every weight to 0;
  * - LAYER_GAUSSIAN on fewer than two weights does not clip (aihwkit's
  *   1/(n-1) gives NaN, which does not clip either, by accident).
- * AVERAGE_CHANNEL_MAX averages the per-row maxima; the interface passes
- * the n weights without their shape, so they count as one row and the
- * clip value is max|W| (a no-op unless fixed_value caps it).
+ * AVERAGE_CHANNEL_MAX averages the per-row (output channel) maxima.
  */
 #include "config.h"
 
@@ -53,8 +51,10 @@ static double channel_max(const float *W, size_t rows, size_t cols)
     return sum / (double)rows;
 }
 
-static double clip_value(const struct anas_analog_clip *c, const float *W, size_t n)
+static double clip_value(const struct anas_analog_clip *c, const float *W, size_t rows,
+                         size_t cols)
 {
+    size_t n = rows * cols;
     double v;
 
     switch (c->type) {
@@ -66,7 +66,7 @@ static double clip_value(const struct anas_analog_clip *c, const float *W, size_
         v = c->sigma * layer_std(W, n);
         break;
     case ANAS_CLIP_AVERAGE_CHANNEL_MAX:
-        v = channel_max(W, 1, n);
+        v = channel_max(W, rows, cols);
         break;
     default:
         return -1.0;
@@ -74,9 +74,11 @@ static double clip_value(const struct anas_analog_clip *c, const float *W, size_
     return c->fixed_value > 0.0f ? fmin(v, c->fixed_value) : v;
 }
 
-void anas_analog_clip_apply(const struct anas_analog_clip *c, float *W, size_t n)
+void anas_analog_clip_apply(const struct anas_analog_clip *c, float *W, size_t rows,
+                            size_t cols)
 {
-    double v = n ? clip_value(c, W, n) : -1.0;
+    size_t n = rows * cols;
+    double v = n ? clip_value(c, W, rows, cols) : -1.0;
     float hi = (float)v;
 
     if (!(v > 0.0))

@@ -125,6 +125,14 @@ jok "... with hwa, the drift times as given and the repeats" \
     '.spec.evaluator.hwa == true and .spec.evaluator.drift_times == ["1s", "60s", "1d"] and
      .spec.evaluator.repeats == 3 and .spec.objectives[0].metric == "acc@60s"'
 
+# Another noise model starts from its own defaults, not the preset's PCM ones.
+accepted "$(spec_of "$BASE" '.evaluator.hardware = {"preset": "aihwkit-default",
+    "overrides": {"noise_model": {"type": "state_independent", "drift_nu_std": 0.02}}}')" \
+    "switching the noise model to STATE_INDEPENDENT is accepted"
+jok "... with its own programming noise (0.2 uS flat) and the override on top" \
+    '.spec.evaluator.hardware.overrides.noise_model | .type == "STATE_INDEPENDENT" and
+     .prog_coeff == [0.2, 0, 0] and .drift_nu_mean == 0.1 and .drift_nu_std == 0.02'
+
 # The echo is a spec: it parses back to itself.
 accepted "$(jq -c '.spec' "$tmp/run1.json")" "the echoed spec is accepted as it is"
 jok "... and echoes exactly the same spec" --slurpfile r "$tmp/run1.json" '.spec == $r[0].spec'

@@ -344,7 +344,7 @@ static void clip(void)
     for (int i = 0; i < 1000; i++)
         W[i] = (float)anas_rng_normal(&rng) * 0.5f;
     memcpy(out, W, 1000 * sizeof *W);
-    anas_analog_clip_apply(&c, out, 1000);
+    anas_analog_clip_apply(&c, out, 1, 1000);
     is_near(absmax(out, 1000), 0.3f, 0, "FIXED_VALUE 0.3: max|W| == 0.3");
     for (int i = 0; i < 1000; i++)
         inside &= fabsf(W[i]) > 0.3f ? fabsf(out[i]) == 0.3f : out[i] == W[i];
@@ -353,28 +353,36 @@ static void clip(void)
     c = (struct anas_analog_clip){ANAS_CLIP_LAYER_GAUSSIAN, -1.0f, 2.0f};
     s = std1(W, 1000);
     memcpy(out, W, 1000 * sizeof *W);
-    anas_analog_clip_apply(&c, out, 1000);
+    anas_analog_clip_apply(&c, out, 1, 1000);
     ok(2.0 * s < absmax(W, 1000), "LAYER_GAUSSIAN: 2 std (%.3f) is below max|W| here", 2 * s);
     is_near(absmax(out, 1000), 2.0 * s, 1e-6, "LAYER_GAUSSIAN: max|W| == sigma std(W), 1/(n-1)");
     c.fixed_value = 0.4f;
     memcpy(out, W, 1000 * sizeof *W);
-    anas_analog_clip_apply(&c, out, 1000);
+    anas_analog_clip_apply(&c, out, 1, 1000);
     is_near(absmax(out, 1000), 0.4f, 0, "LAYER_GAUSSIAN capped by fixed_value 0.4");
     memcpy(out, W, sizeof *W);
-    anas_analog_clip_apply(&c, out, 1);
+    anas_analog_clip_apply(&c, out, 1, 1);
     ok(out[0] == W[0], "LAYER_GAUSSIAN on one weight does not clip");
 
     c = (struct anas_analog_clip){ANAS_CLIP_AVERAGE_CHANNEL_MAX, -1.0f, 2.5f};
     memcpy(out, W, 1000 * sizeof *W);
-    anas_analog_clip_apply(&c, out, 1000);
+    anas_analog_clip_apply(&c, out, 1, 1000);
     ok(memcmp(out, W, 1000 * sizeof *W) == 0, "AVERAGE_CHANNEL_MAX on one row: max|W|, no-op");
     c.fixed_value = 0.2f;
-    anas_analog_clip_apply(&c, out, 1000);
+    anas_analog_clip_apply(&c, out, 1, 1000);
     is_near(absmax(out, 1000), 0.2f, 0, "AVERAGE_CHANNEL_MAX capped by fixed_value 0.2");
+    {
+        /* 2 rows: maxima 0.9 and 0.3 -> clip at their mean 0.6 */
+        float m[6] = {0.9f, -0.2f, 0.1f, 0.3f, -0.3f, 0.05f};
+        c = (struct anas_analog_clip){ANAS_CLIP_AVERAGE_CHANNEL_MAX, -1.0f, 2.5f};
+        anas_analog_clip_apply(&c, m, 2, 3);
+        ok(m[0] == 0.6f && m[1] == -0.2f && m[3] == 0.3f && m[4] == -0.3f,
+           "AVERAGE_CHANNEL_MAX on 2 rows clips at the mean of their maxima (%g)", m[0]);
+    }
 
     c = (struct anas_analog_clip){ANAS_CLIP_NONE, 0.1f, 2.5f};
     memcpy(out, W, 1000 * sizeof *W);
-    anas_analog_clip_apply(&c, out, 1000);
+    anas_analog_clip_apply(&c, out, 1, 1000);
     ok(memcmp(out, W, 1000 * sizeof *W) == 0, "NONE does not clip");
 }
 

@@ -11,4 +11,4 @@ tests_unit_analog_net_LDADD = $(UNIT_LIBS)
 # builds it so that it keeps compiling.
 check_PROGRAMS += tests/bench/bench-analog
 tests_bench_bench_analog_LDADD = $(UNIT_LIBS)
-EXTRA_DIST += tests/bench/analog-overhead
+EXTRA_DIST += tests/bench/analog-overhead tests/bench/hwa-robustness
