@@ -32,6 +32,16 @@ json_t *api_body(const struct req *rq, struct resp *rs, int empty_ok);
 int api_query_int(const struct req *rq, struct resp *rs, const char *name, long long lo,
                   long long hi, long long def, long long *out);
 
+/* The space of a stored run spec, as its run used it: a space with
+ * training-recipe dimensions exists again once the spec is parsed (it is
+ * named after the base in the spec's text). NULL when unreadable. */
+const struct anas_space *api_spec_space(struct anasd *d, const char *spec_json);
+
+/* The space a stored architecture belongs to, by its stored name, or
+ * through a run that evaluated it (see api_spec_space). */
+const struct anas_space *api_arch_space(struct anasd *d, const char *name,
+                                        const char *hash);
+
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs);
 int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,

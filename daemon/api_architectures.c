@@ -119,7 +119,7 @@ int api_architectures_get(struct anasd *d, const struct req *rq, const struct ro
     if (store_arch_get(d->store, a->hash, &sa) < 0)
         return reply_problem(rs, rq, 404, ANAS_ENOTFOUND, NULL, "no architecture %s", a->hash);
     anas_error_clear(&err);
-    s = anas_space_find(sa.space);
+    s = api_arch_space(d, sa.space, a->hash);
     sh = json_loads(sa.shape_json, 0, NULL);
     o = NULL;
     if (s && sh &&

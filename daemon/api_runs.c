@@ -337,8 +337,7 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
                       const struct store_run *r)
 {
     json_t *spec = text_json(r->spec_json);
-    const struct anas_space *s = anas_space_find(
-        json_string_value(json_object_get(json_object_get(spec, "space"), "name")));
+    const struct anas_space *s = api_spec_space(d, r->spec_json); /* recipe columns too */
     struct store_eval *e = NULL;
     json_t *metric_names = json_object();
     char *buf = NULL;

@@ -8,8 +8,11 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "codec.h"
 #include "reply.h"
+#include "store.h"
 
 json_t *api_body(const struct req *rq, struct resp *rs, int empty_ok)
 {
@@ -56,4 +59,35 @@ int api_query_int(const struct req *rq, struct resp *rs, const char *name, long 
     }
     *out = x;
     return 0;
+}
+
+const struct anas_space *api_spec_space(struct anasd *d, const char *spec_json)
+{
+    json_t *j = spec_json ? json_loads(spec_json, 0, NULL) : NULL;
+    struct run_spec *spec = malloc(sizeof *spec);
+    const struct anas_space *s = NULL;
+    struct anas_error err;
+    if (j && spec && codec_run_spec(&d->conf, j, spec, &err) == 0)
+        s = spec->space;
+    free(spec);
+    json_decref(j);
+    return s;
+}
+
+const struct anas_space *api_arch_space(struct anasd *d, const char *name, const char *hash)
+{
+    const struct anas_space *s = anas_space_find(name);
+    struct store_eval *e = NULL;
+    struct store_run r;
+    int n = 0;
+    if (s)
+        return s;
+    /* a composite not rebuilt since the daemon started: its run has it */
+    if (store_eval_of_arch(d->store, hash, 1, &e, &n) == 0 && n > 0 &&
+        store_run_get(d->store, e[0].run, &r) == 0) {
+        s = api_spec_space(d, r.spec_json);
+        store_run_fini(&r);
+    }
+    store_evals_free(e, n);
+    return s && strcmp(anas_space_name(s), name) == 0 ? s : NULL;
 }

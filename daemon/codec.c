@@ -377,7 +377,8 @@ static int parse_space(json_t *v, struct run_spec *out, struct anas_error *err)
             return err->code;
     }
     out->space = anas_space_find(name);
-    if (!out->space)
+    /* A composite is made from a base space and choices, not named. */
+    if (!out->space || anas_space_base(out->space) != out->space)
         return codec__bad(err, ANAS_ENOTFOUND, "/space/name", "unknown space '%s' (see GET /api/v1/spaces)",
                    name);
     {
@@ -539,7 +540,7 @@ static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *e
  * the input's shape and measures neg_mse where classifiers give acc. */
 static int reconstructs(const struct run_spec *s)
 {
-    return strcmp(anas_space_name(s->space), "autoencoder") == 0;
+    return strcmp(anas_space_name(anas_space_base(s->space)), "autoencoder") == 0;
 }
 
 /* What the analog measurement adds: <base>@<t> and <base>_std@<t> for each
@@ -792,7 +793,7 @@ static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err
 static int parse_model(json_t *v, struct run_spec *out, struct anas_error *err)
 {
     static const char *const keys[] = {"run", NULL};
-    int rpu_space = strcmp(anas_space_name(out->space), "rpu") == 0;
+    int rpu_space = strcmp(anas_space_name(anas_space_base(out->space)), "rpu") == 0;
     json_t *f;
     if (rpu_space != (out->eval_kind == ANAS_EVAL_RPU))
         return codec__bad(err, ANAS_EINVAL, "/evaluator/kind",
@@ -932,7 +933,7 @@ static json_t *evaluator_to_json(const struct run_spec *s)
 json_t *codec_run_spec_to_json(const struct run_spec *s)
 {
     json_t *o = json_pack("{s:s, s:{s:s, s:o, s:i}, s:o, s:o, s:o, s:i, s:I}", "kind", s->kind,
-                          "space", "name", anas_space_name(s->space), "input",
+                          "space", "name", anas_space_name(anas_space_base(s->space)), "input",
                           codec_input_to_json(&s->shape), "classes", s->shape.classes,
                           "evaluator", evaluator_to_json(s), "objectives",
                           objectives_to_json(&s->search), "constraints",

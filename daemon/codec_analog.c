@@ -366,7 +366,7 @@ int codec__hardware(json_t *v, const char *ptr, struct anas_analog_config *out,
 
 /* The shortest decimal that reads back as the same float: 0.06, not
  * 0.059999998658895493, and the echo of a spec parses to the same bits. */
-static double shortest(float f)
+double codec__short_float(float f)
 {
     char buf[32];
     int prec;
@@ -385,7 +385,7 @@ static json_t *field_to_json(const struct field *f, const struct anas_analog_con
     json_t *a;
     switch (f->type) {
     case F_FLOAT:
-        return json_real(shortest(*(const float *)at));
+        return json_real(codec__short_float(*(const float *)at));
     case F_INT:
         return json_integer(*(const int *)at);
     case F_BOOL:
@@ -400,7 +400,7 @@ static json_t *field_to_json(const struct field *f, const struct anas_analog_con
         a = json_array();
         v = *(const int *)((const char *)cfg + f->count_off);
         for (i = 0; a && i < v && i < f->max; i++)
-            json_array_append_new(a, json_real(shortest(((const float *)at)[i])));
+            json_array_append_new(a, json_real(codec__short_float(((const float *)at)[i])));
         return a;
     }
     return json_null();

@@ -30,6 +30,9 @@ void codec__train_to_json(const struct run_spec *s, json_t *evaluator);
 int codec__rpu(json_t *v, struct run_spec *out, struct anas_error *err);
 void codec__rpu_to_json(const struct run_spec *s, json_t *evaluator);
 
+/* The shortest decimal that reads back as the same float (codec_analog.c). */
+double codec__short_float(float f);
+
 /* codec_analog.c: hardware configurations (lib/analog) in JSON, with
  * aihwkit's field names. v is {"preset": NAME, "overrides": {...}} (both
  * optional: the default preset is "aihwkit-default"); ptr is the JSON

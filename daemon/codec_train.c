@@ -109,6 +109,14 @@ int codec__dataset(const struct conf *c, json_t *v, struct run_spec *out,
     }
 }
 
+/* Bounds of the recipe fields a search may also give as choices. */
+#define EPOCHS_MAX 200
+#define BATCH_MAX 1024
+#define LR_MIN 1e-8
+#define LR_MAX 10
+#define MOMENTUM_MAX 0.999
+#define WEIGHT_DECAY_MAX 1
+
 static int parse_optimizer(json_t *v, struct anas_optim_spec *o, struct anas_error *err)
 {
     static const char *const keys[] = {"kind",  "lr",    "momentum", "nesterov",
@@ -118,9 +126,9 @@ static int parse_optimizer(json_t *v, struct anas_optim_spec *o, struct anas_err
         size_t off;
         double lo, hi;
     } nums[] = {
-        {"lr", offsetof(struct anas_optim_spec, lr), 1e-8, 10},
-        {"momentum", offsetof(struct anas_optim_spec, momentum), 0, 0.999},
-        {"weight_decay", offsetof(struct anas_optim_spec, weight_decay), 0, 1},
+        {"lr", offsetof(struct anas_optim_spec, lr), LR_MIN, LR_MAX},
+        {"momentum", offsetof(struct anas_optim_spec, momentum), 0, MOMENTUM_MAX},
+        {"weight_decay", offsetof(struct anas_optim_spec, weight_decay), 0, WEIGHT_DECAY_MAX},
         {"beta1", offsetof(struct anas_optim_spec, beta1), 0, 0.9999},
         {"beta2", offsetof(struct anas_optim_spec, beta2), 0, 0.99999},
         {"eps", offsetof(struct anas_optim_spec, eps), 1e-12, 1},
@@ -357,25 +365,247 @@ static int parse_analog(json_t *v, struct anas_eval_analog *a, struct anas_error
     return reram_times(a, json_object_get(v, "drift_times") != NULL, err);
 }
 
-int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
+/* --- choices: training hyperparameters as search dimensions ---
+ *
+ * A search may give a recipe field as {"choices": [...]}: the run's space
+ * becomes a composite (anas_space_compose) of the named space and one
+ * CHOICE hyperparameter per such field, so every candidate carries its own
+ * recipe. The plain field keeps its default in run_spec.train; the
+ * composite's table is where the choices live, and where the echo reads
+ * them back. */
+
+#define MIN_CHOICES 2
+#define MAX_CHOICES 16
+
+enum { DIM_EPOCHS, DIM_BATCH, DIM_LR, DIM_MOMENTUM, DIM_WEIGHT_DECAY, N_DIMS };
+
+/* In the composite's order. */
+static const struct recipe_dim {
+    const char *hp;  /* the composite's hyperparameter */
+    const char *key; /* the field, in the evaluator or in its optimizer */
+    int in_optim;
+    int is_int;
+    double lo, hi;
+} dims[N_DIMS] = {
+    {"train.epochs", "epochs", 0, 1, 1, EPOCHS_MAX},
+    {"train.batch_size", "batch_size", 0, 1, 1, BATCH_MAX},
+    {"train.lr", "lr", 1, 0, LR_MIN, LR_MAX},
+    {"train.momentum", "momentum", 1, 0, 0, MOMENTUM_MAX},
+    {"train.weight_decay", "weight_decay", 1, 0, 0, WEIGHT_DECAY_MAX},
+};
+
+struct choices {
+    int n[N_DIMS]; /* 0: the field is a plain number, or absent */
+    double v[N_DIMS][MAX_CHOICES];
+};
+
+static json_t *dim_value(json_t *ev, int k)
 {
-    static const char *const keys[] = {"kind",     "epochs",  "batch_size", "optimizer",
-                                       "schedule", "augment", "mapping",    "hardware",
-                                       "hwa",      "drift_times", "repeats", NULL};
+    json_t *o = dims[k].in_optim ? json_object_get(ev, "optimizer") : ev;
+    return json_is_object(o) ? json_object_get(o, dims[k].key) : NULL;
+}
+
+static void dim_ptr(char *p, size_t n, int k)
+{
+    snprintf(p, n, "/evaluator/%s%s", dims[k].in_optim ? "optimizer/" : "", dims[k].key);
+}
+
+/* What anas_eval_apply_recipe does for each evaluation. */
+static void dim_set(struct anas_train_spec *t, int k, double v)
+{
+    switch (k) {
+    case DIM_EPOCHS:
+        t->epochs = (int)v;
+        t->sched.t_max = t->epochs;
+        break;
+    case DIM_BATCH:
+        t->batch_size = (int)v;
+        break;
+    case DIM_LR:
+        t->optim.lr = (float)v;
+        break;
+    case DIM_MOMENTUM:
+        t->optim.momentum = (float)v;
+        break;
+    default:
+        t->optim.weight_decay = (float)v;
+    }
+}
+
+/* One choice, checked like the plain field. */
+static int parse_choice(json_t *f, const char *p, int k, double *out, struct anas_error *err)
+{
+    long long x;
+    if (!dims[k].is_int)
+        return codec__num(f, p, dims[k].lo, dims[k].hi, out, err);
+    if (codec__int(f, p, (long long)dims[k].lo, (long long)dims[k].hi, &x, err) < 0)
+        return err->code;
+    *out = (double)x;
+    return 0;
+}
+
+/* f is {"choices": [...]}: 2..16 distinct values. */
+static int parse_choice_list(json_t *f, int k, struct choices *c, struct anas_error *err)
+{
+    static const char *const keys[] = {"choices", NULL};
+    char p[64], pc[80], pi[112];
+    json_t *a, *e;
+    size_t i, j;
+    dim_ptr(p, sizeof p, k);
+    snprintf(pc, sizeof pc, "%s/choices", p);
+    if (codec_check_keys(f, keys, p, err) < 0)
+        return err->code;
+    if (!(a = json_object_get(f, "choices")))
+        return codec__bad(err, ANAS_EINVAL, pc, "%s is required", pc);
+    if (!json_is_array(a))
+        return codec__bad(err, ANAS_ETYPE, pc, "%s must be an array", pc);
+    if (json_array_size(a) < MIN_CHOICES || json_array_size(a) > MAX_CHOICES)
+        return codec__bad(err, ANAS_ERANGE, pc, "%s must hold %d..%d values", pc, MIN_CHOICES,
+                          MAX_CHOICES);
+    json_array_foreach(a, i, e)
+    {
+        snprintf(pi, sizeof pi, "%s/%zu", pc, i);
+        if (parse_choice(e, pi, k, &c->v[k][i], err) < 0)
+            return err->code;
+        for (j = 0; j < i; j++)
+            if (c->v[k][j] == c->v[k][i])
+                return codec__bad(err, ANAS_EINVAL, pi, "%s repeats choice %zu", pi, j);
+    }
+    c->n[k] = (int)json_array_size(a);
+    return 0;
+}
+
+/* The fields given as choices (objects), parsed; none is fine. */
+static int parse_choices(json_t *ev, const char *kind, struct choices *c, int *any,
+                         struct anas_error *err)
+{
+    int k;
+    *any = 0;
+    for (k = 0; k < N_DIMS; k++) {
+        json_t *f = dim_value(ev, k);
+        char p[64];
+        if (!json_is_object(f))
+            continue; /* a number, or the plain parser's type error */
+        dim_ptr(p, sizeof p, k);
+        if (strcmp(kind, "search") != 0)
+            return codec__bad(err, ANAS_EINVAL, p,
+                              "choices are for searches; give a number (an %s run trains "
+                              "one recipe)",
+                              kind);
+        if (parse_choice_list(f, k, c, err) < 0)
+            return err->code;
+        *any = 1;
+    }
+    return 0;
+}
+
+/* The evaluator without the fields given as choices, for the plain
+ * parsers (a shallow copy; the caller decrefs it). */
+static json_t *without_choices(json_t *ev, const struct choices *c)
+{
+    json_t *copy = json_copy(ev), *opt = NULL;
+    int k;
+    for (k = 0; copy && k < N_DIMS; k++) {
+        if (!c->n[k])
+            continue;
+        if (!dims[k].in_optim) {
+            json_object_del(copy, dims[k].key);
+            continue;
+        }
+        if (!opt && (!(opt = json_copy(json_object_get(ev, "optimizer"))) ||
+                     json_object_set_new(copy, "optimizer", opt) < 0)) {
+            json_decref(copy);
+            return NULL;
+        }
+        json_object_del(opt, dims[k].key);
+    }
+    return copy;
+}
+
+/* Every choice makes a valid recipe with the plain fields and the other
+ * dimensions' first choices (the library's cross-field rules included,
+ * e.g. nesterov needs a momentum). */
+static int check_choices(const struct anas_train_spec *t, const struct choices *c,
+                         struct anas_error *err)
+{
+    struct anas_train_spec first = *t;
+    int k, i;
+    for (k = 0; k < N_DIMS; k++)
+        if (c->n[k])
+            dim_set(&first, k, c->v[k][0]);
+    for (k = 0; k < N_DIMS; k++) {
+        for (i = 0; i < c->n[k]; i++) {
+            struct anas_train_spec one = first;
+            struct anas_error lerr;
+            char p[64], pi[96];
+            dim_set(&one, k, c->v[k][i]);
+            anas_error_clear(&lerr);
+            if (anas_train_spec_check(&one, &lerr) == 0)
+                continue;
+            dim_ptr(p, sizeof p, k);
+            snprintf(pi, sizeof pi, "%s/choices/%d", p, i);
+            return codec__bad(err, lerr.code, pi, "%s", lerr.msg);
+        }
+    }
+    return 0;
+}
+
+/* The run's space becomes the composite of its space and the choices. */
+static int compose(struct run_spec *out, const struct choices *c, struct anas_error *err)
+{
+    const char *names[N_DIMS];
+    const double *v[N_DIMS];
+    int n[N_DIMS], k, m = 0;
+    const struct anas_space *s;
+    struct anas_error lerr;
+    for (k = 0; k < N_DIMS; k++) {
+        if (!c->n[k])
+            continue;
+        names[m] = dims[k].hp;
+        n[m] = c->n[k];
+        v[m++] = c->v[k];
+    }
+    anas_error_clear(&lerr);
+    if (!(s = anas_space_compose(out->space, m, names, n, v, &lerr)))
+        return codec__bad(err, lerr.code, "/evaluator", "%s", lerr.msg);
+    out->space = s;
+    return 0;
+}
+
+/* The chosen fields, echoed as their choices from the composite. */
+static void choices_to_json(const struct anas_space *s, json_t *ev)
+{
+    int k, j;
+    if (anas_space_base(s) == s)
+        return;
+    for (k = 0; k < N_DIMS; k++) {
+        const struct anas_hp *hp = anas_space_hp(s, anas_space_hp_index(s, dims[k].hp));
+        json_t *a, *o = dims[k].in_optim ? json_object_get(ev, "optimizer") : ev;
+        if (!hp || !o || !(a = json_array()))
+            continue;
+        for (j = 0; j < hp->n_choices; j++) {
+            double x = hp->choices[j];
+            json_array_append_new(a, dims[k].is_int ? json_integer((json_int_t)x) : json_real(x));
+        }
+        json_object_set_new(o, dims[k].key, json_pack("{s:o}", "choices", a));
+    }
+}
+
+/* The plain recipe (numbers only) and the analog measurement. */
+static int parse_recipe(json_t *v, struct run_spec *out, struct anas_error *err)
+{
     struct anas_train_spec *t = &out->train;
     struct anas_error lerr;
     json_t *f;
     long long x;
-    if (codec_check_keys(v, keys, "/evaluator", err) < 0)
-        return err->code;
     anas_train_spec_init(t);
     if ((f = json_object_get(v, "epochs"))) {
-        if (codec__int(f, "/evaluator/epochs", 1, 200, &x, err) < 0)
+        if (codec__int(f, "/evaluator/epochs", 1, EPOCHS_MAX, &x, err) < 0)
             return err->code;
         t->epochs = (int)x;
     }
     if ((f = json_object_get(v, "batch_size"))) {
-        if (codec__int(f, "/evaluator/batch_size", 1, 1024, &x, err) < 0)
+        if (codec__int(f, "/evaluator/batch_size", 1, BATCH_MAX, &x, err) < 0)
             return err->code;
         t->batch_size = (int)x;
     }
@@ -400,6 +630,29 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
     return parse_analog(v, &out->analog, err);
 }
 
+int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    static const char *const keys[] = {"kind",     "epochs",  "batch_size", "optimizer",
+                                       "schedule", "augment", "mapping",    "hardware",
+                                       "hwa",      "drift_times", "repeats", NULL};
+    struct choices c;
+    json_t *plain;
+    int any, rc;
+    if (codec_check_keys(v, keys, "/evaluator", err) < 0)
+        return err->code;
+    memset(&c, 0, sizeof c);
+    if (parse_choices(v, out->kind, &c, &any, err) < 0)
+        return err->code;
+    plain = any ? without_choices(v, &c) : json_incref(v);
+    if (!plain)
+        return codec__bad(err, ANAS_ENOMEM, "/evaluator", "out of memory");
+    rc = parse_recipe(plain, out, err);
+    json_decref(plain);
+    if (rc == 0 && any && (rc = check_choices(&out->train, &c, err)) == 0)
+        rc = compose(out, &c, err);
+    return rc;
+}
+
 json_t *codec__dataset_to_json(const struct run_spec *s)
 {
     json_t *o = json_pack("{s:s}", "name", s->dataset.name);
@@ -421,21 +674,6 @@ static const char *optim_name(enum anas_optim_kind k)
 static const char *sched_name(enum anas_sched_kind k)
 {
     return k == ANAS_SCHED_STEP ? "step" : k == ANAS_SCHED_COSINE ? "cosine" : "constant";
-}
-
-/* The shortest decimal that reads back as the same float: the stored spec
- * then says 0.999, not 0.99900001287460327, and re-reading it (at start-up,
- * after a crash) passes the same range checks as the submission did. */
-static double short_float(float f)
-{
-    char buf[32];
-    int prec;
-    for (prec = 1; prec < 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
-        if ((float)strtod(buf, NULL) == f)
-            return strtod(buf, NULL);
-    }
-    return (double)f;
 }
 
 /* How many fields of b differ from a (hardware JSON, same shape). */
@@ -497,13 +735,13 @@ void codec__train_to_json(const struct run_spec *s, json_t *ev)
     const struct anas_train_spec *t = &s->train;
     const struct anas_optim_spec *o = &t->optim;
     json_t *opt = json_pack("{s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f}", "kind",
-                            optim_name(o->kind), "lr", short_float(o->lr), "momentum",
-                            short_float(o->momentum), "nesterov", o->nesterov, "weight_decay",
-                            short_float(o->weight_decay), "beta1", short_float(o->beta1), "beta2",
-                            short_float(o->beta2), "eps", short_float(o->eps));
+                            optim_name(o->kind), "lr", codec__short_float(o->lr), "momentum",
+                            codec__short_float(o->momentum), "nesterov", o->nesterov, "weight_decay",
+                            codec__short_float(o->weight_decay), "beta1", codec__short_float(o->beta1), "beta2",
+                            codec__short_float(o->beta2), "eps", codec__short_float(o->eps));
     json_t *sched = json_pack("{s:s, s:i, s:f, s:f}", "kind", sched_name(t->sched.kind),
-                              "step_size", t->sched.step_size, "gamma", short_float(t->sched.gamma),
-                              "eta_min", short_float(t->sched.eta_min));
+                              "step_size", t->sched.step_size, "gamma", codec__short_float(t->sched.gamma),
+                              "eta_min", codec__short_float(t->sched.eta_min));
     json_t *aug = json_pack("{s:i, s:b, s:i}", "crop_pad", t->aug.crop_pad, "flip", t->aug.flip,
                             "cutout", t->aug.cutout);
     json_object_set_new(ev, "epochs", json_integer(t->epochs));
@@ -511,6 +749,7 @@ void codec__train_to_json(const struct run_spec *s, json_t *ev)
     json_object_set_new(ev, "optimizer", opt);
     json_object_set_new(ev, "schedule", sched);
     json_object_set_new(ev, "augment", aug);
+    choices_to_json(s->space, ev);
     if (s->analog.enabled)
         analog_to_json(&s->analog, ev);
 }

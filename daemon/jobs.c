@@ -933,6 +933,19 @@ static long long estimate_total(const struct run_spec *s)
     return per < 0 ? -1 : per * s->runs;
 }
 
+/* A run that cannot start ends as failed, with why. */
+static void fail_start(struct jobs *j, struct run *r, long long id,
+                       const struct anas_error *err)
+{
+    r->jobs = j;
+    r->id = id;
+    r->next = j->active;
+    j->active = r;
+    j->n_active++;
+    finish(r, "failed", err);
+    run_free(r);
+}
+
 static int start_run(struct jobs *j, long long id)
 {
     struct store *st = j->d->store;
@@ -953,28 +966,15 @@ static int start_run(struct jobs *j, long long id)
             anas_error_set(&err, ANAS_ENOMEM, "cannot load run");
         json_decref(spec);
         store_run_fini(&sr);
-        if (r) {
-            r->jobs = j;
-            r->id = id;
-            r->next = j->active;
-            j->active = r;
-            j->n_active++;
-            finish(r, "failed", &err);
-            run_free(r);
-        }
+        if (r)
+            fail_start(j, r, id, &err);
         return 0;
     }
     json_decref(spec);
     if (r->spec.eval_kind == ANAS_EVAL_RPU &&
         rpu_base_fetch(st, &j->d->conf, r->spec.model_run, &r->rpu, &err) < 0) {
         store_run_fini(&sr);
-        r->jobs = j;
-        r->id = id;
-        r->next = j->active;
-        j->active = r;
-        j->n_active++;
-        finish(r, "failed", &err);
-        run_free(r);
+        fail_start(j, r, id, &err);
         return 0;
     }
     r->jobs = j;

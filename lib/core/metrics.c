@@ -77,7 +77,7 @@ static int is_duration(const char *t)
  * typos rather than new metrics. */
 static int is_timed_base(const char *base, size_t len)
 {
-    static const char *const timed[] = {"acc", "acc_std", "neg_mse"};
+    static const char *const timed[] = {"acc", "acc_std", "neg_mse", "neg_mse_std"};
 
     for (size_t i = 0; i < sizeof timed / sizeof timed[0]; i++)
         if (strlen(timed[i]) == len && memcmp(timed[i], base, len) == 0)
@@ -99,7 +99,8 @@ int anas_metric_name_valid(const char *name)
         return 0;
     at = p;
     if (is_timed_base(name, (size_t)(at - name)))
-        return is_duration(at + 1) || strcmp(name, "acc@fp") == 0;
+        return is_duration(at + 1) || strcmp(name, "acc@fp") == 0 ||
+               strcmp(name, "neg_mse@fp") == 0;
     for (p = at + 1; is_lower(*p) || is_digit(*p); p++)
         ;
     return *p == '\0' && p > at + 1;

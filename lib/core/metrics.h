@@ -38,10 +38,11 @@ int anas_metrics_get(const struct anas_metrics *m, const char *name, double *out
 /* Is `name` a well-formed metric name? 1 or 0. The rule: at most
  * ANAS_METRIC_NAME_MAX - 1 (23) characters matching [a-z][a-z0-9_]*(@[a-z0-9]+)?,
  * so that later evaluators can add metrics; but for the drift-time bases
- * acc, acc_std and neg_mse the part after '@' must be a duration <t> (a
+ * acc, acc_std, neg_mse and neg_mse_std the part after '@' must be a duration <t> (a
  * positive integer without leading zeros followed by s, m, h or d: 1s, 60s,
- * 1h, 1d, 30d), or "fp" for acc only. So acc@1d and acc@fp are valid,
- * acc@0s, acc@1y and acc_std@fp are not. Thread-safe. */
+ * 1h, 1d, 30d), or "fp" for acc and neg_mse (the digital figures). So
+ * acc@1d, acc@fp and neg_mse@fp are valid, acc@0s, acc@1y and acc_std@fp
+ * are not. Thread-safe. */
 int anas_metric_name_valid(const char *name);
 
 #endif

@@ -130,6 +130,14 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
                     struct anas_metrics *out, struct anas_net **keep,
                     struct anas_error *err);
 
+/* Set the training-recipe fields a composite space's configuration
+ * chooses (anas_space_compose): train.epochs (and the cosine schedule's
+ * t_max with it), train.batch_size, train.lr, train.momentum and
+ * train.weight_decay set ts's epochs, batch_size and optim's lr, momentum,
+ * weight_decay; the rest of ts is left as it is. ANAS_EINVAL for another
+ * "train." name or a count that is not a positive integer. */
+int anas_eval_apply_recipe(const struct anas_config *cfg, struct anas_train_spec *ts);
+
 /* The hardware an rpu-space configuration means: spec->analog.hw with
  * noise_model.g_max, mapping.max_input_size, forward.inp_res = 1/dac and
  * forward.out_res = 1/adc from cfg. */

@@ -10,6 +10,8 @@
 
 #include "eval/eval.h"
 
+#include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -117,6 +119,51 @@ static int analog_close(const struct anas_eval_spec *spec, struct anas_net *net,
     return rc;
 }
 
+/* A count from a configuration (epochs, batch size): a positive int. */
+static int count_of(double v, int *out)
+{
+    if (!(v >= 1 && v <= INT_MAX) || v != floor(v))
+        return ANAS_EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+static int apply_one(const char *field, double v, struct anas_train_spec *ts)
+{
+    int rc = 0;
+
+    if (strcmp(field, "epochs") == 0) {
+        rc = count_of(v, &ts->epochs);
+        ts->sched.t_max = ts->epochs; /* the cosine schedule spans the training */
+    } else if (strcmp(field, "batch_size") == 0) {
+        rc = count_of(v, &ts->batch_size);
+    } else if (strcmp(field, "lr") == 0) {
+        ts->optim.lr = (float)v;
+    } else if (strcmp(field, "momentum") == 0) {
+        ts->optim.momentum = (float)v;
+    } else if (strcmp(field, "weight_decay") == 0) {
+        ts->optim.weight_decay = (float)v;
+    } else {
+        rc = ANAS_EINVAL;
+    }
+    return rc;
+}
+
+int anas_eval_apply_recipe(const struct anas_config *cfg, struct anas_train_spec *ts)
+{
+    const struct anas_space *s = cfg ? cfg->space : NULL;
+    int rc;
+
+    if (!s || !ts)
+        return ANAS_EINVAL;
+    for (int i = 0; i < anas_space_n_hp(s); i++) {
+        const char *name = anas_space_hp(s, i)->name;
+        if (strncmp(name, "train.", 6) == 0 && (rc = apply_one(name + 6, cfg->v[i], ts)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config *cfg,
                     const atomic_int *cancel, struct anas_train_progress *progress,
                     struct anas_metrics *out, struct anas_net **keep,
@@ -127,6 +174,7 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     struct anas_anet *an = NULL;
     struct anas_train_result *res = NULL;
     struct anas_train_spec ts = spec->train;
+    struct anas_config own;
     struct anas_rng rng;
     int rc, batch;
 
@@ -142,6 +190,16 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     if (rc < 0)
         return rc;
     ts.loss = loss_for(def, &spec->shape);
+    /* The configuration's own recipe, if its space chooses one (the build
+     * checked that cfg is of spec->space, or of no space). */
+    own = *cfg;
+    own.space = spec->space;
+    if ((rc = anas_eval_apply_recipe(&own, &ts)) < 0) {
+        rc = anas_error_set(err, rc, "the configuration's training choices are not a recipe");
+        goto out;
+    }
+    if ((rc = anas_train_spec_check(&ts, err)) < 0)
+        goto out;
     batch = ts.batch_size > ts.eval_batch ? ts.batch_size : ts.eval_batch;
     net = anas_net_new(def, batch, err);
     res = anas_calloc(1, sizeof *res);

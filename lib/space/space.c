@@ -48,10 +48,12 @@ const struct anas_space *anas_space_at(int i)
 
 const struct anas_space *anas_space_find(const char *name)
 {
-    for (int i = 0; name && i < N_SPACES; i++)
+    if (!name)
+        return NULL;
+    for (int i = 0; i < N_SPACES; i++)
         if (strcmp(spaces[i]->name, name) == 0)
             return spaces[i];
-    return NULL;
+    return anas__space_find_composite(name);
 }
 
 const char *anas_space_name(const struct anas_space *s)
@@ -138,6 +140,9 @@ int anas_space_is_active(const struct anas_space *s, const struct anas_config *c
 {
     if (i < 0 || i >= s->n_hp)
         return 0;
+    /* A composite's own dimensions, beyond what its base's function knows. */
+    if (s->base && i >= s->base->n_hp)
+        return 1;
     return s->is_active ? s->is_active(cfg, i) : 1;
 }
 

@@ -14,9 +14,11 @@
  *     struct anas_metrics m;
  *     anas_space_analytic(s, &shape, &cfg, &anas_mapping_default, &m, NULL);
  *
- * Spaces are static, immutable tables: pointers to them are valid forever
- * and may be shared between threads. A configuration is a plain value
- * (copyable) holding one double per hyperparameter, in the space's order.
+ * Spaces are immutable tables: pointers to them are valid forever and may
+ * be shared between threads. The registered ones are static; composites
+ * (anas_space_compose) are made on demand and interned. A configuration is
+ * a plain value (copyable) holding one double per hyperparameter, in the
+ * space's order.
  */
 #ifndef ANAS_SPACE_H
 #define ANAS_SPACE_H
@@ -91,10 +93,41 @@ struct anas_layer {
     int tiles;       /* crossbar tiles for conv2d/linear, 0 otherwise */
 };
 
-/* Registry. */
+/* Registry: the registered spaces (composites are not listed), and a
+ * lookup by name of registered spaces and interned composites. */
 int anas_space_count(void);
 const struct anas_space *anas_space_at(int i);
 const struct anas_space *anas_space_find(const char *name); /* NULL if unknown */
+
+#define ANAS_SPACE_MAX_DIMS 8          /* dimensions a composite adds */
+#define ANAS_SPACE_MAX_CHOICES 64      /* choices of one added dimension */
+#define ANAS_SPACE_MAX_COMPOSITES 64   /* distinct composites per process */
+
+/* A composite space: `base` (a registered space) plus n CHOICE
+ * hyperparameters appended after its own, dimension k named names[k] with
+ * the n_choices[k] distinct finite values choices[k] (kept in that order;
+ * integral choices make an integer hyperparameter). Meant for the training
+ * recipe ("train.lr", "train.batch_size"): the added dimensions are always
+ * active, and everything else is the base's (shapes, layers, metrics, the
+ * network, the surrogate features), so the hash of a configuration covers
+ * network and recipe. The name is "<base>+train.<8 hex digits>", a digest
+ * of the dimensions, and anas_space_find() knows it.
+ *
+ * Interned: the same base and dimensions give the same pointer, valid
+ * forever (never freed). NULL on error: ANAS_EINVAL (a bad or taken name,
+ * a non-finite or repeated choice, a base that is itself a composite),
+ * ANAS_ERANGE (too few or many choices), ANAS_ELIMIT (too many dimensions
+ * or hyperparameters, or ANAS_SPACE_MAX_COMPOSITES already made),
+ * ANAS_ENOMEM; err->field names the dimension when one is at fault.
+ * Thread-safe. */
+const struct anas_space *anas_space_compose(const struct anas_space *base, int n,
+                                            const char *const names[],
+                                            const int n_choices[],
+                                            const double *const choices[],
+                                            struct anas_error *err);
+
+/* A composite's base space; any other space itself. */
+const struct anas_space *anas_space_base(const struct anas_space *s);
 
 const char *anas_space_name(const struct anas_space *s);
 const char *anas_space_description(const struct anas_space *s);

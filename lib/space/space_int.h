@@ -63,6 +63,11 @@ struct anas_space {
      * so that state_dict names follow. NULL: ANAS_EUNSUPPORTED. */
     int (*build)(const struct anas_config *cfg, const struct anas_shape *shape,
                  struct anas_netdef *def);
+
+    /* A composite's base space (compose.c), NULL for a registered one. A
+     * composite has the base's functions and its hyperparameters first;
+     * the ones after them are always active. */
+    const struct anas_space *base;
 };
 
 /* Layer builders. Each appends one layer named `name` (truncated to fit),
@@ -108,6 +113,9 @@ long long anas__layer_weights(const struct anas_layer *layer);
  * hyperparameter values in order, inactive ones as 0. */
 int anas__features_values(const struct anas_space *s, const struct anas_config *cfg,
                           float *out, int max);
+
+/* The interned composite named `name`, or NULL (compose.c). */
+const struct anas_space *anas__space_find_composite(const char *name);
 
 /* The spaces, one line each. */
 extern const struct anas_space anas__space_resnet;

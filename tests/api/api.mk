@@ -11,7 +11,8 @@ TESTS += \
 	tests/api/70-resume.sh \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
-	tests/api/87-analog-run.sh
+	tests/api/87-analog-run.sh \
+	tests/api/88-train-search.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
@@ -25,7 +26,8 @@ EXTRA_DIST += \
 	tests/api/70-resume.sh \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
-	tests/api/87-analog-run.sh
+	tests/api/87-analog-run.sh \
+	tests/api/88-train-search.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and

@@ -24,3 +24,7 @@ TESTS += tests/unit/space-autoencoder
 tests_unit_space_autoencoder_LDADD = $(UNIT_LIBS)
 
 EXTRA_DIST += tests/space-check.h tests/resnet-refs.h
+
+check_PROGRAMS += tests/unit/space-compose
+TESTS += tests/unit/space-compose
+tests_unit_space_compose_LDADD = $(UNIT_LIBS)
