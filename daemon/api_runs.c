@@ -247,15 +247,14 @@ static json_t *eval_json(const struct store_eval *e)
 }
 
 /* Is `metric` one the run's evaluator produces (analytic or a model's)? */
-static int run_has_metric(const struct store_run *r, const char *metric)
+static int run_has_metric(struct anasd *d, const struct store_run *r, const char *metric)
 {
-    json_t *spec, *models;
-    int has;
-    if (anas_search_metric_is_analytic(metric))
-        return 1;
-    spec = text_json(r->spec_json);
-    models = json_object_get(json_object_get(spec, "evaluator"), "models");
-    has = json_object_get(models, metric) != NULL;
+    json_t *spec = text_json(r->spec_json);
+    struct run_spec *s = malloc(sizeof *s);
+    struct anas_error err;
+    int has = spec && s && codec_run_spec(&d->conf, spec, s, &err) == 0 &&
+              codec_metric_known(s, metric);
+    free(s);
     json_decref(spec);
     return has;
 }
@@ -283,7 +282,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     }
     if (sort && strcmp(sort, "seq") == 0)
         sort = NULL;
-    if (sort && !run_has_metric(&r, sort)) {
+    if (sort && !run_has_metric(d, &r, sort)) {
         store_run_fini(&r);
         return reply_problem(rs, rq, 422, ANAS_EINVAL, "?sort",
                              "sort must be seq or a metric this run's evaluator produces, "

@@ -475,7 +475,7 @@ static int parse_evaluator(const struct conf *c, json_t *v, struct run_spec *out
         return err->code;
     if (anas_eval_kind_parse(kind, &out->eval_kind) < 0)
         return codec__bad(err, ANAS_ENOTFOUND, "/evaluator/kind",
-                   "unknown evaluator '%s' (expected surrogate, train or analytic)", kind);
+                   "unknown evaluator '%s' (expected analytic, surrogate, train or rpu)", kind);
     if (out->eval_kind == ANAS_EVAL_RPU)
         return codec__rpu(v, out, err);
     if (out->eval_kind == ANAS_EVAL_TRAIN) {
@@ -574,7 +574,7 @@ static int analog_metric_of(const struct run_spec *s, const char *metric, int re
     return 0;
 }
 
-static int metric_known(const struct run_spec *s, const char *metric)
+int codec_metric_known(const struct run_spec *s, const char *metric)
 {
     int i;
     static const char *const trained[] = {"acc@fp", "neg_mse@fp", "train_loss", "test_loss",
@@ -629,7 +629,7 @@ static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, ch
         return codec__bad(err, ANAS_EINVAL, ptr, "%s is required", ptr);
     if (codec__str(v, ptr, out, ANAS_METRIC_NAME_MAX, err) < 0)
         return err->code;
-    if (metric_known(s, out))
+    if (codec_metric_known(s, out))
         return 0;
     produced(s, list, sizeof list);
     return codec__bad(err, ANAS_EUNKNOWN, ptr, "metric '%s' is not produced by this evaluator (%s)",
@@ -648,9 +648,10 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
              out->analog.n_times ? out->analog.time_names[out->analog.n_times - 1] : "1d");
     if (!v) {
         const char *def = out->eval_kind == ANAS_EVAL_ANALYTIC ? "params"
-                          : out->eval_kind == ANAS_EVAL_TRAIN ? "acc@fp"
+                          : out->eval_kind == ANAS_EVAL_TRAIN
+                              ? (reconstructs(out) ? "neg_mse@fp" : "acc@fp")
                           : out->eval_kind == ANAS_EVAL_RPU   ? rpu_default
-                          : metric_known(out, "acc@1d") ? "acc@1d"
+                          : codec_metric_known(out, "acc@1d") ? "acc@1d"
                                                         : out->models[0].metric;
         ss->n_objectives = 1;
         snprintf(ss->objectives[0].metric, ANAS_METRIC_NAME_MAX, "%s", def);

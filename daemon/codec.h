@@ -61,6 +61,10 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
                    struct anas_error *err);
 json_t *codec_run_spec_to_json(const struct run_spec *s);
 
+/* Does the spec's evaluator produce this metric (what objectives,
+ * constraints and sorting may name)? */
+int codec_metric_known(const struct run_spec *s, const char *metric);
+
 int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *ptr,
                            struct anas_config *out, struct anas_error *err);
 json_t *codec_config_to_json(const struct anas_config *cfg);

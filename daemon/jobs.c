@@ -416,9 +416,9 @@ static int load_models(struct run *r, struct anas_error *err)
     if (r->spec.eval_kind == ANAS_EVAL_RPU) {
         r->eval.analog = r->spec.analog;
         r->eval.train = r->spec.train;
+        r->eval.train.seed = r->spec.seed; /* the draws of the measurement */
         if ((rc = rpu_base_load(r->rpu, &r->eval, err)) < 0)
             return rc;
-        /* the configurations vary the hardware of the model run's seed */
     }
     for (i = 0; i < r->spec.n_models; i++) {
         r->models[i] = anas_surrogate_load(r->spec.models[i].path, err);

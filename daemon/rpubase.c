@@ -123,7 +123,6 @@ int rpu_base_load(struct rpu_base *b, struct anas_eval_spec *eval, struct anas_e
                                             b->params,      b->state,      b->n_params,
                                             b->n_state};
     eval->test_set = b->test;
-    eval->train.seed = b->spec.seed;
     return 0;
 }
 

@@ -201,9 +201,11 @@ int anas_eval_analytic(const struct anas_eval_spec *spec, const struct anas_conf
     rc = anas_eval_rpu_hw(spec, cfg, &hw, err);
     if (rc < 0)
         return rc;
+    /* a side the hardware leaves unlimited (0) counts as the spec's, as
+     * the train evaluator counts it */
     map.max_input_size = hw.mapping.max_input_size;
-    map.max_output_size =
-        hw.mapping.max_output_size > 0 ? hw.mapping.max_output_size : 1 << 20;
+    map.max_output_size = hw.mapping.max_output_size > 0 ? hw.mapping.max_output_size
+                                                         : spec->mapping.max_output_size;
     return anas_space_analytic(spec->rpu.space, &spec->rpu.shape, &spec->rpu.cfg, &map, out,
                                err);
 }

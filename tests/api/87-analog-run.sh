@@ -60,6 +60,10 @@ ok "the tile count follows tile_size (64 inputs x 255: 1 or 2 tiles for the 128-
     jq -e 'all(.[]; (.config.tile_size < 128 and .metrics.tiles == 3) or
                     (.config.tile_size >= 128 and .metrics.tiles == 2))' "$tmp/rpu.json"
 
+req GET "/api/v1/runs/$rpu/evaluations?sort=-acc@1d"
+status_is 200 "evaluations sort by an analog metric"
+jok "... best first" '[.items[].metrics["acc@1d"]] as $a | $a == ($a | sort | reverse)'
+
 post_run '{"kind": "evaluate", "space": "rpu", "model": {"run": '"$model"'},
  "evaluator": '"$RPU_EVAL"',
  "architecture": {"g_max": 256, "tile_size": 64, "dac_resolution": 128, "adc_resolution": 256}, "seed": 5}'
