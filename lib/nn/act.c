@@ -3,8 +3,9 @@
  *
  * Each backward uses the forward's output (y) rather than its input, as
  * PyTorch's autograd does for these three: ReLU passes the gradient where
- * y > 0, tanh multiplies by 1 - y^2, sigmoid by y (1 - y). Loops run
- * through ANAS__VFOR so that they vectorise at -O2.
+ * y > 0, tanh multiplies by 1 - y^2, sigmoid by y (1 - y); it adds to the
+ * input gradient (acc) or writes it. Loops run through ANAS__VFOR so that
+ * they vectorise at -O2.
  */
 #include "config.h"
 
@@ -15,16 +16,23 @@
 
 #include "tensor/vec.h"
 
+ANAS__SIMD
 void anas__nn_relu_forward(float *restrict out, const float *restrict inp, size_t n)
 {
     /* x < 0 ? 0 : x lets NaN through, as torch.relu */
     ANAS__VFOR(i, n, float x = inp[i]; out[i] = x < 0.0f ? 0.0f : x);
 }
 
-void anas__nn_relu_backward(float *restrict dinp, const float *restrict dout,
+ANAS__SIMD
+void anas__nn_relu_backward(float *restrict dinp, int acc, const float *restrict dout,
                             const float *restrict out, size_t n)
 {
-    ANAS__VFOR(i, n, float g = dout[i]; float y = out[i]; dinp[i] += y > 0.0f ? g : 0.0f);
+    if (acc)
+        ANAS__VFOR(i, n, float g = dout[i]; float y = out[i];
+                   dinp[i] += y > 0.0f ? g : 0.0f);
+    else
+        ANAS__VFOR(i, n, float g = dout[i]; float y = out[i];
+                   dinp[i] = y > 0.0f ? g : 0.0f);
 }
 
 /* --- tanh and the logistic function without libm, so that they vectorise:
@@ -32,7 +40,7 @@ void anas__nn_relu_backward(float *restrict dinp, const float *restrict dout,
  * over all floats; NaN passes through). Selections are made on bit masks,
  * not with branches, for the same reason. --- */
 
-static inline uint32_t fbits(float x)
+ANAS__INLINE uint32_t fbits(float x)
 {
     uint32_t b;
 
@@ -40,7 +48,7 @@ static inline uint32_t fbits(float x)
     return b;
 }
 
-static inline float bitsf(uint32_t b)
+ANAS__INLINE float bitsf(uint32_t b)
 {
     float x;
 
@@ -50,7 +58,7 @@ static inline float bitsf(uint32_t b)
 
 /* exp(x) for |x| <= 87.5: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a
  * polynomial, times 2^n built in the exponent bits. */
-static inline float exp_core(float x)
+ANAS__INLINE float exp_core(float x)
 {
     /* adding 1.5 * 2^23 rounds x / ln2 to an integer held in the low bits */
     float t = x * 1.44269504088896341f + 12582912.0f, fn = t - 12582912.0f, r, p;
@@ -69,7 +77,7 @@ static inline float exp_core(float x)
 }
 
 /* Blend: a where mask bits are set, else b. */
-static inline uint32_t pick(uint32_t mask, uint32_t a, uint32_t b)
+ANAS__INLINE uint32_t pick(uint32_t mask, uint32_t a, uint32_t b)
 {
     return (a & mask) | (b & ~mask);
 }
@@ -81,7 +89,7 @@ static inline uint32_t pick(uint32_t mask, uint32_t a, uint32_t b)
 #define F_10    0x41200000u /* 10.0f: tanh rounds to 1 from there on */
 #define F_87    0x42ae0000u /* 87.0f */
 
-static inline float tanh1(float x)
+ANAS__INLINE float tanh1(float x)
 {
     uint32_t bx = fbits(x), ab = bx & F_ABS;
     uint32_t cb = ab < F_10 ? ab : F_10;
@@ -101,7 +109,7 @@ static inline float tanh1(float x)
     return bitsf(pick(-(uint32_t)(ab > F_INF), bx, r));
 }
 
-static inline float sigmoid1(float x)
+ANAS__INLINE float sigmoid1(float x)
 {
     uint32_t bx = fbits(x), ab = bx & F_ABS;
     float c = bitsf((ab < F_87 ? ab : F_87) | (bx & F_SIGN));
@@ -110,24 +118,71 @@ static inline float sigmoid1(float x)
     return bitsf(pick(-(uint32_t)(ab > F_INF), bx, fbits(y)));
 }
 
+ANAS__SIMD
 void anas__nn_tanh_forward(float *restrict out, const float *restrict inp, size_t n)
 {
     ANAS__VFOR(i, n, out[i] = tanh1(inp[i]));
 }
 
-void anas__nn_tanh_backward(float *restrict dinp, const float *restrict dout,
+ANAS__SIMD
+void anas__nn_tanh_backward(float *restrict dinp, int acc, const float *restrict dout,
                             const float *restrict out, size_t n)
 {
-    ANAS__VFOR(i, n, float y = out[i]; dinp[i] += dout[i] * (1.0f - y * y));
+    if (acc)
+        ANAS__VFOR(i, n, float y = out[i]; dinp[i] += dout[i] * (1.0f - y * y));
+    else
+        ANAS__VFOR(i, n, float y = out[i]; dinp[i] = dout[i] * (1.0f - y * y));
 }
 
+ANAS__SIMD
 void anas__nn_sigmoid_forward(float *restrict out, const float *restrict inp, size_t n)
 {
     ANAS__VFOR(i, n, out[i] = sigmoid1(inp[i]));
 }
 
-void anas__nn_sigmoid_backward(float *restrict dinp, const float *restrict dout,
+ANAS__SIMD
+void anas__nn_sigmoid_backward(float *restrict dinp, int acc, const float *restrict dout,
                                const float *restrict out, size_t n)
 {
-    ANAS__VFOR(i, n, float y = out[i]; dinp[i] += dout[i] * y * (1.0f - y));
+    if (acc)
+        ANAS__VFOR(i, n, float y = out[i]; dinp[i] += dout[i] * y * (1.0f - y));
+    else
+        ANAS__VFOR(i, n, float y = out[i]; dinp[i] = dout[i] * y * (1.0f - y));
+}
+
+/* In place, for an activation fused into the layer before it: x is the
+ * only pointer, so the loops need no restrict pair. */
+ANAS__SIMD
+static void relu_inplace(float *restrict x, size_t n)
+{
+    ANAS__VFOR(i, n, float v = x[i]; x[i] = v < 0.0f ? 0.0f : v);
+}
+
+ANAS__SIMD
+static void tanh_inplace(float *restrict x, size_t n)
+{
+    ANAS__VFOR(i, n, x[i] = tanh1(x[i]));
+}
+
+ANAS__SIMD
+static void sigmoid_inplace(float *restrict x, size_t n)
+{
+    ANAS__VFOR(i, n, x[i] = sigmoid1(x[i]));
+}
+
+void anas__nn_act_inplace(enum anas_op act, float *x, size_t n)
+{
+    switch (act) {
+    case ANAS_OP_RELU:
+        relu_inplace(x, n);
+        break;
+    case ANAS_OP_TANH:
+        tanh_inplace(x, n);
+        break;
+    case ANAS_OP_SIGMOID:
+        sigmoid_inplace(x, n);
+        break;
+    default:
+        break;
+    }
 }

@@ -12,7 +12,10 @@
  * activation arena.
  *
  * Flatten and reshape nodes have no gradient of their own: they share
- * their input's (its "root"). A block is zeroed by run.c right before its first writer
+ * their input's (its "root"); so does a duplicate (net.c), the node it
+ * duplicates'. An activation whose backward a batch norm
+ * absorbs (see nn_int.h) keeps its gradient alive until that batch norm's
+ * backward, which reads it. A block is zeroed by run.c right before its first writer
  * runs, since backward kernels add into gradients.
  */
 #include "config.h"
@@ -81,11 +84,24 @@ static void free_block(struct freelist *fl, size_t off, size_t size)
     fl->size[fl->n++] = size;
 }
 
-static int root(const struct anas_netdef *def, int i)
+/* The node whose gradient node i shares: through views, and duplicates
+ * (slot.alias). */
+static int root(const struct anas_net *net, int i)
 {
-    while (anas__nn_is_view(def->nodes[i].op))
-        i = def->nodes[i].in[0];
-    return i;
+    for (;;) {
+        if (anas__nn_is_view(net->def.nodes[i].op))
+            i = net->def.nodes[i].in[0];
+        else if (net->slot[i].alias >= 0)
+            i = net->slot[i].alias;
+        else
+            return i;
+    }
+}
+
+/* Views and duplicates run no backward of their own. */
+static int shares(const struct anas_net *net, int i)
+{
+    return anas__nn_is_view(net->def.nodes[i].op) || net->slot[i].alias >= 0;
 }
 
 /* first[i]: the first writer of root node i's gradient (-1: none). A node
@@ -97,17 +113,17 @@ static void first_writers(const struct anas_net *net, const char *req, int *firs
 
     for (int i = 0; i < def->n; i++)
         first[i] = -1;
-    if (req[root(def, net->output)])
-        first[root(def, net->output)] = net->output;
+    if (req[root(net, net->output)])
+        first[root(net, net->output)] = net->output;
     for (int j = net->output; j >= 1; j--) {
         const struct anas__nn_node *x = &def->nodes[j];
 
         /* j runs backward if its root has a gradient; a flatten passes the
          * role to its root, which is handled when reached */
-        if (anas__nn_is_view(x->op) || first[root(def, j)] < 0)
+        if (shares(net, j) || first[root(net, j)] < 0)
             continue;
         for (int k = 0; k < 2; k++) {
-            int r = x->in[k] >= 0 ? root(def, x->in[k]) : -1;
+            int r = x->in[k] >= 0 ? root(net, x->in[k]) : -1;
 
             if (r >= 0 && req[r] && first[r] < 0)
                 first[r] = j;
@@ -133,12 +149,12 @@ int anas__nn_plan_grads(struct anas_net *net, const char *req)
     }
     for (int t = net->output; t >= 1; t--) {
         const struct anas__nn_node *x = &def->nodes[t];
-        int rt = root(def, t);
+        int rt = root(net, t);
 
         /* blocks come alive at their first writer (the output: at once) */
         for (int k = -1; k < 2; k++) {
             int r = k < 0 ? (t == net->output ? rt : -1)
-                          : (x->in[k] >= 0 ? root(def, x->in[k]) : -1);
+                          : (x->in[k] >= 0 ? root(net, x->in[k]) : -1);
             const struct anas__nn_node *rn;
 
             if (r < 0 || first[r] != t || net->slot[r].grad != ANAS__NN_NONE)
@@ -149,14 +165,21 @@ int anas__nn_plan_grads(struct anas_net *net, const char *req)
             if (k >= 0)
                 net->slot[t].zero[k] = r;
         }
-        /* ... and die once their node's backward has run */
-        if (!anas__nn_is_view(x->op) && net->slot[t].grad != ANAS__NN_NONE)
+        /* ... and die once their node's backward has run: an activation
+         * a batch norm absorbs, when the batch norm's has */
+        if (!shares(net, t) && net->slot[t].grad != ANAS__NN_NONE &&
+            !anas__nn_bwd_absorbed(net, t))
             free_block(&fl, net->slot[t].grad,
+                       (size_t)net->max_batch * x->c * x->h * x->w);
+        if (net->slot[t].fused_by >= 0 &&
+            anas__nn_bwd_absorbed(net, net->slot[t].fused_by) &&
+            net->slot[net->slot[t].fused_by].grad != ANAS__NN_NONE)
+            free_block(&fl, net->slot[net->slot[t].fused_by].grad,
                        (size_t)net->max_batch * x->c * x->h * x->w);
     }
     for (int i = 1; i < def->n; i++)
-        if (anas__nn_is_view(def->nodes[i].op))
-            net->slot[i].grad = net->slot[root(def, i)].grad;
+        if (shares(net, i))
+            net->slot[i].grad = net->slot[root(net, i)].grad;
     net->n_dacts = fl.end;
     rc = 0;
 out:

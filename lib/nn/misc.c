@@ -13,25 +13,31 @@
 
 #include "tensor/vec.h"
 
+ANAS__SIMD
 void anas__nn_add_forward(float *restrict out, const float *restrict a,
                           const float *restrict b, size_t n)
 {
     ANAS__VFOR(i, n, out[i] = a[i] + b[i]);
 }
 
-/* dx += dy, the one accumulation most layers share. */
-static void acc(float *restrict dx, const float *restrict dy, size_t n)
+ANAS__SIMD
+void anas__nn_copy_backward(float *restrict dx, int acc, const float *restrict dy,
+                            size_t n)
 {
-    ANAS__VFOR(i, n, dx[i] += dy[i]);
+    if (acc)
+        ANAS__VFOR(i, n, dx[i] += dy[i]);
+    else
+        memcpy(dx, dy, n * sizeof(*dx));
 }
 
 /* da and db may be the same buffer (x + x): one pass at a time. */
-void anas__nn_add_backward(float *da, float *db, const float *dout, size_t n)
+void anas__nn_add_backward(float *da, int acc_a, float *db, int acc_b, const float *dout,
+                           size_t n)
 {
     if (da)
-        acc(da, dout, n);
+        anas__nn_copy_backward(da, acc_a, dout, n);
     if (db)
-        acc(db, dout, n);
+        anas__nn_copy_backward(db, acc_b, dout, n);
 }
 
 void anas__nn_concat_forward(float *out, const float *a, const float *b, int B, int CA,
@@ -47,8 +53,8 @@ void anas__nn_concat_forward(float *out, const float *a, const float *b, int B, 
     }
 }
 
-void anas__nn_concat_backward(float *da, float *db, const float *dout, int B, int CA,
-                              int CB, int P)
+void anas__nn_concat_backward(float *da, int acc_a, float *db, int acc_b,
+                              const float *dout, int B, int CA, int CB, int P)
 {
     size_t na = (size_t)CA * P, nb = (size_t)CB * P;
 
@@ -56,9 +62,9 @@ void anas__nn_concat_backward(float *da, float *db, const float *dout, int B, in
         const float *dy = dout + (size_t)s * (na + nb);
 
         if (da)
-            acc(da + (size_t)s * na, dy, na);
+            anas__nn_copy_backward(da + (size_t)s * na, acc_a, dy, na);
         if (db)
-            acc(db + (size_t)s * nb, dy + na, nb);
+            anas__nn_copy_backward(db + (size_t)s * nb, acc_b, dy + na, nb);
     }
 }
 
@@ -75,10 +81,14 @@ void anas__nn_dropout_forward(float *restrict out, float *restrict mask,
     ANAS__VFOR(i, n, out[i] = inp[i] * mask[i]);
 }
 
-void anas__nn_dropout_backward(float *restrict dinp, const float *restrict dout,
+ANAS__SIMD
+void anas__nn_dropout_backward(float *restrict dinp, int acc, const float *restrict dout,
                                const float *restrict mask, size_t n)
 {
-    ANAS__VFOR(i, n, dinp[i] += dout[i] * mask[i]);
+    if (acc)
+        ANAS__VFOR(i, n, dinp[i] += dout[i] * mask[i]);
+    else
+        ANAS__VFOR(i, n, dinp[i] = dout[i] * mask[i]);
 }
 
 void anas__nn_shift_forward(float *out, const float *inp, int BC, int H, int W)
@@ -96,13 +106,20 @@ void anas__nn_shift_forward(float *out, const float *inp, int BC, int H, int W)
     }
 }
 
-void anas__nn_shift_backward(float *dinp, const float *dout, int BC, int H, int W)
+void anas__nn_shift_backward(float *dinp, int acc, const float *dout, int BC, int H,
+                             int W)
 {
     for (int c = 0; c < BC; c++) {
         float *dx = dinp + (size_t)c * H * W;
         const float *dy = dout + (size_t)c * H * W;
 
+        if (!acc) { /* row 0 and column 0 receive nothing */
+            memset(dx, 0, (size_t)W * sizeof(*dx));
+            for (int i = 1; i < H; i++)
+                dx[(size_t)i * W] = 0.0f;
+        }
         for (int i = 0; i < H - 1; i++)
-            acc(dx + (size_t)(i + 1) * W + 1, dy + (size_t)i * W, (size_t)(W - 1));
+            anas__nn_copy_backward(dx + (size_t)(i + 1) * W + 1, acc, dy + (size_t)i * W,
+                                   (size_t)(W - 1));
     }
 }

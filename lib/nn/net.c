@@ -7,9 +7,12 @@
  * as state_dict lists them) mirrored by one gradient buffer, one state
  * buffer for batch norm statistics, an activation arena and a gradient
  * arena of max_batch samples per node, an aux arena for what backward
- * needs saved (batch norm mean/invstd, dropout masks, maxpool argmax) and
- * one im2col scratch sized for the hungriest convolution. run.c then never
- * allocates.
+ * needs saved (batch norm mean/invstd, dropout masks, maxpool argmax), an
+ * arena of the column matrices convolutions keep from forward to backward,
+ * and one scratch for the convolutions' work areas, sized for the
+ * hungriest: a part all threads share, then one part per thread
+ * (anas_net_set_threads reallocates it, and starts the threads). run.c
+ * then never allocates.
  *
  * Savings: flatten and reshape nodes alias their input's activation and
  * gradient (the floats are the same); nodes with nothing trainable upstream of them get
@@ -17,6 +20,14 @@
  * weights), so their input-gradients are never computed; and gradients
  * share memory when their lifetimes in backward do not overlap
  * (gradplan.c).
+ *
+ * Fusions, decided here from how many nodes read each one (run.c runs
+ * them): an activation fused into the conv2d, linear or batch norm it
+ * reads alone (in place, no activation of its own), a batch norm writing
+ * the add it is the last input of, and duplicate activations (the same
+ * function of the same node, as a residual block's branches each apply
+ * to the block's input) sharing one output and one gradient. Each saves a
+ * sweep over an activation-sized array, or two.
  */
 #include "config.h"
 
@@ -58,17 +69,89 @@ static void plan_conv(struct anas_net *net, int i)
     struct anas__conv_plan *plan = &net->slot[i].plan;
 
     if (x->op == ANAS_OP_CONV2D)
-        anas__nn_conv2d_plan(plan, net->max_batch, in->c, in->h, in->w, x->c, x->k,
-                             x->stride, x->pad);
+        anas__nn_conv2d_plan(plan, ANAS__CONV_AUTO, net->max_batch, in->c, in->h, in->w,
+                             x->c, x->k, x->stride, x->pad);
     else
         anas__nn_convt2d_plan(plan, net->max_batch, in->c, in->h, in->w, x->c, x->k,
                               x->stride, x->pad, x->out_pad);
-    if (plan->col + plan->tmp + plan->wflip > net->n_scratch)
-        net->n_scratch = plan->col + plan->tmp + plan->wflip;
+    if (plan->shared > net->n_shared)
+        net->n_shared = plan->shared;
+    if (plan->part > net->n_part)
+        net->n_part = plan->part;
+    net->n_scratch = net->n_shared + net->n_part;
+}
+
+/* uses[i]: how many times the nodes up to the output read node i. */
+static void count_uses(const struct anas_net *net, int *uses)
+{
+    for (int i = 0; i < net->def.n; i++)
+        uses[i] = 0;
+    for (int j = 1; j <= net->output; j++)
+        for (int k = 0; k < 2; k++)
+            if (net->def.nodes[j].in[k] >= 0)
+                uses[net->def.nodes[j].in[k]]++;
+}
+
+/* Can activation node i run inside its input's forward, in place? When
+ * that input is a layer that writes its output in cache-sized pieces
+ * (conv2d, linear, batch norm) and nothing else reads it: backward needs
+ * the activation's output, never its input. */
+static int fusible(const struct anas_net *net, const int *uses, int i)
+{
+    const struct anas__nn_node *x = &net->def.nodes[i];
+    enum anas_op in;
+
+    if (x->op != ANAS_OP_RELU && x->op != ANAS_OP_TANH && x->op != ANAS_OP_SIGMOID)
+        return 0;
+    in = net->def.nodes[x->in[0]].op;
+    return (in == ANAS_OP_CONV2D || in == ANAS_OP_LINEAR || in == ANAS_OP_BATCHNORM) &&
+           uses[x->in[0]] == 1 && i <= net->output;
+}
+
+int anas__nn_bwd_absorbed(const struct anas_net *net, int i)
+{
+    return net->slot[i].fused &&
+           net->def.nodes[net->def.nodes[i].in[0]].op == ANAS_OP_BATCHNORM;
+}
+
+/* The batch norm that can write add node i's output, adding the other
+ * input as it normalises (-1: none): one read of the batch norm's input
+ * and one write, rather than a write of the batch norm's output and a
+ * second sweep to add. The batch norm must be the add's input computed
+ * last and have no other reader (nothing else needs its own output). */
+static int add_writer(const struct anas_net *net, const int *uses, int i)
+{
+    const struct anas__nn_node *x = &net->def.nodes[i];
+    int a = x->in[0], b = x->in[1], last = a > b ? a : b;
+
+    if (x->op != ANAS_OP_ADD || a == b || i > net->output)
+        return -1;
+    if (net->def.nodes[last].op != ANAS_OP_BATCHNORM || uses[last] != 1)
+        return -1;
+    return last;
+}
+
+/* An earlier node that computes what node i does: the same activation of
+ * the same input (a residual block's branches each start with a ReLU of
+ * the block's input), or -1. */
+static int duplicate_of(const struct anas_net *net, int i)
+{
+    const struct anas__nn_node *x = &net->def.nodes[i];
+
+    if (x->op != ANAS_OP_RELU && x->op != ANAS_OP_TANH && x->op != ANAS_OP_SIGMOID)
+        return -1;
+    for (int j = x->in[0] + 1; j < i; j++) {
+        const struct anas__nn_node *y = &net->def.nodes[j];
+
+        if (y->op == x->op && y->in[0] == x->in[0] && !net->slot[j].fused &&
+            net->slot[j].alias < 0)
+            return j;
+    }
+    return -1;
 }
 
 /* Give every node its offsets; counts the sizes of all buffers. */
-static void layout(struct anas_net *net, char *req)
+static void layout(struct anas_net *net, char *req, const int *uses)
 {
     const struct anas_netdef *def = &net->def;
     size_t B = (size_t)net->max_batch;
@@ -85,10 +168,28 @@ static void layout(struct anas_net *net, char *req)
                                      .weight = ANAS__NN_NONE,
                                      .bias = ANAS__NN_NONE,
                                      .state = ANAS__NN_NONE,
-                                     .zero = {-1, -1}};
+                                     .cols = ANAS__NN_NONE,
+                                     .zero = {-1, -1},
+                                     .fuse = ANAS__NN_NO_ACT,
+                                     .fused_by = -1,
+                                     .alias = -1,
+                                     .add_into = -1,
+                                     .add_by = -1};
         req[i] = (char)requires_grad(def, req, i);
-        if (anas__nn_is_view(x->op))
+        s->fused = fusible(net, uses, i);
+        if (s->fused) {
+            net->slot[x->in[0]].fuse = x->op;
+            net->slot[x->in[0]].fused_by = i;
+        }
+        if (!s->fused && i <= net->output)
+            s->alias = duplicate_of(net, i);
+        s->add_by = add_writer(net, uses, i);
+        if (s->add_by >= 0)
+            net->slot[s->add_by].add_into = i;
+        if (anas__nn_is_view(x->op) || s->fused)
             s->act = net->slot[x->in[0]].act;
+        else if (s->alias >= 0)
+            s->act = net->slot[s->alias].act;
         else
             s->act = take(&net->n_acts, size);
         if (x->n_weight)
@@ -104,6 +205,8 @@ static void layout(struct anas_net *net, char *req)
             s->iaux = take(&net->n_iaux, size);
         } else if (x->op == ANAS_OP_CONV2D || x->op == ANAS_OP_CONVT2D) {
             plan_conv(net, i);
+            if (s->plan.keep && req[i])
+                s->cols = take(&net->n_cols, s->plan.keep);
         }
     }
 }
@@ -188,6 +291,7 @@ static int alloc_all(struct anas_net *net)
     net->aux = buf(net, net->n_aux, &failed);
     net->iaux = buf(net, net->n_iaux, &failed);
     net->scratch = buf(net, net->n_scratch, &failed);
+    net->cols = buf(net, net->n_cols, &failed);
     net->tensors =
         anas_calloc((size_t)(n_tensors ? n_tensors : 1), sizeof(*net->tensors));
     if (!net->tensors)
@@ -200,7 +304,7 @@ struct anas_net *anas_net_new(const struct anas_netdef *def, int max_batch,
 {
     struct anas_net *net;
     char *req = NULL;
-    int rc;
+    int *uses = NULL, rc;
 
     if (!def || max_batch < 1 || max_batch > MAX_BATCH_LIMIT) {
         anas_error_field(err, ANAS_EINVAL, "max_batch", "no netdef or bad max_batch %d",
@@ -218,7 +322,8 @@ struct anas_net *anas_net_new(const struct anas_netdef *def, int max_batch,
     net->def.nodes = anas_calloc((size_t)def->n, sizeof(*def->nodes));
     net->slot = anas_calloc((size_t)def->n, sizeof(*net->slot));
     req = anas_calloc((size_t)def->n, 1);
-    if (!net->def.nodes || !net->slot || !req)
+    uses = anas_calloc((size_t)def->n, sizeof(*uses));
+    if (!net->def.nodes || !net->slot || !req || !uses)
         goto nomem;
     memcpy(net->def.nodes, def->nodes, (size_t)def->n * sizeof(*def->nodes));
     net->def.cap = def->n;
@@ -226,7 +331,8 @@ struct anas_net *anas_net_new(const struct anas_netdef *def, int max_batch,
     net->output = anas__nn_output_node(def);
     net->bytes =
         sizeof(*net) + (size_t)def->n * (sizeof(*def->nodes) + sizeof(*net->slot));
-    layout(net, req);
+    count_uses(net, uses);
+    layout(net, req, uses);
     rc = anas__nn_plan_grads(net, req);
     if (!rc)
         rc = alloc_all(net);
@@ -235,9 +341,11 @@ struct anas_net *anas_net_new(const struct anas_netdef *def, int max_batch,
     for (int i = 0; i < def->n; i++)
         node_tensors(net, i);
     anas_free(req);
+    anas_free(uses);
     return net;
 nomem:
     anas_free(req);
+    anas_free(uses);
     anas_net_free(net);
     anas_error_set(err, ANAS_ENOMEM, "out of memory for a net of batch %d", max_batch);
     return NULL;
@@ -257,8 +365,42 @@ void anas_net_free(struct anas_net *net)
     anas_free(net->aux);
     anas_free(net->iaux);
     anas_free(net->scratch);
+    anas_free(net->cols);
     anas_free(net->tensors);
+    anas_team_free(net->team);
     anas_free(net);
+}
+
+int anas_net_set_threads(struct anas_net *net, int n, struct anas_error *err)
+{
+    struct anas_team *team = NULL;
+    size_t n_scratch;
+    float *scratch;
+
+    if (!net || n < 1 || n > ANAS_TEAM_MAX)
+        return anas_error_field(err, ANAS_EINVAL, "threads", "threads must be 1..%d",
+                                ANAS_TEAM_MAX);
+    if (n == anas_team_size(net->team))
+        return 0;
+    n_scratch = net->n_shared + (size_t)n * net->n_part;
+    scratch = anas_calloc(n_scratch ? n_scratch : 1, sizeof(float));
+    if (!scratch || (n > 1 && !(team = anas_team_new(n)))) {
+        anas_free(scratch);
+        return anas_error_set(err, ANAS_ENOMEM, "no memory or threads for %d threads", n);
+    }
+    net->bytes -= (net->n_scratch ? net->n_scratch : 1) * sizeof(float);
+    net->bytes += (n_scratch ? n_scratch : 1) * sizeof(float);
+    anas_free(net->scratch);
+    anas_team_free(net->team);
+    net->scratch = scratch;
+    net->n_scratch = n_scratch;
+    net->team = team;
+    return 0;
+}
+
+int anas_net_threads(const struct anas_net *net)
+{
+    return net ? anas_team_size(net->team) : 1;
 }
 
 float *anas_net_params(struct anas_net *net, size_t *n)
@@ -304,10 +446,55 @@ size_t anas_net_bytes(const struct anas_net *net)
     return net ? net->bytes : 0;
 }
 
+/* Floats below which splitting a sweep over the parameters is not worth
+ * a fork. */
+#define MIN_SPLIT 65536
+
+static void zero_part(void *ctx, int i, int n)
+{
+    struct anas_net *net = ctx;
+    size_t lo, hi;
+
+    anas_team_split(net->n_params, i, n, 16, &lo, &hi);
+    memset(net->grads + lo, 0, (hi - lo) * sizeof(*net->grads));
+}
+
 void anas_net_zero_grad(struct anas_net *net)
 {
-    if (net)
-        memset(net->grads, 0, net->n_params * sizeof(*net->grads));
+    if (!net)
+        return;
+    if (net->n_params < MIN_SPLIT)
+        zero_part(net, 0, 1);
+    else
+        anas_team_run(net->team, zero_part, net);
+}
+
+struct optim_job {
+    struct anas_net *net;
+    struct anas_optim *o;
+};
+
+static void optim_part(void *ctx, int i, int n)
+{
+    struct optim_job *job = ctx;
+    size_t lo, hi;
+
+    anas_team_split(job->net->n_params, i, n, 16, &lo, &hi);
+    anas__optim_update(job->o, job->net->params, job->net->grads, lo, hi);
+}
+
+int anas_net_optim_step(struct anas_net *net, struct anas_optim *o)
+{
+    struct optim_job job = {net, o};
+
+    if (!net || !o || anas__optim_n(o) != net->n_params)
+        return ANAS_EINVAL;
+    if (net->n_params < MIN_SPLIT)
+        optim_part(&job, 0, 1);
+    else
+        anas_team_run(net->team, optim_part, &job);
+    anas__optim_done(o);
+    return 0;
 }
 
 static void fill_uniform(float *x, size_t n, double bound, struct anas_rng *rng)

@@ -247,6 +247,10 @@ struct anas_optim *anas_optim_new(const struct anas_optim_spec *spec, size_t n_p
 void anas_optim_free(struct anas_optim *o);
 void anas_optim_set_lr(struct anas_optim *o, float lr);
 void anas_optim_step(struct anas_optim *o, float *params, const float *grads);
+/* anas_optim_step on a net's parameters and gradients, on the net's threads
+ * (anas_net_set_threads). ANAS_EINVAL when o was made for another number
+ * of parameters. */
+int anas_net_optim_step(struct anas_net *net, struct anas_optim *o);
 
 enum anas_sched_kind { ANAS_SCHED_CONSTANT, ANAS_SCHED_STEP, ANAS_SCHED_COSINE };
 

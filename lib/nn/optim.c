@@ -19,10 +19,12 @@
 #include "config.h"
 
 #include "nn/net.h"
+#include "nn/nn_int.h"
 
 #include <math.h>
 
 #include "core/alloc.h"
+#include "tensor/vec.h"
 
 struct anas_optim {
     struct anas_optim_spec spec;
@@ -92,30 +94,38 @@ void anas_optim_set_lr(struct anas_optim *o, float lr)
         o->spec.lr = lr;
 }
 
-static void sgd_step(struct anas_optim *o, float *restrict p, const float *restrict grad)
+/* One loop per case, so that each vectorises: the same arithmetic as
+ * PyTorch's, in the same order. */
+ANAS__SIMD
+static void sgd_step(struct anas_optim *o, float *restrict p, const float *restrict grad,
+                     size_t lo, size_t hi)
 {
     float lr = o->spec.lr, wd = o->spec.weight_decay, mu = o->spec.momentum;
-    float *restrict buf = o->m;
-    size_t n = o->n;
+    float *restrict buf = o->m ? o->m + lo : NULL;
+    size_t n = hi - lo;
 
-    if (!buf) {
-        for (size_t i = 0; i < n; i++)
-            p[i] -= lr * (grad[i] + wd * p[i]);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] + wd * p[i];
-
-        buf[i] = o->step == 0 ? g : mu * buf[i] + g;
-        g = o->spec.nesterov ? g + mu * buf[i] : buf[i];
-        p[i] -= lr * g;
-    }
+    p += lo, grad += lo;
+    if (!buf)
+        ANAS__VFOR(i, n, p[i] -= lr * (grad[i] + wd * p[i]));
+    else if (o->step == 0 && !o->spec.nesterov)
+        ANAS__VFOR(i, n, float g = grad[i] + wd * p[i]; buf[i] = g; p[i] -= lr * g);
+    else if (o->step == 0)
+        ANAS__VFOR(i, n, float g = grad[i] + wd * p[i]; buf[i] = g;
+                   p[i] -= lr * (g + mu * g));
+    else if (!o->spec.nesterov)
+        ANAS__VFOR(i, n, float g = grad[i] + wd * p[i]; float b = mu * buf[i] + g;
+                   buf[i] = b; p[i] -= lr * b);
+    else
+        ANAS__VFOR(i, n, float g = grad[i] + wd * p[i]; float b = mu * buf[i] + g;
+                   buf[i] = b; p[i] -= lr * (g + mu * b));
 }
 
-static void adam_step(struct anas_optim *o, float *restrict p, const float *restrict grad)
+ANAS__SIMD
+static void adam_step(struct anas_optim *o, float *restrict p, const float *restrict grad,
+                      size_t lo, size_t hi)
 {
     const struct anas_optim_spec *s = &o->spec;
-    float *restrict m = o->m, *restrict v = o->v;
+    float *restrict m = o->m + lo, *restrict v = o->v + lo;
     double t = (double)(o->step + 1);
     float b1 = s->beta1, b2 = s->beta2, eps = s->eps;
     float step_size = (float)(s->lr / (1.0 - pow(s->beta1, t)));
@@ -124,25 +134,38 @@ static void adam_step(struct anas_optim *o, float *restrict p, const float *rest
     float decay = s->kind == ANAS_OPTIM_ADAMW
                       ? (float)(1.0 - (double)s->lr * s->weight_decay)
                       : 1.0f;
-    size_t n = o->n;
+    size_t n = hi - lo;
 
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] + wd * p[i];
+    p += lo, grad += lo;
+    ANAS__VFOR(i, n, float g = grad[i] + wd * p[i]; float q = p[i] * decay;
+               float mi = b1 * m[i] + (1.0f - b1) * g;
+               float vi = b2 * v[i] + (1.0f - b2) * (g * g); m[i] = mi; v[i] = vi;
+               p[i] = q - step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps)));
+}
 
-        p[i] *= decay;
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * (g * g);
-        p[i] -= step_size * (m[i] / (sqrtf(v[i]) / bc2_sqrt + eps));
-    }
+size_t anas__optim_n(const struct anas_optim *o)
+{
+    return o->n;
+}
+
+void anas__optim_update(struct anas_optim *o, float *params, const float *grads,
+                        size_t lo, size_t hi)
+{
+    if (o->spec.kind == ANAS_OPTIM_SGD)
+        sgd_step(o, params, grads, lo, hi);
+    else
+        adam_step(o, params, grads, lo, hi);
+}
+
+void anas__optim_done(struct anas_optim *o)
+{
+    o->step++;
 }
 
 void anas_optim_step(struct anas_optim *o, float *params, const float *grads)
 {
     if (!o)
         return;
-    if (o->spec.kind == ANAS_OPTIM_SGD)
-        sgd_step(o, params, grads);
-    else
-        adam_step(o, params, grads);
-    o->step++;
+    anas__optim_update(o, params, grads, 0, o->n);
+    anas__optim_done(o);
 }

@@ -42,28 +42,30 @@ static inline void max_step(float *best, int32_t *at, float v, int32_t i)
 }
 
 /* The common 2x2 stride 2 pooling without padding, one output row at a
- * time. */
+ * time: max_step's rule on whole vectors (selections rather than bit
+ * masks, which the compiler turns into blends). */
+ANAS__INLINE void maxpool_2x2_row(float *restrict y, int32_t *restrict am,
+                                  const float *restrict r0, const float *restrict r1,
+                                  int OW, int32_t base, int32_t W)
+{
+    ANAS__VFOR_SHORT(ow, (size_t)OW, float a = r0[2 * ow]; float b = r0[2 * ow + 1];
+                     float c = r1[2 * ow]; float d = r1[2 * ow + 1];
+                     int32_t i = base + 2 * (int32_t)ow; int tb = (b > a) | (b != b);
+                     float m = tb ? b : a; int32_t k = tb ? i + 1 : i;
+                     int tc = (c > m) | (c != c); m = tc ? c : m; k = tc ? i + W : k;
+                     int td = (d > m) | (d != d); m = td ? d : m; k = td ? i + W + 1 : k;
+                     y[ow] = m; am[ow] = k);
+}
+
+ANAS__SIMD
 static void maxpool_2x2(float *restrict y, int32_t *restrict am, const float *restrict x,
                         int H, int W)
 {
     int OH = H / 2, OW = W / 2;
 
-    for (int oh = 0; oh < OH; oh++) {
-        const float *r0 = x + (size_t)2 * oh * W, *r1 = r0 + W;
-        float *yr = y + (size_t)oh * OW;
-        int32_t *ar = am + (size_t)oh * OW, base = 2 * oh * W;
-
-        for (int ow = 0; ow < OW; ow++) {
-            float best = r0[2 * ow];
-            int32_t at = base + 2 * ow;
-
-            max_step(&best, &at, r0[2 * ow + 1], at + 1);
-            max_step(&best, &at, r1[2 * ow], base + W + 2 * ow);
-            max_step(&best, &at, r1[2 * ow + 1], base + W + 2 * ow + 1);
-            yr[ow] = best;
-            ar[ow] = at;
-        }
-    }
+    for (int oh = 0; oh < OH; oh++)
+        maxpool_2x2_row(y + (size_t)oh * OW, am + (size_t)oh * OW, x + (size_t)2 * oh * W,
+                        x + (size_t)(2 * oh + 1) * W, OW, 2 * oh * W, W);
 }
 
 void anas__nn_maxpool_forward(float *out, int32_t *argmax, const float *inp, int BC,
@@ -104,16 +106,63 @@ void anas__nn_maxpool_forward(float *out, int32_t *argmax, const float *inp, int
     }
 }
 
-void anas__nn_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax,
-                               int BC, int H, int W, int K, int stride, int pad)
+/* The 2x2 stride 2 backward: each input pixel is in one window, so the
+ * gradient is written (or added) everywhere, with no scatter. */
+ANAS__INLINE void maxpool_2x2_back_row(float *restrict r0, float *restrict r1, int acc,
+                                       const float *restrict g, const int32_t *restrict a,
+                                       int OW, int32_t base, int32_t W)
 {
-    int P = anas__nn_out_side(H, K, stride, pad) * anas__nn_out_side(W, K, stride, pad);
+    if (acc)
+        ANAS__VFOR_SHORT(
+            ow, (size_t)OW, int32_t i = base + 2 * (int32_t)ow; float v = g[ow];
+            int32_t k = a[ow]; r0[2 * ow] += k == i ? v : 0.0f;
+            r0[2 * ow + 1] += k == i + 1 ? v : 0.0f; r1[2 * ow] += k == i + W ? v : 0.0f;
+            r1[2 * ow + 1] += k == i + W + 1 ? v : 0.0f);
+    else
+        ANAS__VFOR_SHORT(
+            ow, (size_t)OW, int32_t i = base + 2 * (int32_t)ow; float v = g[ow];
+            int32_t k = a[ow]; r0[2 * ow] = k == i ? v : 0.0f;
+            r0[2 * ow + 1] = k == i + 1 ? v : 0.0f; r1[2 * ow] = k == i + W ? v : 0.0f;
+            r1[2 * ow + 1] = k == i + W + 1 ? v : 0.0f);
+}
+
+ANAS__SIMD
+static void maxpool_2x2_backward(float *restrict dx, int acc, const float *restrict dy,
+                                 const int32_t *restrict am, int H, int W)
+{
+    int OH = H / 2, OW = W / 2;
+
+    if (!acc) { /* an odd last row or column is in no window */
+        if (H % 2)
+            memset(dx + (size_t)(H - 1) * W, 0, (size_t)W * sizeof(*dx));
+        for (int h = 0; W % 2 && h < 2 * OH; h++)
+            dx[(size_t)h * W + W - 1] = 0.0f;
+    }
+    for (int oh = 0; oh < OH; oh++)
+        maxpool_2x2_back_row(dx + (size_t)2 * oh * W, dx + (size_t)(2 * oh + 1) * W, acc,
+                             dy + (size_t)oh * OW, am + (size_t)oh * OW, OW, 2 * oh * W,
+                             W);
+}
+
+void anas__nn_maxpool_backward(float *dinp, int acc, const float *dout,
+                               const int32_t *argmax, int BC, int H, int W, int K,
+                               int stride, int pad)
+{
+    int OH = anas__nn_out_side(H, K, stride, pad),
+        OW = anas__nn_out_side(W, K, stride, pad);
+    int P = OH * OW;
 
     for (int i = 0; i < BC; i++) {
         float *dx = dinp + (size_t)i * H * W;
         const float *dy = dout + (size_t)i * P;
         const int32_t *am = argmax + (size_t)i * P;
 
+        if (K == 2 && stride == 2 && pad == 0) {
+            maxpool_2x2_backward(dx, acc, dy, am, H, W);
+            continue;
+        }
+        if (!acc)
+            memset(dx, 0, (size_t)H * W * sizeof(*dx));
         for (int p = 0; p < P; p++)
             dx[am[p]] += dy[p];
     }
@@ -129,52 +178,77 @@ static void cols_inside(int *lo, int *hi, int W, int OW, int kw, int pad)
         *hi = *lo;
 }
 
-/* Stride 1 (AnalogNAS's final 8x8 pooling): whole output rows at a time,
- * so that the inner loop runs along contiguous memory and vectorises. Each
- * output still sums its window row by row, left to right, as PyTorch. */
+/* Stride 1 (AnalogNAS's final 8x8 pooling) on planes up to MAX_ROW wide:
+ * a box filter, separable: the K rows of an output row's window are summed
+ * first (vectorised along the row), then K neighbours of that row, so
+ * that an output costs 2K additions rather than K*K. */
+#define MAX_ROW 1024
+
+ANAS__SIMD
 static void avgpool_forward_s1(float *restrict y, const float *restrict x, int H, int W,
                                int K, int pad)
 {
     int OH = anas__nn_out_side(H, K, 1, pad), OW = anas__nn_out_side(W, K, 1, pad);
-    float kk = (float)(K * K);
+    float kk = (float)(K * K), vs[MAX_ROW];
 
     for (int oh = 0; oh < OH; oh++) {
         float *restrict row = y + (size_t)oh * OW;
+        float *restrict v = vs;
         int h0, h1;
 
         window(&h0, &h1, oh, H, K, 1, pad);
-        ANAS__VFOR(ow, (size_t)OW, row[ow] = 0.0f);
-        for (int h = h0; h < h1; h++)
-            for (int kw = 0; kw < K; kw++) {
-                const float *restrict src = x + (size_t)h * W + kw - pad;
-                int lo, hi;
+        ANAS__VFOR(w, (size_t)W, v[w] = 0.0f);
+        for (int h = h0; h < h1; h++) {
+            const float *restrict src = x + (size_t)h * W;
 
-                cols_inside(&lo, &hi, W, OW, kw, pad);
-                ANAS__VFOR(j, (size_t)(hi - lo), row[lo + j] += src[lo + j]);
-            }
+            ANAS__VFOR(w, (size_t)W, v[w] += src[w]);
+        }
+        ANAS__VFOR(ow, (size_t)OW, row[ow] = 0.0f);
+        for (int kw = 0; kw < K; kw++) {
+            const float *restrict src = v + kw - pad;
+            int lo, hi;
+
+            cols_inside(&lo, &hi, W, OW, kw, pad);
+            ANAS__VFOR(j, (size_t)(hi - lo), row[lo + j] += src[lo + j]);
+        }
         ANAS__VFOR(ow, (size_t)OW, row[ow] = row[ow] / kk);
     }
 }
 
-static void avgpool_backward_s1(float *restrict dx, const float *restrict dy, int H,
-                                int W, int K, int pad)
+/* The adjoint: for each input row, the output rows whose window holds it
+ * are summed, then spread back along the row. */
+ANAS__SIMD
+static void avgpool_backward_s1(float *restrict dx, int acc, const float *restrict dy,
+                                int H, int W, int K, int pad)
 {
     int OH = anas__nn_out_side(H, K, 1, pad), OW = anas__nn_out_side(W, K, 1, pad);
-    float kk = (float)(K * K);
+    float kk = (float)(K * K), vs[MAX_ROW], ds[MAX_ROW];
 
-    for (int oh = 0; oh < OH; oh++) {
-        const float *restrict g = dy + (size_t)oh * OW;
-        int h0, h1;
+    for (int h = 0; h < H; h++) {
+        float *restrict v = vs, *restrict d = ds;
+        float *restrict row = dx + (size_t)h * W;
+        /* outputs oh with oh - pad <= h < oh - pad + K */
+        int oh0 = h + pad - K + 1 > 0 ? h + pad - K + 1 : 0;
+        int oh1 = h + pad + 1 < OH ? h + pad + 1 : OH;
 
-        window(&h0, &h1, oh, H, K, 1, pad);
-        for (int h = h0; h < h1; h++)
-            for (int kw = 0; kw < K; kw++) {
-                float *restrict dst = dx + (size_t)h * W + kw - pad;
-                int lo, hi;
+        ANAS__VFOR(ow, (size_t)OW, v[ow] = 0.0f);
+        for (int oh = oh0; oh < oh1; oh++) {
+            const float *restrict g = dy + (size_t)oh * OW;
 
-                cols_inside(&lo, &hi, W, OW, kw, pad);
-                ANAS__VFOR(j, (size_t)(hi - lo), dst[lo + j] += g[lo + j] / kk);
-            }
+            ANAS__VFOR(ow, (size_t)OW, v[ow] += g[ow]);
+        }
+        ANAS__VFOR(w, (size_t)W, d[w] = 0.0f);
+        for (int kw = 0; kw < K; kw++) {
+            float *restrict dst = d + kw - pad;
+            int lo, hi;
+
+            cols_inside(&lo, &hi, W, OW, kw, pad);
+            ANAS__VFOR(j, (size_t)(hi - lo), dst[lo + j] += v[lo + j]);
+        }
+        if (acc)
+            ANAS__VFOR(w, (size_t)W, row[w] += d[w] / kk);
+        else
+            ANAS__VFOR(w, (size_t)W, row[w] = d[w] / kk);
     }
 }
 
@@ -189,7 +263,7 @@ void anas__nn_avgpool_forward(float *out, const float *inp, int BC, int H, int W
         const float *x = inp + (size_t)i * H * W;
         float *y = out + (size_t)i * OH * OW;
 
-        if (stride == 1) {
+        if (stride == 1 && W <= MAX_ROW && OW <= MAX_ROW) {
             avgpool_forward_s1(y, x, H, W, K, pad);
             continue;
         }
@@ -211,8 +285,8 @@ void anas__nn_avgpool_forward(float *out, const float *inp, int BC, int H, int W
     }
 }
 
-void anas__nn_avgpool_backward(float *dinp, const float *dout, int BC, int H, int W,
-                               int K, int stride, int pad)
+void anas__nn_avgpool_backward(float *dinp, int acc, const float *dout, int BC, int H,
+                               int W, int K, int stride, int pad)
 {
     int OH = anas__nn_out_side(H, K, stride, pad),
         OW = anas__nn_out_side(W, K, stride, pad);
@@ -222,10 +296,12 @@ void anas__nn_avgpool_backward(float *dinp, const float *dout, int BC, int H, in
         float *dx = dinp + (size_t)i * H * W;
         const float *dy = dout + (size_t)i * OH * OW;
 
-        if (stride == 1) {
-            avgpool_backward_s1(dx, dy, H, W, K, pad);
+        if (stride == 1 && W <= MAX_ROW && OW <= MAX_ROW) {
+            avgpool_backward_s1(dx, acc, dy, H, W, K, pad);
             continue;
         }
+        if (!acc)
+            memset(dx, 0, (size_t)H * W * sizeof(*dx));
         for (int oh = 0; oh < OH; oh++) {
             int h0, h1;
 
@@ -249,12 +325,16 @@ void anas__nn_gap_forward(float *out, const float *inp, int BC, int P)
         out[i] = anas__vsum(inp + (size_t)i * P, (size_t)P) / (float)P;
 }
 
-void anas__nn_gap_backward(float *dinp, const float *dout, int BC, int P)
+ANAS__SIMD
+void anas__nn_gap_backward(float *dinp, int acc, const float *dout, int BC, int P)
 {
     for (int i = 0; i < BC; i++) {
         float *restrict dx = dinp + (size_t)i * P;
         float g = dout[i] / (float)P;
 
-        ANAS__VFOR(p, (size_t)P, dx[p] += g);
+        if (acc)
+            ANAS__VFOR(p, (size_t)P, dx[p] += g);
+        else
+            ANAS__VFOR(p, (size_t)P, dx[p] = g);
     }
 }

@@ -84,6 +84,58 @@ static void im2col_same_row(float *restrict dst, const float *restrict plane, in
     }
 }
 
+/* OH rows of n floats, src rows W apart, dst rows OW apart: the inner
+ * loop of a stride-1 im2col, with the common short widths unrolled into
+ * fixed-size moves. */
+static void copy_rows(float *restrict dst, const float *restrict src, int rows, int n,
+                      int W, int OW)
+{
+    switch (n) {
+    case 8:
+        for (int r = 0; r < rows; r++, src += W, dst += OW)
+            memcpy(dst, src, 8 * sizeof(*dst));
+        return;
+    case 4:
+        for (int r = 0; r < rows; r++, src += W, dst += OW)
+            memcpy(dst, src, 4 * sizeof(*dst));
+        return;
+    default:
+        for (int r = 0; r < rows; r++, src += W, dst += OW)
+            copy_row(dst, src, n);
+    }
+}
+
+/* One row (c, kh, kw) of a stride-1 convolution's column matrix: the
+ * output rows whose input row is inside the plane, each a shifted copy of
+ * that input row's valid part, then zeros for the padding. */
+static void im2col_s1_row(float *restrict dst, const float *restrict plane, int H, int W,
+                          int OH, int OW, int kh, int kw, int pad)
+{
+    int oh0 = pad - kh > 0 ? pad - kh : 0, oh1 = H + pad - kh < OH ? H + pad - kh : OH;
+    int lo, hi;
+
+    valid_range(&lo, &hi, W, OW, kw, 1, pad);
+    if (oh1 <= oh0 || lo == hi) {
+        memset(dst, 0, (size_t)OH * OW * sizeof(*dst));
+        return;
+    }
+    memset(dst, 0, (size_t)oh0 * OW * sizeof(*dst));
+    memset(dst + (size_t)oh1 * OW, 0, (size_t)(OH - oh1) * OW * sizeof(*dst));
+    copy_rows(dst + (size_t)oh0 * OW + lo,
+              plane + (size_t)(oh0 - pad + kh) * W + lo - pad + kw, oh1 - oh0, hi - lo, W,
+              OW);
+    if (lo == 0 && hi == OW)
+        return;
+    for (int oh = oh0; oh < oh1; oh++) {
+        float *row = dst + (size_t)oh * OW;
+
+        for (int i = 0; i < lo; i++)
+            row[i] = 0.0f;
+        for (int i = hi; i < OW; i++)
+            row[i] = 0.0f;
+    }
+}
+
 void anas_tensor_im2col(float *col, int ld, const float *img, int C, int H, int W, int K,
                         int stride, int pad)
 {
@@ -95,6 +147,13 @@ void anas_tensor_im2col(float *col, int ld, const float *img, int C, int H, int 
             for (int k = 0; k < K * K; k++)
                 im2col_same_row(col + (size_t)(c * K * K + k) * ld,
                                 img + (size_t)c * H * W, H, W, k / K, k % K, pad);
+        return;
+    }
+    if (stride == 1) {
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < K * K; k++)
+                im2col_s1_row(col + (size_t)(c * K * K + k) * ld, img + (size_t)c * H * W,
+                              H, W, OH, OW, k / K, k % K, pad);
         return;
     }
     for (int c = 0; c < C; c++) {
@@ -134,11 +193,50 @@ void anas_tensor_im2col(float *col, int ld, const float *img, int C, int H, int 
     }
 }
 
+/* The adjoint of im2col_s1_row: add the row back onto the plane. */
+static void col2im_s1_row(float *restrict plane, const float *restrict src, int H, int W,
+                          int OH, int OW, int kh, int kw, int pad)
+{
+    int oh0 = pad - kh > 0 ? pad - kh : 0, oh1 = H + pad - kh < OH ? H + pad - kh : OH;
+    int lo, hi;
+    float *restrict d;
+    const float *restrict s;
+
+    valid_range(&lo, &hi, W, OW, kw, 1, pad);
+    if (oh1 <= oh0 || lo == hi)
+        return;
+    d = plane + (size_t)(oh0 - pad + kh) * W + lo - pad + kw;
+    s = src + (size_t)oh0 * OW + lo;
+    switch (hi - lo) {
+    case 8:
+        for (int oh = oh0; oh < oh1; oh++, d += W, s += OW)
+            for (int i = 0; i < 8; i++)
+                d[i] += s[i];
+        return;
+    case 4:
+        for (int oh = oh0; oh < oh1; oh++, d += W, s += OW)
+            for (int i = 0; i < 4; i++)
+                d[i] += s[i];
+        return;
+    default:
+        for (int oh = oh0; oh < oh1; oh++, d += W, s += OW)
+            ANAS__VFOR(i, (size_t)(hi - lo), d[i] += s[i]);
+    }
+}
+
 void anas_tensor_col2im(float *img, const float *col, int ld, int C, int H, int W, int K,
                         int stride, int pad)
 {
     int OH = (H + 2 * pad - K) / stride + 1;
     int OW = (W + 2 * pad - K) / stride + 1;
+
+    if (stride == 1) {
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < K * K; k++)
+                col2im_s1_row(img + (size_t)c * H * W, col + (size_t)(c * K * K + k) * ld,
+                              H, W, OH, OW, k / K, k % K, pad);
+        return;
+    }
 
     for (int c = 0; c < C; c++) {
         for (int kh = 0; kh < K; kh++) {

@@ -20,11 +20,50 @@
 
 #define ANAS__VBLOCK 16
 
+/* Hot kernels compiled three times, for AVX-512, AVX2 and the baseline,
+ * the best one picked when the program loads (GCC's function
+ * multiversioning, through an ifunc). Elsewhere, and under ThreadSanitizer
+ * (whose instrumented ifunc resolvers would run before its runtime is up):
+ * the baseline alone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                   \
+    defined(__linux__) && !defined(ANAS_NO_CLONES) && !defined(__SANITIZE_THREAD__)
+#define ANAS__SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ANAS__SIMD
+#endif
+
+/* Helpers of ANAS__SIMD kernels: inlined into each clone, so that they are
+ * compiled for its instruction set too. */
+#if defined(__GNUC__)
+#define ANAS__INLINE static inline __attribute__((always_inline))
+#else
+#define ANAS__INLINE static inline
+#endif
+
 #define ANAS__VFOR(k, n, stmt)                                                           \
     do {                                                                                 \
         size_t k##_blk_ = 0, k##_n_ = (n);                                               \
         for (; k##_blk_ + ANAS__VBLOCK <= k##_n_; k##_blk_ += ANAS__VBLOCK)              \
             for (size_t k = k##_blk_; k < k##_blk_ + ANAS__VBLOCK; k++) {                \
+                stmt;                                                                    \
+            }                                                                            \
+        for (size_t k = k##_blk_; k < k##_n_; k++) {                                     \
+            stmt;                                                                        \
+        }                                                                                \
+    } while (0)
+
+/* The same for short loops (rows of a few to a few dozen floats, where
+ * most of n would be left to ANAS__VFOR's scalar remainder): blocks of 8,
+ * then of 4, then the last few. */
+#define ANAS__VFOR_SHORT(k, n, stmt)                                                     \
+    do {                                                                                 \
+        size_t k##_blk_ = 0, k##_n_ = (n);                                               \
+        for (; k##_blk_ + 8 <= k##_n_; k##_blk_ += 8)                                    \
+            for (size_t k = k##_blk_; k < k##_blk_ + 8; k++) {                           \
+                stmt;                                                                    \
+            }                                                                            \
+        for (; k##_blk_ + 4 <= k##_n_; k##_blk_ += 4)                                    \
+            for (size_t k = k##_blk_; k < k##_blk_ + 4; k++) {                           \
                 stmt;                                                                    \
             }                                                                            \
         for (size_t k = k##_blk_; k < k##_n_; k++) {                                     \

@@ -26,7 +26,10 @@
  *   sgemm  n x n x n single-precision products through anas_blas_sgemm:
  *          gflops.
  *
- * Threads are OpenBLAS's business: run with OPENBLAS_NUM_THREADS=n.
+ * threads=n (default 1): the net runs on n threads of its own
+ * (anas_net_set_threads) with OpenBLAS single-threaded, as the engine is
+ * meant to be used; mode=sgemm leaves OpenBLAS its own thread count (run
+ * it with OPENBLAS_NUM_THREADS=n).
  * Timing: two warm-up iterations, one timed to size the run, then a fixed
  * number of iterations chosen to last about `seconds`, timed together.
  */
@@ -55,6 +58,7 @@ struct opts {
     const char *space;
     struct anas_shape shape;
     int batch;
+    int threads;
     double seconds;
     int n; /* sgemm side */
     int n_hp;
@@ -81,7 +85,7 @@ static long maxrss_kb(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench-train mode=net|convs|sgemm [space=NAME input=CxHxW "
-                    "classes=K batch=B seconds=S n=N hp.NAME=VALUE ...]\n");
+                    "classes=K batch=B threads=T seconds=S n=N hp.NAME=VALUE ...]\n");
     return 2;
 }
 
@@ -91,6 +95,7 @@ static int parse(struct opts *o, int argc, char **argv)
                        .space = "resnet",
                        .shape = {1, 28, 28, 10},
                        .batch = 128,
+                       .threads = 1,
                        .seconds = 3,
                        .n = 1024};
     for (int i = 1; i < argc; i++) {
@@ -112,6 +117,8 @@ static int parse(struct opts *o, int argc, char **argv)
             o->shape.classes = (int)strtol(v, NULL, 10);
         else if (!strcmp(argv[i], "batch"))
             o->batch = (int)strtol(v, NULL, 10);
+        else if (!strcmp(argv[i], "threads"))
+            o->threads = (int)strtol(v, NULL, 10);
         else if (!strcmp(argv[i], "seconds"))
             o->seconds = strtod(v, NULL);
         else if (!strcmp(argv[i], "n"))
@@ -122,7 +129,7 @@ static int parse(struct opts *o, int argc, char **argv)
         } else
             return -1;
     }
-    return o->batch > 0 && o->seconds > 0 && o->n > 0 ? 0 : -1;
+    return o->batch > 0 && o->threads > 0 && o->seconds > 0 && o->n > 0 ? 0 : -1;
 }
 
 /* Iterations that fill about `seconds`, from the time of one. */
@@ -215,9 +222,9 @@ static void bench_net_fini(struct bench_net *b)
     anas_netdef_free(b->def);
 }
 
-/* Instantiate def (taken) for batch B with SGD. */
+/* Instantiate def (taken) for batch B with SGD, on `threads` threads. */
 static int bench_net_init(struct bench_net *b, struct anas_netdef *def, int B,
-                          size_t n_out)
+                          int threads, size_t n_out)
 {
     struct anas_optim_spec sgd = {
         .kind = ANAS_OPTIM_SGD, .lr = 0.01f, .momentum = 0.9f, .weight_decay = 5e-4f};
@@ -228,7 +235,8 @@ static int bench_net_init(struct bench_net *b, struct anas_netdef *def, int B,
     b->def = def;
     if (!(b->net = anas_net_new(def, B, &err)) ||
         !(b->opt = anas_optim_new(&sgd, anas_netdef_n_params(def), &err)) ||
-        !(b->dout = anas_calloc(n_out, sizeof(float)))) {
+        !(b->dout = anas_calloc(n_out, sizeof(float))) ||
+        anas_net_set_threads(b->net, threads, &err) < 0) {
         fprintf(stderr, "bench-train: %s\n", err.msg[0] ? err.msg : "out of memory");
         return -1;
     }
@@ -251,8 +259,7 @@ static int train_step(struct bench_net *b, const float *x, const int *y, int B, 
     anas_net_zero_grad(b->net);
     if ((rc = anas_net_backward(b->net, b->dout)) < 0)
         return rc;
-    anas_optim_step(b->opt, anas_net_params(b->net, NULL), anas_net_grads(b->net, NULL));
-    return 0;
+    return anas_net_optim_step(b->net, b->opt);
 }
 
 static int bench_network(const struct opts *o)
@@ -277,7 +284,7 @@ static int bench_network(const struct opts *o)
         fprintf(stderr, "bench-train: build: %s\n", err.msg);
         return 1;
     }
-    if (bench_net_init(&b, def, B, (size_t)B * K) < 0)
+    if (bench_net_init(&b, def, B, o->threads, (size_t)B * K) < 0)
         goto out;
     /* Fashion-MNIST's shape, made up: a few batches, cycled. */
     if (!(d = anas_data_synthetic(n_batches * B, o->shape.c, o->shape.h, o->shape.w, K, 1,
@@ -356,7 +363,7 @@ static int time_net(const struct opts *o, struct anas_netdef *def, double *fwd_s
     if (anas_netdef_shape(def, anas_netdef_n_nodes(def) - 1, &c, &h, &w) < 0)
         goto out;
     n_out = (size_t)B * c * h * w;
-    rc = bench_net_init(&b, def, B, n_out);
+    rc = bench_net_init(&b, def, B, o->threads, n_out);
     def = NULL; /* b owns it now */
     if (rc < 0 || !(x = anas_malloc(n_in * sizeof(float)))) {
         rc = -1;
@@ -528,6 +535,7 @@ int main(int argc, char **argv)
         return usage();
     if (!strcmp(o.mode, "sgemm"))
         return bench_sgemm(&o);
+    anas_blas_set_threads(1); /* the net's threads call it */
     if (!strcmp(o.mode, "net"))
         return bench_network(&o);
     if (!strcmp(o.mode, "convs"))

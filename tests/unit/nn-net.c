@@ -8,9 +8,11 @@
 
 #include "nn/net.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "tensor/team.h"
 
 #include "tap.h"
 
@@ -183,7 +185,9 @@ static int step(struct anas_net *net, struct anas_optim *opt, const float *x,
         anas_net_zero_grad(net);
         rc = anas_net_backward(net, dlogits);
     }
-    if (!rc)
+    if (!rc && anas_net_threads(net) > 1)
+        rc = anas_net_optim_step(net, opt);
+    else if (!rc)
         anas_optim_step(opt, anas_net_params(net, NULL), anas_net_grads(net, NULL));
     return rc;
 }
@@ -194,7 +198,9 @@ struct trained {
     size_t n;
 };
 
-static void train3(struct trained *out, uint64_t seed)
+/* Three steps on a fixed batch; on `threads` threads (the last steps
+ * through anas_net_optim_step then). */
+static void train3_on(struct trained *out, uint64_t seed, int threads)
 {
     enum { B = 6 };
     struct anas_netdef *def = small_cnn();
@@ -207,6 +213,7 @@ static void train3(struct trained *out, uint64_t seed)
     int y[B], rc = 0;
 
     anas_rng_seed(&rng, seed);
+    anas_net_set_threads(net, threads, NULL);
     anas_net_init(net, &rng);
     opt = anas_optim_new(&spec, anas_netdef_n_params(def), NULL);
     for (int i = 0; i < B * 3 * 16 * 16; i++)
@@ -228,6 +235,11 @@ static void train3(struct trained *out, uint64_t seed)
     anas_netdef_free(def);
 }
 
+static void train3(struct trained *out, uint64_t seed)
+{
+    train3_on(out, seed, 1);
+}
+
 static void training(void)
 {
     struct trained a, b, c;
@@ -241,6 +253,49 @@ static void training(void)
            memcmp(a.params, b.params, a.n * sizeof(float)) == 0,
        "same seed: bit-identical losses and parameters");
     ok(memcmp(a.params, c.params, a.n * sizeof(float)) != 0, "another seed differs");
+    free(a.params), free(b.params), free(c.params);
+}
+
+/* Nets on threads: the same training as on one (up to the order of float
+ * sums), deterministic, and the thread count's errors. */
+static void threads(void)
+{
+    struct trained a, b, c;
+    struct anas_netdef *def = small_cnn();
+    struct anas_net *net = anas_net_new(def, 4, NULL);
+    struct anas_optim_spec spec = {.kind = ANAS_OPTIM_SGD, .lr = 0.1f};
+    struct anas_optim *small = anas_optim_new(&spec, 10, NULL);
+    struct anas_error err;
+    double worst = 0.0;
+
+    ok(anas_net_threads(net) == 1, "a net starts on one thread");
+    ok(anas_net_set_threads(net, 0, &err) == ANAS_EINVAL &&
+           anas_net_set_threads(net, ANAS_TEAM_MAX + 1, NULL) == ANAS_EINVAL,
+       "thread counts out of 1..%d: ANAS_EINVAL", ANAS_TEAM_MAX);
+    ok(anas_net_set_threads(net, 3, NULL) == 0 && anas_net_threads(net) == 3,
+       "three threads");
+    anas_alloc_fail_after(0);
+    ok(anas_net_set_threads(net, 2, &err) == ANAS_ENOMEM && anas_net_threads(net) == 3,
+       "out of memory: ANAS_ENOMEM, the net keeps its threads");
+    anas_alloc_fail_after(-1);
+    ok(anas_net_set_threads(net, 1, NULL) == 0 && anas_net_threads(net) == 1,
+       "back to one thread");
+    ok(anas_net_optim_step(net, small) == ANAS_EINVAL,
+       "an optimizer for another parameter count: ANAS_EINVAL");
+    anas_optim_free(small);
+    anas_net_free(net);
+    anas_netdef_free(def);
+
+    train3_on(&a, 1, 1);
+    train3_on(&b, 1, 2);
+    train3_on(&c, 1, 2);
+    for (size_t i = 0; i < a.n; i++)
+        if (fabs((double)a.params[i] - b.params[i]) > worst)
+            worst = fabs((double)a.params[i] - b.params[i]);
+    ok(worst < 1e-5 && fabs(a.loss[2] - b.loss[2]) < 1e-5 * fabs(a.loss[2]),
+       "2 threads train as 1 (loss %.6f vs %.6f, parameters within %.2g)", a.loss[2],
+       b.loss[2], worst);
+    ok(memcmp(b.params, c.params, b.n * sizeof(float)) == 0, "2 threads: deterministic");
     free(a.params), free(b.params), free(c.params);
 }
 
@@ -352,6 +407,7 @@ int main(void)
     tensors();
     init();
     training();
+    threads();
     errors();
     out_of_memory();
     return done();

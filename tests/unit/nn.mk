@@ -1,3 +1,10 @@
+# lib/tensor's thread team and Winograd transforms. These belong in
+# lib/local.mk with the rest of lib/tensor (another engineer's file at the
+# time they were written); automake reads all fragments as one Makefile.am,
+# so listing them here builds the same library.
+lib_libanas_a_SOURCES += lib/tensor/team.h lib/tensor/team.c lib/tensor/winograd.h \
+	lib/tensor/winograd.c
+
 # tests for lib/tensor and lib/nn
 check_PROGRAMS += tests/unit/tensor-im2col
 TESTS += tests/unit/tensor-im2col
@@ -22,3 +29,11 @@ tests_unit_nn_sched_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/nn-net
 TESTS += tests/unit/nn-net
 tests_unit_nn_net_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/tensor-winograd
+TESTS += tests/unit/tensor-winograd
+tests_unit_tensor_winograd_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/tensor-team
+TESTS += tests/unit/tensor-team
+tests_unit_tensor_team_LDADD = $(UNIT_LIBS)

@@ -29,6 +29,12 @@ static const struct geom cases[] = {
     {2, 6, 5, 3, 1, 1},
     {1, 3, 3, 7, 1, 3},
     {2, 24, 24, 3, 1, 1},
+    /* stride 1, smaller output: rows of 8 and of 4 (copied whole), LeNet's
+     * 28x28 to 24x24, and padding on one side of a row only */
+    {3, 12, 12, 5, 1, 0},
+    {2, 8, 8, 5, 1, 0},
+    {1, 28, 28, 5, 1, 0},
+    {2, 10, 12, 5, 1, 1},
 };
 
 static int out_side(int n, int K, int s, int p)
