@@ -336,3 +336,77 @@ void anas_search_mean_sem(const double *x, int n, double *mean, double *sem)
         ss += (x[i] - mu) * (x[i] - mu);
     *sem = sqrt(ss / (n - 1)) / sqrt((double)n);
 }
+
+double anas_search_violation(const struct anas_search_spec *spec,
+                             const struct anas_metrics *m)
+{
+    double total = 0.0;
+
+    for (int i = 0; i < spec->n_constraints; i++) {
+        const struct anas_constraint *c = &spec->constraints[i];
+        double v;
+
+        if (anas_metrics_get(m, c->metric, &v) < 0 || isnan(v))
+            return INFINITY;
+        if (c->has_min && v < c->min)
+            total += (c->min - v) / fmax(fabs(c->min), 1.0);
+        if (c->has_max && v > c->max)
+            total += (v - c->max) / fmax(fabs(c->max), 1.0);
+    }
+    return total;
+}
+
+int anas_search_analytic_ok(const struct anas_search_spec *spec,
+                            const struct anas_config *cfg)
+{
+    struct anas_metrics m;
+    int any = 0;
+
+    for (int i = 0; i < spec->n_constraints; i++)
+        any |= anas_search_metric_is_analytic(spec->constraints[i].metric);
+    if (!any || !spec->has_shape)
+        return 1;
+    anas_metrics_init(&m);
+    if (anas_space_analytic(spec->space, &spec->shape, cfg, &spec->mapping, &m, NULL) < 0)
+        return 1;
+    for (int i = 0; i < spec->n_constraints; i++) {
+        const struct anas_constraint *c = &spec->constraints[i];
+        double v;
+
+        if (!anas_search_metric_is_analytic(c->metric) ||
+            anas_metrics_get(&m, c->metric, &v) < 0)
+            continue;
+        if ((c->has_min && v < c->min) || (c->has_max && v > c->max))
+            return 0;
+    }
+    return 1;
+}
+
+int anas_search_objectives(const struct anas_search_spec *spec,
+                           const struct anas_metrics *m, double *out)
+{
+    for (int i = 0; i < spec->n_objectives; i++) {
+        const struct anas_objective *o = &spec->objectives[i];
+        double v;
+
+        if (anas_metrics_get(m, o->metric, &v) < 0 || isnan(v))
+            return ANAS_ENOTFOUND;
+        out[i] = o->maximize ? -v : v;
+    }
+    return 0;
+}
+
+void anas_search_point_of(const struct anas_search_spec *spec,
+                          const struct anas_search_result *r, struct anas_search_point *out)
+{
+    memset(out, 0, sizeof *out);
+    /* A candidate rejected on its analytic metrics keeps how far off it
+     * was, so that selection can climb towards feasibility. */
+    out->viol = anas_search_violation(spec, &r->metrics);
+    if (!r->ok || anas_search_objectives(spec, &r->metrics, out->f) < 0) {
+        for (int i = 0; i < spec->n_objectives; i++)
+            out->f[i] = INFINITY;
+        if (out->viol == 0.0)
+            out->viol = INFINITY;
+    }
+}

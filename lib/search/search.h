@@ -19,11 +19,15 @@
  * the optimizer's batch is smaller or nearly done; a batch larger than `max`
  * comes out over several calls). observe takes the results of proposed
  * configurations in the order they were proposed, all at once or in pieces,
- * never more than were proposed (ANAS_ESTATE). An optimizer whose next
- * proposals depend on results (ea-analognas) answers ANAS_ESTATE to propose
- * while its batch is out; one that does not (random) may be asked again
- * before observing. An error that ends the search (ea-analognas's AVM
- * filter giving up) is returned again by every later call.
+ * never more than were proposed (ANAS_ESTATE). propose may hand out fewer
+ * than `max`, or none: *n_out = 0 while proposals are still out (not yet
+ * observed) means "observe more first"; *n_out = 0 with none out means the
+ * search is finished. An optimizer bounds what it keeps out (its `batch`
+ * or population), so a driver may call propose after every single
+ * observation and get a new configuration as soon as one can be made:
+ * steady-state optimizers keep every worker busy that way. An error that
+ * ends the search (ea-analognas's AVM filter giving up) is returned again
+ * by every later call.
  *
  * An optimizer's state is fully determined by (spec, seed, the results
  * observed so far): replaying stored results into a fresh optimizer with
@@ -77,8 +81,20 @@ struct anas_param_desc {
 
 struct anas_search_spec {
     const struct anas_space *space;
+    /* The input the architectures are built for and the tiles they map
+     * onto: what analytic constraints are checked with before a
+     * configuration is proposed. has_shape 0: optimizers do not pre-screen
+     * (the caller still rejects infeasible ones before evaluating). */
+    int has_shape;
+    struct anas_shape shape;
+    struct anas_mapping mapping;
     int n_objectives;
     struct anas_objective objectives[ANAS_SEARCH_MAX_OBJECTIVES];
+    /* The hypervolume's reference point, in the objectives' own units
+     * (not negated for "max"); has_reference_point 0: the worst value
+     * observed for each objective. */
+    int has_reference_point;
+    double reference_point[ANAS_SEARCH_MAX_OBJECTIVES];
     int n_constraints;
     struct anas_constraint constraints[ANAS_SEARCH_MAX_CONSTRAINTS];
     /* Optimizer parameters by the names its ops table declares; unset ones
@@ -176,6 +192,62 @@ int anas_search_metric_is_analytic(const char *metric);
  * (-value for "min"); -INFINITY when the metric is absent or NAN. */
 double anas_search_score(const struct anas_search_spec *spec,
                          const struct anas_metrics *m);
+
+/* How far the metrics are from satisfying the constraints: 0 when
+ * feasible, else the sum over violated constraints of the distance to the
+ * bound divided by max(|bound|, 1); INFINITY when a constrained metric is
+ * absent or NAN (a failed evaluation). Deb's constraint-domination ranks
+ * infeasible results by this. */
+double anas_search_violation(const struct anas_search_spec *spec,
+                             const struct anas_metrics *m);
+
+/* Do the analytic constraints hold for cfg (computed with the spec's
+ * shape and mapping)? 1 when they do or cannot be checked here (no shape,
+ * a space without layers), 0 when one fails. */
+int anas_search_analytic_ok(const struct anas_search_spec *spec,
+                            const struct anas_config *cfg);
+
+/* The objective vector oriented for minimisation (-value for "max"),
+ * n_objectives values. ANAS_ENOTFOUND when one is absent or NAN. */
+int anas_search_objectives(const struct anas_search_spec *spec,
+                           const struct anas_metrics *m, double *out);
+
+/* A result's standing for selection, what every optimizer compares:
+ * f = the objective vector (minimised), viol = anas_search_violation
+ * (INFINITY for a failed or rejected evaluation). */
+struct anas_search_point {
+    double f[ANAS_SEARCH_MAX_OBJECTIVES];
+    double viol;
+};
+
+void anas_search_point_of(const struct anas_search_spec *spec,
+                          const struct anas_search_result *r, struct anas_search_point *out);
+
+/* --- Pareto fronts (pareto.c): minimisation throughout --- */
+
+/* Deb's constraint-domination: a feasible point (viol 0) beats an
+ * infeasible one; of two infeasible ones the smaller violation wins; of two
+ * feasible ones a dominates b when it is no worse in every objective and
+ * better in one. */
+int anas_pareto_dominates(const struct anas_search_point *a, const struct anas_search_point *b,
+                          int d);
+
+/* Fast non-dominated sort (Deb et al. 2002) under constraint-domination:
+ * rank[i] = 0 for the first front, 1 for the next... Returns the number of
+ * fronts, or ANAS_ENOMEM. */
+int anas_pareto_sort(const struct anas_search_point *p, int n, int d, int *rank);
+
+/* Crowding distance of the points idx[0..m) (one front): out[k] belongs to
+ * idx[k]; the extremes of each objective get INFINITY; each objective's
+ * gaps are divided by its range over the front. */
+int anas_pareto_crowding(const struct anas_search_point *p, int d, const int *idx, int m,
+                         double *out);
+
+/* Exact hypervolume dominated by the points f (n x d, row-major, minimised)
+ * and bounded by ref: the Lebesgue measure of the union of the boxes
+ * [f_i, ref]. Points not strictly better than ref in every objective add
+ * nothing. d = 1..4. ANAS_EINVAL, ANAS_ENOMEM. */
+int anas_pareto_hypervolume(const double *f, int n, int d, const double *ref, double *out);
 
 /* Mean and standard error of the mean (sample std, ddof=1, over sqrt(n)) as
  * AnalogNAS's Worker reports across repetitions, in double precision

@@ -184,6 +184,60 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
                         const struct anas_config *cfg, const struct anas_mapping *map,
                         struct anas_metrics *out, struct anas_error *err);
 
+/* --- What optimizers need from any space (ops.c) ---
+ *
+ * Every operator works from the hyperparameter table alone, so a new space
+ * gets every optimizer for free. Results are canonical and valid
+ * (anas_space_validate passes): hyperparameters that become active take a
+ * fresh uniform value, inactive ones are zeroed; an operator whose result
+ * the space's cross-hyperparameter checks reject tries again, a bounded
+ * number of times, and then returns the parent unchanged. All draw from
+ * `rng` only, so they are reproducible. `out` may alias an input. */
+
+/* A neighbour: one active hyperparameter, chosen uniformly among those
+ * that can move, moved to a neighbouring value: a CHOICE to the previous
+ * or next choice (choices are ordered as the table lists them), an INT by
+ * +-1 within its range, a FLOAT by a normal step of `sigma` times its
+ * range, clipped into [lo, hi). Changing a depth (resnet's M, R<j>; mlp's
+ * depth) or a width or a block type is such a move. ANAS_EINVAL for a bad
+ * argument. */
+int anas_space_mutate(const struct anas_space *s, struct anas_rng *rng,
+                      const struct anas_config *cfg, double sigma, struct anas_config *out);
+
+/* Uniform crossover: each hyperparameter from either parent with
+ * probability 1/2, taken from a parent where it is active when the child
+ * needs it active (resampled when neither parent has it). */
+int anas_space_crossover(const struct anas_space *s, struct anas_rng *rng,
+                         const struct anas_config *a, const struct anas_config *b,
+                         struct anas_config *out);
+
+/* The numeric encoding, one value in [0, 1] per hyperparameter in the
+ * space's order: a CHOICE as index / (n_choices - 1), an INT as
+ * (v - lo) / (hi - lo), a FLOAT as (v - lo) / (hi - lo); inactive ones as
+ * 0 (and 0 for a range of one value). Returns the number of values
+ * (anas_space_n_hp) or ANAS_EINVAL. */
+int anas_space_encode(const struct anas_space *s, const struct anas_config *cfg,
+                      double *out);
+
+/* The inverse: each value clamped into [0, 1] and rounded to the nearest
+ * choice or integer (a FLOAT kept below hi), then made canonical. The
+ * result may still fail the space's cross-hyperparameter checks:
+ * ANAS_EINVAL/ANAS_ERANGE then, with err naming the field. */
+int anas_space_decode(const struct anas_space *s, const double *x, struct anas_config *out,
+                      struct anas_error *err);
+
+/* The grid: every canonical configuration, a FLOAT hyperparameter taking
+ * `float_steps` evenly spaced values lo + (hi - lo) * k / float_steps.
+ * Enumerated in a stable order (mixed radix over the table, the last
+ * hyperparameter fastest), configurations that differ only in inactive
+ * values counted once. anas_space_grid_size: the number of them, or
+ * ANAS_ELIMIT when the raw product exceeds `limit`. anas_space_grid_next:
+ * from cursor *pos (0 to start), the next configuration; returns 1 and
+ * advances *pos, or 0 at the end. */
+long long anas_space_grid_size(const struct anas_space *s, int float_steps, long long limit);
+int anas_space_grid_next(const struct anas_space *s, int float_steps, long long *pos,
+                         struct anas_config *out);
+
 struct anas_netdef;
 
 /* The trainable network a configuration builds (lib/nn), with PyTorch
