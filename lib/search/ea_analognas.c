@@ -354,10 +354,7 @@ static int propose(struct anas_search *s, struct anas_config *out, int max, int 
         return report_failure(ea, err);
     if (ea->phase == PH_DONE)
         return 0;
-    if (ea->n_proposed == ea->n_batch)
-        return anas_error_set(err, ANAS_ESTATE,
-                              "%d proposals await their results before the next batch",
-                              ea->n_batch - ea->n_observed);
+    /* The next batch depends on this one's results: observe more first. */
     k = ea->n_batch - ea->n_proposed;
     if (k > max)
         k = max;

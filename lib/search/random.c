@@ -4,8 +4,9 @@
  *
  * Proposals do not depend on results, and each sample draws from the one
  * generator in order, so the sequence of configurations is the same however
- * the caller splits it into batches, and a search may propose again before
- * observing.
+ * the caller splits it into batches. At most `batch` are out (proposed and
+ * not yet observed) at once: a driver that asks after every result keeps
+ * that many evaluations running.
  */
 #include "config.h"
 
@@ -18,7 +19,7 @@ enum { P_EVALUATIONS, P_BATCH };
 static const struct anas_param_desc params[] = {
     [P_EVALUATIONS] = {"evaluations", 1, 1, 1000000, 100, "architectures to evaluate"},
     [P_BATCH] = {"batch", 1, 1, ANAS_SEARCH_MAX_BATCH, 8,
-                 "architectures proposed at once (evaluated in parallel)"},
+                 "architectures out at once (proposed, not yet observed): evaluated in parallel"},
 };
 
 struct random_state {
@@ -46,7 +47,7 @@ static int propose(struct anas_search *s, struct anas_config *out, int max, int 
     const struct anas_search_spec *spec = anas_search_spec_of(s);
     struct random_state *st = anas_search_state(s);
     long left = budget(spec) - st->proposed;
-    long k = (long)spec->params[P_BATCH];
+    long k = (long)spec->params[P_BATCH] - (st->proposed - st->observed);
 
     if (k > left)
         k = left;

@@ -198,6 +198,18 @@ static void test_protocol(void)
     is_int(n, 0, "then the search is finished");
     anas_search_free(s);
     anas_search_free(NULL);
+
+    /* At most `batch` out at once; each result observed frees one place. */
+    anas_search_spec_set(&spec, "evaluations", 20, NULL);
+    s = anas_search_new(&spec, 7, &err);
+    anas_search_propose(s, out, 8, &n, NULL);
+    is_int(n, 8, "8 out");
+    anas_search_propose(s, out, 8, &n, NULL);
+    is_int(n, 0, "no more while 8 are out");
+    is_int(anas_search_observe(s, res, 3, &err), 0, "3 results come back");
+    anas_search_propose(s, out, 8, &n, NULL);
+    is_int(n, 3, "3 more can go out");
+    anas_search_free(s);
 }
 
 int main(void)
@@ -207,7 +219,7 @@ int main(void)
         printf("Bail out! no resnet space\n");
         return 1;
     }
-    plan(6 + 20 + 9 + 7);
+    plan(6 + 20 + 9 + 11);
     test_registry();
     test_spec();
     test_batches();
