@@ -28,3 +28,7 @@ tests_unit_search_random_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-ea-analognas
 TESTS += tests/unit/search-ea-analognas
 tests_unit_search_ea_analognas_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-pareto
+TESTS += tests/unit/search-pareto
+tests_unit_search_pareto_LDADD = $(UNIT_LIBS)
