@@ -74,6 +74,8 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
                          struct resp *rs);
 int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args *a,
                   struct resp *rs);
+int api_runs_pareto(struct anasd *d, const struct req *rq, const struct route_args *a,
+                    struct resp *rs);
 int api_runs_export(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs);
 int api_runs_model(struct anasd *d, const struct req *rq, const struct route_args *a,

@@ -41,11 +41,12 @@ static json_t *text_json(const char *text)
 /* The run object of doc/api.md; live values for active runs. */
 static json_t *run_json(struct anasd *d, const struct store_run *r)
 {
-    long long done = r->done, total = r->total;
-    double elapsed = 0;
+    struct jobs_progress p = {r->done, r->total, 0, NAN};
+    long long done, total;
     json_t *best = NULL, *summary = NULL, *evaluating = NULL, *progress, *o;
-    int live = jobs_live(d->jobs, r->id, &done, &total, &elapsed, &best, &summary,
-                         &evaluating) == 0;
+    int live = jobs_live(d->jobs, r->id, &p, &best, &summary, &evaluating) == 0;
+    done = p.done;
+    total = p.total;
     if (!live) {
         best = text_json(r->best_json);
         summary = text_json(r->summary_json);
@@ -53,9 +54,8 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
         live = 0;
     }
     progress = json_pack("{s:I, s:I}", "done", (json_int_t)done, "total", (json_int_t)total);
-    if (live && done > 0 && total > done)
-        json_object_set_new(progress, "eta_s",
-                            json_real(elapsed * (double)(total - done) / (double)done));
+    if (live && isfinite(p.eta))
+        json_object_set_new(progress, "eta_s", json_real(p.eta));
     else
         json_object_set_new(progress, "eta_s", json_null());
     if (total < 0)

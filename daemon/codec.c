@@ -680,6 +680,15 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
         if (strcmp(goal, "max") && strcmp(goal, "min"))
             return codec__bad(err, ANAS_EINVAL, pm, "goal must be \"max\" or \"min\"");
         ss->objectives[i].maximize = strcmp(goal, "max") == 0;
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(ss->objectives[k].metric, ss->objectives[i].metric) == 0) {
+                codec_ptr(pm, sizeof pm, p, "metric");
+                return codec__bad(err, ANAS_EINVAL, pm,
+                                  "metric '%s' is already objective %zu: each objective "
+                                  "names another metric",
+                                  ss->objectives[i].metric, k);
+            }
+        }
     }
     ss->n_objectives = (int)json_array_size(v);
     return 0;
@@ -735,16 +744,48 @@ static int parse_constraints(json_t *v, struct run_spec *out, struct anas_error 
     return 0;
 }
 
+/* Both per repetition; seconds are wall-clock time from the repetition's
+ * first evaluation to its latest result. */
 static int parse_budget(json_t *v, struct run_spec *out, struct anas_error *err)
 {
-    static const char *const keys[] = {"evaluations", NULL};
+    static const char *const keys[] = {"evaluations", "seconds", NULL};
     json_t *f;
     if (!v)
         return 0;
     if (codec__obj(v, "/budget", err) < 0 || codec_check_keys(v, keys, "/budget", err) < 0)
         return err->code;
-    if ((f = json_object_get(v, "evaluations")))
-        return codec__int(f, "/budget/evaluations", 1, 100000000, &out->max_evals, err);
+    if ((f = json_object_get(v, "evaluations")) &&
+        codec__int(f, "/budget/evaluations", 1, 100000000, &out->max_evals, err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "seconds")) &&
+        codec__num(f, "/budget/seconds", 0.001, 1e8, &out->max_seconds, err) < 0)
+        return err->code;
+    return 0;
+}
+
+/* One value per objective, in its own units: the hypervolume's corner. */
+static int parse_reference_point(json_t *v, struct run_spec *out, struct anas_error *err)
+{
+    struct anas_search_spec *ss = &out->search;
+    size_t i;
+    json_t *x;
+    if (!v)
+        return 0;
+    if (!json_is_array(v))
+        return codec__bad(err, ANAS_ETYPE, "/reference_point",
+                          "reference_point must be an array of numbers, one per objective");
+    if (json_array_size(v) != (size_t)ss->n_objectives)
+        return codec__bad(err, ANAS_EINVAL, "/reference_point",
+                          "reference_point has %zu values for %d objectives",
+                          json_array_size(v), ss->n_objectives);
+    json_array_foreach(v, i, x)
+    {
+        char p[48];
+        ptr_index(p, sizeof p, "/reference_point", i);
+        if (codec__num(x, p, -1e300, 1e300, &ss->reference_point[i], err) < 0)
+            return err->code;
+    }
+    ss->has_reference_point = 1;
     return 0;
 }
 
@@ -754,7 +795,7 @@ static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err
                                        "optimizer",  "objectives",  "constraints",
                                        "budget",     "runs",        "seed",
                                        "architecture", "dataset",   "model",
-                                       NULL};
+                                       "reference_point", NULL};
     json_t *f;
     long long x;
     if (!json_is_object(body))
@@ -857,8 +898,18 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
             return err->code;
     }
     if (parse_objectives(json_object_get(body, "objectives"), out, err) < 0 ||
+        parse_reference_point(json_object_get(body, "reference_point"), out, err) < 0 ||
         parse_constraints(json_object_get(body, "constraints"), out, err) < 0)
         return err->code;
+    /* What optimizers screen analytic constraints with before proposing:
+     * the tiles counted are the simulated hardware's when there is one. */
+    out->search.has_shape = 1;
+    out->search.shape = out->shape;
+    out->search.mapping = out->mapping;
+    if (out->analog.enabled && out->analog.hw.mapping.max_input_size > 0)
+        out->search.mapping.max_input_size = out->analog.hw.mapping.max_input_size;
+    if (out->analog.enabled && out->analog.hw.mapping.max_output_size > 0)
+        out->search.mapping.max_output_size = out->analog.hw.mapping.max_output_size;
     anas_error_clear(&lerr);
     if (anas_search_spec_check(&out->search, &lerr) < 0) {
         char p[128];
@@ -956,8 +1007,19 @@ json_t *codec_run_spec_to_json(const struct run_spec *s)
         json_object_set_new(o, "architecture", codec_config_to_json(&s->arch));
     else
         json_object_set_new(o, "optimizer", optimizer_to_json(&s->search));
-    if (s->max_evals > 0)
-        json_object_set_new(o, "budget", json_pack("{s:I}", "evaluations",
-                                                   (json_int_t)s->max_evals));
+    if (s->max_evals > 0 || s->max_seconds > 0) {
+        json_t *b = json_object();
+        if (s->max_evals > 0)
+            json_object_set_new(b, "evaluations", json_integer((json_int_t)s->max_evals));
+        if (s->max_seconds > 0)
+            json_object_set_new(b, "seconds", json_real(s->max_seconds));
+        json_object_set_new(o, "budget", b);
+    }
+    if (s->search.has_reference_point) {
+        json_t *a = json_array();
+        for (int i = 0; i < s->search.n_objectives; i++)
+            json_array_append_new(a, json_real(s->search.reference_point[i]));
+        json_object_set_new(o, "reference_point", a);
+    }
     return o;
 }

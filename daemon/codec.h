@@ -49,7 +49,8 @@ struct run_spec {
     int runs;
     int has_seed;
     uint64_t seed;
-    long long max_evals; /* budget.evaluations; 0 = no cap */
+    long long max_evals; /* budget.evaluations per repetition; 0 = no cap */
+    double max_seconds;  /* budget.seconds per repetition; 0 = no cap */
     int has_dataset;
     struct run_dataset dataset;    /* evaluator kind train */
     struct anas_train_spec train;  /* evaluator kind train; seed = the run's */

@@ -1,113 +1,28 @@
 /*
- * jobs.c - the run state machine.
+ * jobs.c - the run state machine: starting and resuming runs, the
+ * optimizer's steps, repetitions, budgets and finishing (run.h explains
+ * how evaluations flow; dispatch.c evaluates, results.c judges).
  *
- * One run advances in rounds. A *step* (pool) observes the last batch's
- * results, then asks the optimizer for the next batch; proposals whose
- * sequence number is already in the store (a resumed run) are answered
- * from there, without evaluating, until a batch needs real work or the
- * repetition ends. Back on the loop thread each proposal needing work is
- * checked against analytic constraints (invalid ones are stored at once),
- * looked up by evaluation key (identical evaluations are reused), or sent
- * to the pool; each result is committed when it arrives. When the batch is
- * complete the next step is queued.
- *
- * The pool only touches a run's optimizer, batch slots and history; the
- * loop thread touches those only between work items (after_work), which
- * libuv orders for us. Progress that the API reads while work runs is
- * atomic.
+ * A step (pool) observes the results at the head of the ring one at a time,
+ * in sequence order, asking the optimizer for proposals after each; a
+ * proposal whose sequence number is already in the store (a resumed run)
+ * is answered from there and observed in turn when it reaches the head.
+ * Back on the loop thread the proposals that need work are planned
+ * (dispatch_plan). Whenever the head of the ring holds a committed result
+ * and no step is running, the next step is queued: the workers never wait
+ * for a whole batch, only for the optimizer to have something to propose.
  */
 #include "config.h"
 
-#include "jobs.h"
-#include "rpubase.h"
+#include "run.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "codec.h"
-#include "core/hash.h"
 #include "core/log.h"
 #include "store.h"
-
-struct best {
-    int have;
-    double score;
-    long long seq;
-    int rep;
-    char hash[ANAS_HASH_LEN + 1];
-    struct anas_config cfg;
-    struct anas_metrics m;
-};
-
-struct hist {
-    int present;
-    int rep;
-    char hash[ANAS_HASH_LEN + 1];
-    struct anas_search_result res;
-};
-
-struct slot {
-    long long seq;
-    char hash[ANAS_HASH_LEN + 1];
-    char key[65];
-    int need;       /* needs work from the loop thread */
-    int dispatched; /* sent to the pool */
-    int leader;     /* index of the slot evaluating the same key, or -1 */
-    int rc;       /* evaluator's return code */
-    struct anas_error err;
-    double t0, t1;
-    struct anas_search_result res;
-    struct anas_train_progress progress; /* read by the API while training */
-    void *model;       /* kind train: the trained weights (safetensors) */
-    size_t model_len;
-};
-
-struct run {
-    struct jobs *jobs;
-    struct run *next;
-    long long id;
-    struct run_spec spec;
-    struct anas_eval_spec eval;
-    struct anas_surrogate *models[ANAS_EVAL_MAX_MODELS];
-    struct anas_dataset *train_set, *test_set;
-    struct rpu_base *rpu; /* evaluator rpu: the model it measures */
-    char eval_id[2048]; /* evaluator identity: part of every evaluation key */
-    int loaded;
-
-    struct hist *hist; /* by seq - 1 */
-    long long n_hist;
-
-    /* Pool-side driver state. */
-    int rep;
-    struct anas_search *search;
-    long long rep_count;
-    long long next_seq;
-    int rep_finished;
-    int step_rc;
-    struct anas_error step_err;
-
-    struct slot *slots;
-    int n_slots;
-    int pending;
-    int observed;
-
-    atomic_llong done;
-    long long total;
-    double t0;
-    atomic_int cancel;
-    int canceled, interrupted, finished;
-    int inflight;
-
-    struct best best;
-    struct best rep_best[RUN_MAX_RUNS];
-    long long rep_evals[RUN_MAX_RUNS];
-};
 
 struct jobs {
     struct anasd *d;
@@ -117,195 +32,30 @@ struct jobs {
     int shutting_down;
 };
 
-struct work {
+struct step_work {
     uv_work_t req;
     struct run *run;
-    int slot;
 };
 
 static void queue_step(struct run *r);
 static void finish(struct run *r, const char *state, const struct anas_error *err);
 
-static double now_s(void)
+double jobs_now(void)
 {
     return anasd_now();
 }
 
-/* --- results and judging --- */
-
-static void best_consider(struct best *b, const struct run_spec *s, long long seq, int rep,
-                          const char *hash, const struct anas_search_result *res)
+struct anasd *run_daemon(const struct run *r)
 {
-    double score;
-    if (!res->ok || !res->feasible)
-        return;
-    score = anas_search_score(&s->search, &res->metrics);
-    if (!isfinite(score) || (b->have && score <= b->score))
-        return;
-    b->have = 1;
-    b->score = score;
-    b->seq = seq;
-    b->rep = rep;
-    snprintf(b->hash, sizeof b->hash, "%s", hash);
-    b->cfg = res->config;
-    b->m = res->metrics;
+    return r->jobs->d;
 }
 
-static void record(struct run *r, long long seq, int rep, const char *hash,
-                   const struct anas_search_result *res)
+void jobs_inflight_add(struct jobs *j, int n)
 {
-    if (rep < 0 || rep >= RUN_MAX_RUNS)
-        return;
-    best_consider(&r->best, &r->spec, seq, rep, hash, res);
-    best_consider(&r->rep_best[rep], &r->spec, seq, rep, hash, res);
-    r->rep_evals[rep]++;
+    j->inflight += n;
 }
 
-static double user_score(const struct run_spec *s, double score)
-{
-    return s->search.objectives[0].maximize ? score : -score;
-}
-
-static json_t *best_json(const struct run_spec *s, const struct best *b)
-{
-    if (!b->have)
-        return json_null();
-    return json_pack("{s:s, s:o, s:o, s:i, s:I, s:f}", "hash", b->hash, "config",
-                     codec_config_to_json(&b->cfg), "metrics", codec_metrics_to_json(&b->m),
-                     "rep", b->rep, "seq", (json_int_t)b->seq, "score",
-                     user_score(s, b->score));
-}
-
-static json_t *summary_json(const struct run *r)
-{
-    const struct run_spec *s = &r->spec;
-    double scores[RUN_MAX_RUNS], mean = NAN, sem = NAN;
-    long long total = 0;
-    int i, n = 0;
-    json_t *per = json_array(), *o;
-    for (i = 0; i < s->runs; i++) {
-        const struct best *b = &r->rep_best[i];
-        total += r->rep_evals[i];
-        if (b->have)
-            scores[n++] = user_score(s, b->score);
-        json_array_append_new(per, json_pack("{s:i, s:o, s:I}", "rep", i, "best",
-                                             best_json(s, b), "evaluations",
-                                             (json_int_t)r->rep_evals[i]));
-    }
-    anas_search_mean_sem(scores, n, &mean, &sem);
-    o = json_pack("{s:s, s:s, s:i, s:I, s:o}", "objective", s->search.objectives[0].metric,
-                  "goal", s->search.objectives[0].maximize ? "max" : "min", "runs", s->runs,
-                  "evaluations", (json_int_t)total, "per_run", per);
-    json_object_set_new(o, "best_score", r->best.have ? json_real(user_score(s, r->best.score))
-                                                      : json_null());
-    json_object_set_new(o, "mean", isfinite(mean) ? json_real(mean) : json_null());
-    json_object_set_new(o, "std_err", isfinite(sem) ? json_real(sem) : json_null());
-    return o;
-}
-
-/* --- storing --- */
-
-static int store_result(struct run *r, long long seq, int rep, const struct slot *sl,
-                        const char *state, int cached)
-{
-    struct store *st = r->jobs->d->store;
-    struct store_eval e;
-    json_t *cfg = codec_config_to_json(&sl->res.config);
-    json_t *met = codec_metrics_to_json(&sl->res.metrics);
-    json_t *shape = json_pack("{s:o, s:i}", "input", codec_input_to_json(&r->spec.shape),
-                              "classes", r->spec.shape.classes);
-    char *shape_txt = codec_dump(shape), *err_txt = NULL;
-    int rc;
-    memset(&e, 0, sizeof e);
-    e.run = r->id;
-    e.seq = seq;
-    e.rep = rep;
-    snprintf(e.hash, sizeof e.hash, "%s", sl->hash);
-    snprintf(e.state, sizeof e.state, "%s", state);
-    e.feasible = sl->res.feasible;
-    e.cached = cached;
-    snprintf(e.eval_key, sizeof e.eval_key, "%s", sl->key);
-    e.config_json = codec_dump(cfg);
-    e.metrics_json = codec_dump(met);
-    if (strcmp(state, "failed") == 0) {
-        json_t *ej = json_pack("{s:s, s:s}", "code", anas_err_name(sl->rc), "detail",
-                               sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
-        err_txt = codec_dump(ej);
-        json_decref(ej);
-        e.error_json = err_txt;
-    }
-    e.started_at = sl->t0;
-    e.finished_at = sl->t1;
-    rc = store_arch_put(st, sl->hash, anas_space_name(r->spec.space), shape_txt,
-                        e.config_json, e.metrics_json, now_s());
-    if (rc == 0)
-        rc = store_eval_put(st, &e);
-    free(e.config_json);
-    free(e.metrics_json);
-    free(shape_txt);
-    free(err_txt);
-    json_decref(cfg);
-    json_decref(met);
-    json_decref(shape);
-    return rc;
-}
-
-/* A slot's result is final: commit it, then account for it. */
-static int settle(struct run *r, int i, const char *state, int cached)
-{
-    struct slot *sl = &r->slots[i];
-    int rc = store_result(r, sl->seq, r->rep, sl, state, cached);
-    if (rc < 0)
-        return rc;
-    record(r, sl->seq, r->rep, sl->hash, &sl->res);
-    atomic_fetch_add(&r->done, 1);
-    return 0;
-}
-
-/* --- loading and history --- */
-
-static void eval_identity(struct run *r)
-{
-    size_t len;
-    int i;
-    if (r->spec.eval_kind == ANAS_EVAL_TRAIN || r->spec.eval_kind == ANAS_EVAL_RPU) {
-        /* Everything that shapes a trained result: the normalized recipe,
-         * the dataset (or the measured model) and the seed every
-         * evaluation starts from. */
-        json_t *spec = codec_run_spec_to_json(&r->spec);
-        json_t *id = json_pack("{s:O, s:O, s:O, s:O}", "evaluator",
-                               json_object_get(spec, "evaluator"), "dataset",
-                               json_object_get(spec, "dataset") ? json_object_get(spec, "dataset")
-                                                                : json_null(),
-                               "model",
-                               json_object_get(spec, "model") ? json_object_get(spec, "model")
-                                                              : json_null(),
-                               "seed", json_object_get(spec, "seed"));
-        char *txt = id ? json_dumps(id, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        char digest[65] = "?";
-        /* hashed, not copied: a hardware configuration makes it long */
-        if (txt)
-            anas_sha256_hex(txt, strlen(txt), digest);
-        snprintf(r->eval_id, sizeof r->eval_id, "train;%s", digest);
-        free(txt);
-        json_decref(id);
-        json_decref(spec);
-        return;
-    }
-    len = (size_t)snprintf(r->eval_id, sizeof r->eval_id, "%s;map=%dx%d",
-                           anas_eval_kind_name(r->spec.eval_kind),
-                           r->spec.mapping.max_input_size, r->spec.mapping.max_output_size);
-    for (i = 0; i < r->spec.n_models && len < sizeof r->eval_id; i++) {
-        struct stat sb;
-        /* Size and mtime stand in for the content: a replaced model file
-         * must not be answered from results of the old one. */
-        if (stat(r->spec.models[i].path, &sb) != 0)
-            memset(&sb, 0, sizeof sb);
-        len += (size_t)snprintf(r->eval_id + len, sizeof r->eval_id - len, ";%s=%s@%lld.%lld",
-                                r->spec.models[i].metric, r->spec.models[i].path,
-                                (long long)sb.st_size, (long long)sb.st_mtime);
-    }
-}
+/* --- loading --- */
 
 static int load_history(struct run *r)
 {
@@ -328,8 +78,11 @@ static int load_history(struct run *r)
     r->n_hist = max_seq;
     for (i = 0; i < n; i++) {
         struct hist *h = &r->hist[e[i].seq - 1];
+        json_t *ej;
         h->present = 1;
         h->rep = e[i].rep;
+        h->t0 = e[i].started_at;
+        h->t1 = e[i].finished_at;
         snprintf(h->hash, sizeof h->hash, "%s", e[i].hash);
         if (codec_config_from_text(r->spec.space, e[i].config_json, &h->res.config) < 0 ||
             codec_metrics_from_text(e[i].metrics_json, &h->res.metrics) < 0) {
@@ -338,7 +91,11 @@ static int load_history(struct run *r)
         }
         h->res.ok = strcmp(e[i].state, "complete") == 0;
         h->res.feasible = e[i].feasible;
-        record(r, e[i].seq, e[i].rep, h->hash, &h->res);
+        ej = e[i].error_json ? json_loads(e[i].error_json, 0, NULL) : NULL;
+        results_record(r, e[i].seq, e[i].rep, e[i].state, e[i].cached, h->hash, &h->res,
+                       json_string_value(json_object_get(ej, "code")),
+                       json_string_value(json_object_get(ej, "detail")));
+        json_decref(ej);
         atomic_fetch_add(&r->done, 1);
     }
     store_evals_free(e, n);
@@ -388,9 +145,15 @@ static int load_datasets(struct run *r, struct anas_error *err)
     r->eval.train_set = r->train_set;
     r->eval.test_set = r->test_set;
     r->eval.train = r->spec.train;
-    r->eval.train.seed = r->spec.seed;
     r->eval.analog = r->spec.analog;
     return 0;
+}
+
+/* The seed of a repetition: its trainings' initialisation, data order and
+ * noise, and its optimizer's generator. Repetition 0 uses the run's seed. */
+static uint64_t rep_seed(const struct run *r, int rep)
+{
+    return r->spec.seed + (uint64_t)rep * 0x9E3779B97F4A7C15ULL;
 }
 
 /* Pool side: models and datasets are files, so they load off the loop
@@ -416,10 +179,10 @@ static int load_models(struct run *r, struct anas_error *err)
     if (r->spec.eval_kind == ANAS_EVAL_RPU) {
         r->eval.analog = r->spec.analog;
         r->eval.train = r->spec.train;
-        r->eval.train.seed = r->spec.seed; /* the draws of the measurement */
         if ((rc = rpu_base_load(r->rpu, &r->eval, err)) < 0)
             return rc;
     }
+    r->eval.train.seed = rep_seed(r, r->rep);
     for (i = 0; i < r->spec.n_models; i++) {
         r->models[i] = anas_surrogate_load(r->spec.models[i].path, err);
         if (!r->models[i]) {
@@ -436,397 +199,297 @@ static int load_models(struct run *r, struct anas_error *err)
 
 /* --- the step (pool) --- */
 
-static uint64_t rep_seed(const struct run *r, int rep)
+static int is_search(const struct run *r)
 {
-    return r->spec.seed + (uint64_t)rep * 0x9E3779B97F4A7C15ULL;
+    return strcmp(r->spec.kind, "search") == 0;
 }
 
-static int propose(struct run *r, struct anas_config *cfgs, int *n)
+/* The optimizer's proposals, or an evaluate/train run's one architecture. */
+static int ask(struct run *r, struct anas_config *cfgs, int max, int *n)
 {
-    long long cap = r->spec.max_evals;
-    int rc = 0;
-    if (strcmp(r->spec.kind, "search") != 0) {
+    if (!is_search(r)) {
         *n = r->rep_count == 0;
         cfgs[0] = r->spec.arch;
-    } else {
-        rc = anas_search_propose(r->search, cfgs, ANAS_SEARCH_MAX_BATCH, n, &r->step_err);
+        return 0;
     }
-    if (rc == 0 && cap > 0 && r->rep_count + *n > cap)
-        *n = (int)(cap - r->rep_count);
-    return rc;
+    return anas_search_propose(r->search, cfgs, max, n, &r->step_err);
 }
 
-/* Fill slots from a proposal; answer what the history already holds.
- * Returns the number of slots that need work. */
-static int assign(struct run *r, const struct anas_config *cfgs, int n)
+/* Budgets end a repetition between proposals; the decision depends only
+ * on stored values (the count, and the times of the results observed so
+ * far), so a resumed run stops where the original did. */
+static enum stop budget_stop(const struct run *r)
 {
-    int i, need = 0;
-    r->n_slots = n;
-    for (i = 0; i < n; i++) {
-        struct slot *sl = &r->slots[i];
-        memset(sl, 0, sizeof *sl);
-        sl->seq = ++r->next_seq;
-        sl->leader = -1;
-        sl->res.config = cfgs[i];
-        anas_space_hash(r->spec.space, &r->spec.shape, &cfgs[i], sl->hash);
-        if (sl->seq <= r->n_hist && r->hist[sl->seq - 1].present) {
-            const struct hist *h = &r->hist[sl->seq - 1];
-            if (h->rep != r->rep || strcmp(h->hash, sl->hash) != 0) {
-                r->step_rc = anas_error_set(&r->step_err, ANAS_ESTATE,
-                                            "replay diverged at evaluation %lld: stored %s, "
-                                            "optimizer proposed %s",
-                                            sl->seq, h->hash, sl->hash);
-                return -1;
-            }
-            sl->res = h->res;
-        } else {
-            sl->need = 1;
-            need++;
-        }
+    if (r->spec.max_evals > 0 && r->rep_count >= r->spec.max_evals)
+        return STOP_EVALUATIONS;
+    if (r->spec.max_seconds > 0 && r->rep_t0 > 0 && r->last_t1 - r->rep_t0 >= r->spec.max_seconds)
+        return STOP_SECONDS;
+    return STOP_NONE;
+}
+
+static int add_proposal(struct run *r, const struct anas_config *cfg)
+{
+    struct proposal *p;
+    /* A long replay observes what it proposes: drop those to make room
+     * (what is not observed always fits, propose_some sees to that). */
+    if (r->n_out == RING) {
+        memmove(r->out, r->out + r->n_out_observed,
+                (size_t)(r->n_out - r->n_out_observed) * sizeof *r->out);
+        r->n_out -= r->n_out_observed;
+        r->n_out_observed = 0;
     }
-    r->rep_count += n;
-    return need;
+    p = &r->out[r->n_out];
+    memset(p, 0, sizeof *p);
+    p->seq = ++r->next_seq;
+    p->res.config = *cfg;
+    anas_space_hash(r->spec.space, &r->spec.shape, cfg, p->hash);
+    r->rep_count++;
+    r->n_out++;
+    if (p->seq <= r->n_hist && r->hist[p->seq - 1].present) {
+        const struct hist *h = &r->hist[p->seq - 1];
+        if (h->rep != r->rep || strcmp(h->hash, p->hash) != 0)
+            return anas_error_set(&r->step_err, ANAS_ESTATE,
+                                  "replay diverged at evaluation %lld: stored %s, "
+                                  "optimizer proposed %s",
+                                  p->seq, h->hash, p->hash);
+        p->stored = 1;
+        p->res = h->res;
+        p->t0 = h->t0;
+        p->t1 = h->t1;
+    }
+    return 0;
+}
+
+/* Ask for as many proposals as there is room for. */
+static int propose_some(struct run *r)
+{
+    static __thread struct anas_config cfgs[RING];
+    long long out_now = r->next_seq - r->obs_seq;
+    long long max = RING - out_now;
+    int n = 0, rc;
+    if (r->stop == STOP_NONE)
+        r->stop = budget_stop(r);
+    if (r->stop != STOP_NONE)
+        return 0;
+    if (r->spec.max_evals > 0 && max > r->spec.max_evals - r->rep_count)
+        max = r->spec.max_evals - r->rep_count;
+    if (max <= 0)
+        return 0;
+    rc = ask(r, cfgs, (int)max, &n);
+    if (rc < 0)
+        return rc;
+    if (n == 0 && out_now == 0)
+        r->stop = STOP_DONE;
+    for (int i = 0; i < n; i++)
+        if ((rc = add_proposal(r, &cfgs[i])) < 0)
+            return rc;
+    return 0;
+}
+
+static int observe_one(struct run *r, const struct anas_search_result *res, double t0,
+                       double t1)
+{
+    int rc = 0;
+    if (r->search)
+        rc = anas_search_observe(r->search, res, 1, &r->step_err);
+    if (rc < 0)
+        return rc;
+    r->obs_seq++;
+    if (r->rep_t0 <= 0)
+        r->rep_t0 = t0;
+    if (t1 > r->last_t1)
+        r->last_t1 = t1;
+    return propose_some(r);
+}
+
+static int step_body(struct run *r)
+{
+    int rc = 0;
+    if (!r->search && is_search(r)) {
+        r->search = anas_search_new(&r->spec.search, rep_seed(r, r->rep), &r->step_err);
+        if (!r->search)
+            return r->step_err.code ? r->step_err.code : ANAS_ENOMEM;
+    }
+    if (!r->rep_started) {
+        r->rep_started = 1;
+        rc = propose_some(r);
+    }
+    for (int i = 0; rc == 0 && i < r->n_in; i++) {
+        if (atomic_load(&r->cancel))
+            return 0;
+        rc = observe_one(r, &r->in[i], r->in_t0[i], r->in_t1[i]);
+    }
+    /* With nothing else out, stored proposals are observed right away: a
+     * resumed run replays without a round trip per evaluation. */
+    while (rc == 0 && r->ring_after == 0 && r->n_out_observed < r->n_out &&
+           r->out[r->n_out_observed].stored) {
+        const struct proposal *p = &r->out[r->n_out_observed++];
+        if (atomic_load(&r->cancel))
+            return 0;
+        rc = observe_one(r, &p->res, p->t0, p->t1);
+    }
+    return rc;
 }
 
 static void step_run(struct run *r)
 {
-    static __thread struct anas_config cfgs[ANAS_SEARCH_MAX_BATCH];
-    int n;
     if (!r->loaded) {
         r->step_rc = load_models(r, &r->step_err);
         if (r->step_rc < 0)
             return;
         r->loaded = 1;
     }
-    for (;;) {
-        if (atomic_load(&r->cancel))
-            return;
-        if (r->n_slots > 0 && !r->observed) {
-            int k;
-            struct anas_search_result *res = malloc(sizeof *res * (size_t)r->n_slots);
-            if (!res) {
-                r->step_rc = anas_error_set(&r->step_err, ANAS_ENOMEM, "out of memory");
-                return;
-            }
-            for (k = 0; k < r->n_slots; k++)
-                res[k] = r->slots[k].res;
-            if (r->search)
-                r->step_rc = anas_search_observe(r->search, res, r->n_slots, &r->step_err);
-            free(res);
-            r->observed = 1;
-            if (r->step_rc < 0)
-                return;
-        }
-        if (!r->search && strcmp(r->spec.kind, "search") == 0) {
-            r->search = anas_search_new(&r->spec.search, rep_seed(r, r->rep), &r->step_err);
-            if (!r->search) {
-                r->step_rc = r->step_err.code ? r->step_err.code : ANAS_ENOMEM;
-                return;
-            }
-        }
-        r->step_rc = propose(r, cfgs, &n);
-        if (r->step_rc < 0)
-            return;
-        if (n <= 0) {
-            r->rep_finished = 1;
-            r->n_slots = 0;
-            return;
-        }
-        r->observed = 0;
-        if (assign(r, cfgs, n) != 0)
-            return; /* work for the loop thread, or a replay error */
-    }
+    r->step_rc = step_body(r);
 }
 
 static void step_work_cb(uv_work_t *req)
 {
-    struct work *w = req->data;
+    struct step_work *w = req->data;
     step_run(w->run);
 }
 
-/* --- evaluations --- */
+/* --- between steps (loop thread) --- */
 
-static int analytic_feasible(const struct run_spec *s, const struct anas_metrics *m)
+static int head_done(struct run *r)
 {
-    int i;
-    for (i = 0; i < s->search.n_constraints; i++) {
-        const struct anas_constraint *c = &s->search.constraints[i];
-        double v;
-        if (!anas_search_metric_is_analytic(c->metric) ||
-            anas_metrics_get(m, c->metric, &v) < 0)
-            continue;
-        if ((c->has_min && v < c->min) || (c->has_max && v > c->max))
-            return 0;
-    }
-    return 1;
+    return r->obs_seq < r->next_seq && ring_slot(r, r->obs_seq + 1)->state == SLOT_DONE;
 }
 
-/* The weights of a trained network as the bytes of a .safetensors file. */
-static int model_bytes(struct anas_net *net, void **out, size_t *len, struct anas_error *err)
+static void maybe_step(struct run *r)
 {
-    char path[] = "/tmp/anasd-model-XXXXXX";
-    int fd = mkstemp(path), rc;
-    FILE *f;
-    long size;
-    if (fd < 0)
-        return anas_error_set(err, ANAS_EIO, "cannot create a temporary file");
-    close(fd);
-    rc = anas_net_save_safetensors(net, path, err);
-    f = rc == 0 ? fopen(path, "rb") : NULL;
-    if (rc == 0 && (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-                    fseek(f, 0, SEEK_SET) != 0 || !(*out = malloc((size_t)size + 1)) ||
-                    fread(*out, 1, (size_t)size, f) != (size_t)size))
-        rc = anas_error_set(err, ANAS_EIO, "cannot read back the saved model");
-    else if (rc == 0)
-        *len = (size_t)size;
-    if (f)
-        fclose(f);
-    unlink(path);
-    return rc;
-}
-
-/* Evaluations are deterministic functions of (spec, seed, architecture):
- * retrying one that failed on its inputs (a diverged training, a bad
- * model) would fail again. What can pass on a second try is a shortage of
- * memory or a failed read of a file. */
-#define EVAL_RETRIES 2
-
-static int transient(int rc)
-{
-    return rc == ANAS_ENOMEM || rc == ANAS_EIO;
-}
-
-static int train_slot(struct run *r, struct slot *sl)
-{
-    struct anas_net *net = NULL;
-    int keep = strcmp(r->spec.kind, "train") == 0;
-    int rc = anas_eval_train(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
-                             &sl->res.metrics, keep ? &net : NULL, &sl->err);
-    if (rc == 0 && net)
-        rc = model_bytes(net, &sl->model, &sl->model_len, &sl->err);
-    anas_net_free(net);
-    return rc;
-}
-
-static void eval_work_cb(uv_work_t *req)
-{
-    struct work *w = req->data;
-    struct run *r = w->run;
-    struct slot *sl = &r->slots[w->slot];
-    struct timespec ts;
-    anas_error_clear(&sl->err);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    sl->t0 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-    for (int attempt = 1;; attempt++) {
-        if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
-            sl->rc = train_slot(r, sl);
-        else if (r->spec.eval_kind == ANAS_EVAL_RPU)
-            sl->rc = anas_eval_rpu(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
-                                   &sl->res.metrics, &sl->err);
-        else
-            sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel,
-                                   &sl->res.metrics, &sl->err);
-        if (!transient(sl->rc) || attempt > EVAL_RETRIES)
-            break;
-        anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d",
-                 r->id, sl->seq, sl->err.msg, attempt, EVAL_RETRIES);
-        anas_error_clear(&sl->err);
-    }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    sl->t1 = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-    sl->res.ok = sl->rc == 0;
-    sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
-}
-
-static void release(struct run *r);
-
-static void batch_progress(struct run *r)
-{
-    if (--r->pending == 0 && !r->canceled && !r->interrupted && !r->finished)
+    if (!r->stepping && !r->finished && !r->canceled && !r->interrupted && head_done(r))
         queue_step(r);
 }
 
-static void eval_after_cb(uv_work_t *req, int status)
+void run_result_in(struct run *r, struct slot *sl)
 {
-    struct work *w = req->data;
-    struct run *r = w->run;
-    int k = w->slot, i, rc = 0;
-    struct slot *sl = &r->slots[k];
-    free(w);
-    r->inflight--;
-    r->jobs->inflight--;
-    if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished) {
-        release(r);
+    if (r->stepping) {
+        sl->arrived = 1;
         return;
     }
-    rc = settle(r, k, sl->res.ok ? "complete" : "failed", 0);
-    if (rc == 0 && sl->model) {
-        rc = store_model_put(r->jobs->d->store, r->id, "safetensors", sl->model,
-                             sl->model_len, now_s());
+    sl->state = SLOT_DONE;
+    maybe_step(r);
+}
+
+/* The proposals the step made that were not observed enter the ring. */
+static int take_proposals(struct run *r)
+{
+    int rc = 0;
+    for (int k = r->n_out_observed; k < r->n_out; k++) {
+        const struct proposal *p = &r->out[k];
+        struct slot *sl = ring_slot(r, p->seq);
+        if (sl->state != SLOT_EMPTY)
+            return anas_error_set(&r->step_err, ANAS_EINTERNAL, "ring slot of %lld is busy",
+                                  p->seq);
         free(sl->model);
-        sl->model = NULL;
+        memset(sl, 0, sizeof *sl);
+        sl->seq = p->seq;
+        snprintf(sl->hash, sizeof sl->hash, "%s", p->hash);
+        sl->res = p->res;
+        sl->t0 = p->t0;
+        sl->t1 = p->t1;
+        sl->state = p->stored ? SLOT_DONE : SLOT_PLANNED;
     }
-    for (i = k + 1; rc == 0 && i < r->n_slots; i++) {
-        struct slot *f = &r->slots[i];
-        if (f->leader != k)
-            continue;
-        f->res.ok = sl->res.ok;
-        f->res.feasible = sl->res.feasible;
-        f->res.metrics = sl->res.metrics;
-        f->rc = sl->rc;
-        f->err = sl->err;
-        f->t0 = sl->t0;
-        f->t1 = sl->t1;
-        rc = settle(r, i, sl->res.ok ? "complete" : "failed", 1);
-        r->pending--;
+    for (int k = r->n_out_observed; rc == 0 && k < r->n_out; k++) {
+        struct slot *sl = ring_slot(r, r->out[k].seq);
+        if (sl->state == SLOT_PLANNED)
+            rc = dispatch_plan(r, sl);
     }
-    if (rc < 0) {
-        struct anas_error e;
-        anas_error_set(&e, rc, "cannot store evaluation %lld", sl->seq);
-        finish(r, "failed", &e);
-        release(r);
-        return;
-    }
-    if (r->canceled || r->interrupted) {
-        release(r);
-        return;
-    }
-    batch_progress(r);
+    return rc;
 }
-
-static int dispatch_eval(struct run *r, int i)
-{
-    struct work *w = calloc(1, sizeof *w);
-    int rc;
-    if (!w)
-        return ANAS_ENOMEM;
-    w->run = r;
-    w->slot = i;
-    w->req.data = w;
-    rc = uv_queue_work(r->jobs->d->loop, &w->req, eval_work_cb, eval_after_cb);
-    if (rc < 0) {
-        free(w);
-        return ANAS_EINTERNAL;
-    }
-    r->inflight++;
-    r->jobs->inflight++;
-    r->pending++;
-    return 0;
-}
-
-/* Reuse an identical evaluation stored earlier (any run). */
-static int try_cached(struct run *r, int i)
-{
-    struct slot *sl = &r->slots[i];
-    struct store_eval e;
-    struct anas_metrics m;
-    if (store_eval_find_key(r->jobs->d->store, sl->key, &e) < 0)
-        return 0;
-    if (codec_metrics_from_text(e.metrics_json, &m) < 0) {
-        store_eval_fini(&e);
-        return 0;
-    }
-    store_eval_fini(&e);
-    sl->res.metrics = m;
-    sl->res.ok = 1;
-    sl->res.feasible = anas_search_feasible(&r->spec.search, &m);
-    sl->t0 = sl->t1 = now_s();
-    return settle(r, i, "complete", 1) < 0 ? -1 : 1;
-}
-
-static int plan_slot(struct run *r, int i)
-{
-    struct slot *sl = &r->slots[i];
-    char key_src[sizeof r->eval_id + ANAS_HASH_LEN + 2];
-    int j, rc;
-    struct anas_error err;
-    anas_metrics_init(&sl->res.metrics);
-    rc = anas_eval_analytic(&r->eval, &sl->res.config, &sl->res.metrics, &err);
-    if (rc == 0 && !analytic_feasible(&r->spec, &sl->res.metrics)) {
-        sl->res.ok = 0;
-        sl->res.feasible = 0;
-        sl->t0 = sl->t1 = now_s();
-        return settle(r, i, "invalid", 0);
-    }
-    snprintf(key_src, sizeof key_src, "%s|%s", sl->hash, r->eval_id);
-    anas_sha256_hex(key_src, strlen(key_src), sl->key);
-    for (j = 0; j < i; j++) {
-        if (r->slots[j].dispatched && strcmp(r->slots[j].key, sl->key) == 0) {
-            sl->leader = j;
-            r->pending++;
-            return 0;
-        }
-    }
-    /* A train run exists to produce weights: never answer it from a
-     * stored result, which has none. */
-    rc = strcmp(r->spec.kind, "train") == 0 ? 0 : try_cached(r, i);
-    if (rc != 0)
-        return rc < 0 ? ANAS_EDB : 0;
-    sl->dispatched = 1;
-    return dispatch_eval(r, i);
-}
-
-static void plan_batch(struct run *r)
-{
-    int i, rc = 0;
-    r->pending = 1; /* held until every slot is planned */
-    for (i = 0; i < r->n_slots && rc == 0; i++)
-        if (r->slots[i].need)
-            rc = plan_slot(r, i);
-    if (rc < 0) {
-        struct anas_error e;
-        anas_error_set(&e, rc, "cannot schedule evaluations");
-        finish(r, "failed", &e);
-        release(r);
-        return;
-    }
-    batch_progress(r);
-}
-
-/* --- stepping and finishing --- */
 
 static void end_rep(struct run *r)
 {
+    r->res.rep_stop[r->rep] = r->stop;
     anas_search_free(r->search);
     r->search = NULL;
-    r->rep_finished = 0;
+    r->stop = STOP_NONE;
+    r->rep_started = 0;
     r->rep_count = 0;
+    r->rep_t0 = r->last_t1 = 0;
     r->rep++;
     if (r->rep < r->spec.runs) {
+        /* Each repetition trains and draws noise from its own seed. */
+        r->eval.train.seed = rep_seed(r, r->rep);
+        dispatch_identity(r);
         queue_step(r);
         return;
     }
-    finish(r, "succeeded", NULL);
-    release(r);
+    /* Every evaluation failed: the run failed, and says why. */
+    if (r->res.complete == 0 && r->res.failed > 0) {
+        struct anas_error e;
+        anas_error_set(&e, ANAS_EINVAL, "all %lld evaluations failed; the first: %s: %s",
+                       r->res.failed, r->res.first_error_code, r->res.first_error_detail);
+        finish(r, "failed", &e);
+    } else {
+        finish(r, "succeeded", NULL);
+    }
+    jobs_release(r);
 }
 
 static void step_after_cb(uv_work_t *req, int status)
 {
-    struct work *w = req->data;
+    struct step_work *w = req->data;
     struct run *r = w->run;
+    int rc;
     free(w);
     r->inflight--;
     r->jobs->inflight--;
     if (status == UV_ECANCELED || r->canceled || r->interrupted || r->finished) {
-        release(r);
+        r->stepping = 0;
+        jobs_release(r);
         return;
     }
     if (r->step_rc < 0) {
+        r->stepping = 0;
         finish(r, "failed", &r->step_err);
-        release(r);
+        jobs_release(r);
         return;
     }
-    if (r->rep_finished) {
+    for (int i = 0; i < r->n_in; i++)
+        ring_slot(r, r->in_seq + i)->state = SLOT_EMPTY;
+    /* Still "stepping" while planning: results that come back at once
+     * (rejected, reused) wait until every proposal is planned. */
+    rc = take_proposals(r);
+    r->stepping = 0;
+    if (rc < 0) {
+        struct anas_error e = r->step_err;
+        if (!e.code)
+            anas_error_set(&e, rc, "cannot schedule evaluations");
+        finish(r, "failed", &e);
+        jobs_release(r);
+        return;
+    }
+    for (int i = 0; i < RING; i++) {
+        if (r->ring[i].arrived) {
+            r->ring[i].arrived = 0;
+            r->ring[i].state = SLOT_DONE;
+        }
+    }
+    if (r->stop != STOP_NONE && r->next_seq == r->obs_seq) {
         end_rep(r);
         return;
     }
-    plan_batch(r);
+    maybe_step(r);
 }
 
+/* Hand the results at the head of the ring to a step. */
 static void queue_step(struct run *r)
 {
-    struct work *w = calloc(1, sizeof *w);
+    struct step_work *w = calloc(1, sizeof *w);
+    long long seq = r->obs_seq + 1;
     int rc = ANAS_ENOMEM;
+    r->n_in = 0;
+    r->in_seq = seq;
+    for (; seq <= r->next_seq && ring_slot(r, seq)->state == SLOT_DONE; seq++) {
+        const struct slot *sl = ring_slot(r, seq);
+        r->in[r->n_in] = sl->res;
+        r->in_t0[r->n_in] = sl->t0;
+        r->in_t1[r->n_in] = sl->t1;
+        r->n_in++;
+    }
+    r->ring_after = (int)(r->next_seq - r->obs_seq - r->n_in);
+    r->n_out = r->n_out_observed = 0;
     if (w) {
         w->run = r;
         w->req.data = w;
@@ -837,12 +500,15 @@ static void queue_step(struct run *r)
         free(w);
         anas_error_set(&e, ANAS_ENOMEM, "cannot queue work");
         finish(r, "failed", &e);
-        release(r);
+        jobs_release(r);
         return;
     }
+    r->stepping = 1;
     r->inflight++;
     r->jobs->inflight++;
 }
+
+/* --- finishing --- */
 
 static void unlink_run(struct run *r)
 {
@@ -877,7 +543,7 @@ static void finish(struct run *r, const char *state, const struct anas_error *er
         anas_log(ANAS_LOG_WARN, "run %lld failed: %s", r->id, err->msg);
     }
     {
-        json_t *b = best_json(&r->spec, &r->best), *s = summary_json(r);
+        json_t *b = results_best_json(&r->spec, &r->res.best), *s = results_summary_json(r);
         char *bt = json_is_null(b) ? NULL : codec_dump(b), *stxt = codec_dump(s);
         store_run_set_result(st, r->id, bt, stxt);
         free(bt);
@@ -885,30 +551,44 @@ static void finish(struct run *r, const char *state, const struct anas_error *er
         json_decref(b);
         json_decref(s);
     }
-    store_run_set_progress(st, r->id, done, strcmp(state, "succeeded") == 0 ? done : r->total);
-    store_run_set_state(st, r->id, state, now_s());
+    /* A finished run did all it will: done is the total. Others keep the
+     * estimate, never below what was done. */
+    store_run_set_progress(st, r->id, done,
+                           strcmp(state, "succeeded") == 0 || r->total < done ? done : r->total);
+    store_run_set_state(st, r->id, state, jobs_now());
     anas_log(ANAS_LOG_INFO, "run %lld %s after %lld evaluations", r->id, state, done);
     unlink_run(r);
+}
+
+void run_fail(struct run *r, int rc, const char *what)
+{
+    struct anas_error e;
+    anas_error_set(&e, rc, "%s", what);
+    finish(r, "failed", &e);
+    jobs_release(r);
 }
 
 static void run_free(struct run *r)
 {
     int i;
-    for (i = 0; r->slots && i < ANAS_SEARCH_MAX_BATCH; i++)
-        free(r->slots[i].model);
+    for (i = 0; i < RING; i++)
+        free(r->ring[i].model);
     anas_data_free(r->train_set);
     anas_data_free(r->test_set);
     rpu_base_free(r->rpu);
     anas_search_free(r->search);
     for (i = 0; i < ANAS_EVAL_MAX_MODELS; i++)
         anas_surrogate_free(r->models[i]);
+    results_fini(&r->res);
     free(r->hist);
-    free(r->slots);
+    free(r->in);
+    free(r->in_t0);
+    free(r->in_t1);
+    free(r->out);
     free(r);
 }
 
-/* Free a run once it is final and no work refers to it any more. */
-static void release(struct run *r)
+void jobs_release(struct run *r)
 {
     struct jobs *j = r->jobs;
     if (r->inflight > 0 || !(r->finished || r->canceled || r->interrupted))
@@ -946,6 +626,22 @@ static void fail_start(struct jobs *j, struct run *r, long long id,
     run_free(r);
 }
 
+static struct run *run_alloc(void)
+{
+    struct run *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->in = calloc(RING, sizeof *r->in);
+    r->in_t0 = calloc(RING, sizeof *r->in_t0);
+    r->in_t1 = calloc(RING, sizeof *r->in_t1);
+    r->out = calloc(RING, sizeof *r->out);
+    if (!r->in || !r->in_t0 || !r->in_t1 || !r->out) {
+        run_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 static int start_run(struct jobs *j, long long id)
 {
     struct store *st = j->d->store;
@@ -956,12 +652,10 @@ static int start_run(struct jobs *j, long long id)
     int rc = store_run_get(st, id, &sr);
     if (rc < 0)
         return rc;
-    r = calloc(1, sizeof *r);
-    if (r)
-        r->slots = calloc(ANAS_SEARCH_MAX_BATCH, sizeof *r->slots);
+    r = run_alloc();
     spec = json_loads(sr.spec_json, 0, NULL);
     anas_error_clear(&err);
-    if (!r || !r->slots || !spec || codec_run_spec(&j->d->conf, spec, &r->spec, &err) < 0) {
+    if (!r || !spec || codec_run_spec(&j->d->conf, spec, &r->spec, &err) < 0) {
         if (!err.code)
             anas_error_set(&err, ANAS_ENOMEM, "cannot load run");
         json_decref(spec);
@@ -979,9 +673,10 @@ static int start_run(struct jobs *j, long long id)
     }
     r->jobs = j;
     r->id = id;
-    r->t0 = now_s();
+    r->t0 = jobs_now();
     r->total = estimate_total(&r->spec);
-    eval_identity(r);
+    r->eval.train.seed = rep_seed(r, 0);
+    dispatch_identity(r);
     rc = load_history(r);
     if (rc == 0 && r->n_hist > 0)
         anas_log(ANAS_LOG_INFO, "run %lld: resuming with %lld stored evaluations", id,
@@ -1024,7 +719,7 @@ void jobs_pump(struct jobs *j)
     long long id;
     while (!j->shutting_down && j->n_active < j->d->conf.max_runs && next_waiting(j, &id)) {
         if (start_run(j, id) < 0) {
-            store_run_set_state(j->d->store, id, "failed", now_s());
+            store_run_set_state(j->d->store, id, "failed", jobs_now());
             break;
         }
     }
@@ -1060,7 +755,7 @@ int jobs_start(struct jobs *j)
         return rc;
     for (i = 0; i < n; i++) {
         anas_log(ANAS_LOG_INFO, "run %lld was interrupted; resuming", ids[i]);
-        store_run_set_state(j->d->store, ids[i], "interrupted", now_s());
+        store_run_set_state(j->d->store, ids[i], "interrupted", jobs_now());
     }
     free(ids);
     jobs_pump(j);
@@ -1085,7 +780,7 @@ int jobs_cancel(struct jobs *j, long long id)
         r->canceled = 1;
         atomic_store(&r->cancel, 1);
         finish(r, "canceled", NULL);
-        release(r);
+        jobs_release(r);
         return 0;
     }
     rc = store_run_get(j->d->store, id, &sr);
@@ -1096,7 +791,7 @@ int jobs_cancel(struct jobs *j, long long id)
         return ANAS_ESTATE;
     }
     store_run_fini(&sr);
-    return store_run_set_state(j->d->store, id, "canceled", now_s());
+    return store_run_set_state(j->d->store, id, "canceled", jobs_now());
 }
 
 /* Evaluations being trained right now, with their batches. */
@@ -1105,13 +800,13 @@ static json_t *evaluating_json(struct run *r)
     json_t *a = json_array();
     int i;
     for (i = 0; (r->spec.eval_kind == ANAS_EVAL_TRAIN || r->spec.eval_kind == ANAS_EVAL_RPU) &&
-                i < r->n_slots;
+                i < RING;
          i++) {
-        struct slot *sl = &r->slots[i];
+        struct slot *sl = &r->ring[i];
         long total = atomic_load(&sl->progress.batches_total);
         /* Only atomics and loop-owned fields: the pool is still writing the
          * rest of the slot. */
-        if (!sl->dispatched || total <= 0 ||
+        if (sl->state != SLOT_RUNNING || !sl->dispatched || total <= 0 ||
             atomic_load(&sl->progress.batches_done) >= total)
             continue;
         json_array_append_new(a, json_pack("{s:I, s:s, s:i, s:I, s:I}", "seq",
@@ -1123,23 +818,24 @@ static json_t *evaluating_json(struct run *r)
     return a;
 }
 
-int jobs_live(struct jobs *j, long long id, long long *done, long long *total,
-              double *elapsed, json_t **best, json_t **summary, json_t **evaluating)
+int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **best,
+              json_t **summary, json_t **evaluating)
 {
     struct run *r = find_active(j, id);
     if (!r)
         return ANAS_ENOTFOUND;
     if (evaluating)
         *evaluating = evaluating_json(r);
-    *done = atomic_load(&r->done);
-    *total = r->total;
-    if (*total >= 0 && *done > *total)
-        *total = *done;
-    *elapsed = now_s() - r->t0;
+    p->done = atomic_load(&r->done);
+    p->total = r->total;
+    if (p->total >= 0 && p->done > p->total)
+        p->total = p->done;
+    p->elapsed = jobs_now() - r->t0;
+    p->eta = p->total >= 0 ? results_eta(r, p->total - p->done, j->d->conf.workers) : NAN;
     if (best)
-        *best = best_json(&r->spec, &r->best);
+        *best = results_best_json(&r->spec, &r->res.best);
     if (summary)
-        *summary = summary_json(r);
+        *summary = results_summary_json(r);
     return 0;
 }
 
@@ -1152,7 +848,7 @@ void jobs_shutdown(struct jobs *j)
         r->interrupted = 1;
         atomic_store(&r->cancel, 1);
         store_run_set_progress(j->d->store, r->id, atomic_load(&r->done), r->total);
-        store_run_set_state(j->d->store, r->id, "interrupted", now_s());
+        store_run_set_state(j->d->store, r->id, "interrupted", jobs_now());
         unlink_run(r);
         r->finished = 1; /* nothing more is written for it */
         if (r->inflight == 0)

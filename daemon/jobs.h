@@ -33,12 +33,21 @@ void jobs_pump(struct jobs *j);
 /* Cancel: 0, ANAS_ENOTFOUND, or ANAS_ESTATE when already final. */
 int jobs_cancel(struct jobs *j, long long id);
 
+struct jobs_progress {
+    long long done, total; /* total -1 while unknown */
+    double elapsed;        /* seconds since the run (re)started */
+    double eta;            /* seconds left, NAN while unknown */
+};
+
 /* Live view of an active run, for the API. Returns 0 when the run is
  * active (and fills the out values; JSON results are new references;
  * evaluating lists the evaluations being trained with their batch
- * progress), ANAS_ENOTFOUND otherwise. Pointers may be NULL. */
-int jobs_live(struct jobs *j, long long id, long long *done, long long *total,
-              double *elapsed, json_t **best, json_t **summary, json_t **evaluating);
+ * progress), ANAS_ENOTFOUND otherwise. JSON pointers may be NULL. The ETA
+ * counts only the work remaining evaluations are expected to need:
+ * candidates rejected on their analytic metrics or reused from the store
+ * cost nothing, so they do not make the run look faster than it is. */
+int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **best,
+              json_t **summary, json_t **evaluating);
 
 /* Graceful stop: active runs become interrupted (and resume at the next
  * start); outstanding work is told to stop. */

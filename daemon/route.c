@@ -40,6 +40,7 @@ static const struct route routes[] = {
     {"POST", "/api/v1/runs/{id}/cancel", api_runs_cancel, 0},
     {"GET", "/api/v1/runs/{id}/evaluations", api_runs_evaluations, 0},
     {"GET", "/api/v1/runs/{id}/best", api_runs_best, 0},
+    {"GET", "/api/v1/runs/{id}/pareto", api_runs_pareto, 0},
     {"GET", "/api/v1/runs/{id}/export", api_runs_export, 0},
     {"GET", "/api/v1/runs/{id}/model", api_runs_model, 0},
     {"GET", "/metrics", api_metrics_get, 0},

@@ -1,0 +1,381 @@
+/*
+ * dispatch.c - evaluations, from a proposed configuration to a committed
+ * result: candidates failing an analytic constraint are stored as invalid
+ * without evaluating; an identical evaluation (same architecture, same
+ * evaluator identity) is reused from the store or from the slot already
+ * evaluating it; the rest go to the pool, where transient failures are
+ * retried. Every result is committed in its own transaction before the
+ * optimizer can observe it (run_result_in).
+ *
+ * Loop thread, except eval_work_cb.
+ */
+#include "config.h"
+
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/hash.h"
+#include "core/log.h"
+#include "store.h"
+
+struct work {
+    uv_work_t req;
+    struct run *run;
+    long long seq;
+};
+
+/* --- identity --- */
+
+/* Everything that shapes a trained result: the normalized recipe, the
+ * dataset (or the measured model) and the seed the repetition's
+ * evaluations start from. Repetitions of a training search draw their own
+ * seeds, so they are independent; an analytic or surrogate evaluation is
+ * the same whatever the seed, and repetitions share it. */
+static void trained_identity(struct run *r)
+{
+    json_t *spec = codec_run_spec_to_json(&r->spec);
+    json_t *ds = json_object_get(spec, "dataset"), *model = json_object_get(spec, "model");
+    json_t *id = json_pack("{s:O, s:O, s:O, s:I}", "evaluator",
+                           json_object_get(spec, "evaluator"), "dataset",
+                           ds ? ds : json_null(), "model", model ? model : json_null(),
+                           "seed", (json_int_t)r->eval.train.seed);
+    char *txt = id ? json_dumps(id, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char digest[65] = "?";
+    /* hashed, not copied: a hardware configuration makes it long */
+    if (txt)
+        anas_sha256_hex(txt, strlen(txt), digest);
+    snprintf(r->eval_id, sizeof r->eval_id, "train;%s", digest);
+    free(txt);
+    json_decref(id);
+    json_decref(spec);
+}
+
+void dispatch_identity(struct run *r)
+{
+    size_t len;
+    int i;
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN || r->spec.eval_kind == ANAS_EVAL_RPU) {
+        trained_identity(r);
+        return;
+    }
+    len = (size_t)snprintf(r->eval_id, sizeof r->eval_id, "%s;map=%dx%d",
+                           anas_eval_kind_name(r->spec.eval_kind),
+                           r->spec.mapping.max_input_size, r->spec.mapping.max_output_size);
+    for (i = 0; i < r->spec.n_models && len < sizeof r->eval_id; i++) {
+        struct stat sb;
+        /* Size and mtime stand in for the content: a replaced model file
+         * must not be answered from results of the old one. */
+        if (stat(r->spec.models[i].path, &sb) != 0)
+            memset(&sb, 0, sizeof sb);
+        len += (size_t)snprintf(r->eval_id + len, sizeof r->eval_id - len, ";%s=%s@%lld.%lld",
+                                r->spec.models[i].metric, r->spec.models[i].path,
+                                (long long)sb.st_size, (long long)sb.st_mtime);
+    }
+}
+
+/* --- committing --- */
+
+static int store_result(struct run *r, const struct slot *sl, const char *state, int cached)
+{
+    struct store *st = run_daemon(r)->store;
+    struct store_eval e;
+    json_t *cfg = codec_config_to_json(&sl->res.config);
+    json_t *met = codec_metrics_to_json(&sl->res.metrics);
+    json_t *shape = json_pack("{s:o, s:i}", "input", codec_input_to_json(&r->spec.shape),
+                              "classes", r->spec.shape.classes);
+    char *shape_txt = codec_dump(shape), *err_txt = NULL;
+    int rc;
+    memset(&e, 0, sizeof e);
+    e.run = r->id;
+    e.seq = sl->seq;
+    e.rep = r->rep;
+    snprintf(e.hash, sizeof e.hash, "%s", sl->hash);
+    snprintf(e.state, sizeof e.state, "%s", state);
+    e.feasible = sl->res.feasible;
+    e.cached = cached;
+    snprintf(e.eval_key, sizeof e.eval_key, "%s", sl->key);
+    e.config_json = codec_dump(cfg);
+    e.metrics_json = codec_dump(met);
+    if (strcmp(state, "failed") == 0) {
+        json_t *ej = json_pack("{s:s, s:s}", "code", anas_err_name(sl->rc), "detail",
+                               sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
+        err_txt = codec_dump(ej);
+        json_decref(ej);
+        e.error_json = err_txt;
+    }
+    e.started_at = sl->t0;
+    e.finished_at = sl->t1;
+    rc = store_arch_put(st, sl->hash, anas_space_name(r->spec.space), shape_txt,
+                        e.config_json, e.metrics_json, jobs_now());
+    if (rc == 0)
+        rc = store_eval_put(st, &e);
+    free(e.config_json);
+    free(e.metrics_json);
+    free(shape_txt);
+    free(err_txt);
+    json_decref(cfg);
+    json_decref(met);
+    json_decref(shape);
+    return rc;
+}
+
+int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cached)
+{
+    int rc = store_result(r, sl, state, cached);
+    if (rc < 0)
+        return rc;
+    results_record(r, sl->seq, r->rep, state, cached, sl->hash, &sl->res,
+                   anas_err_name(sl->rc), sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
+    r->res.live++;
+    atomic_fetch_add(&r->done, 1);
+    return 0;
+}
+
+/* --- the pool --- */
+
+/* The weights of a trained network as the bytes of a .safetensors file. */
+static int model_bytes(struct anas_net *net, void **out, size_t *len, struct anas_error *err)
+{
+    char path[] = "/tmp/anasd-model-XXXXXX";
+    int fd = mkstemp(path), rc;
+    FILE *f;
+    long size;
+    if (fd < 0)
+        return anas_error_set(err, ANAS_EIO, "cannot create a temporary file");
+    close(fd);
+    rc = anas_net_save_safetensors(net, path, err);
+    f = rc == 0 ? fopen(path, "rb") : NULL;
+    if (rc == 0 && (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+                    fseek(f, 0, SEEK_SET) != 0 || !(*out = malloc((size_t)size + 1)) ||
+                    fread(*out, 1, (size_t)size, f) != (size_t)size))
+        rc = anas_error_set(err, ANAS_EIO, "cannot read back the saved model");
+    else if (rc == 0)
+        *len = (size_t)size;
+    if (f)
+        fclose(f);
+    unlink(path);
+    return rc;
+}
+
+/* Evaluations are deterministic functions of (spec, seed, architecture):
+ * retrying one that failed on its inputs (a diverged training, a bad
+ * model) would fail again. What can pass on a second try is a shortage of
+ * memory or a failed read of a file. */
+#define EVAL_RETRIES 2
+
+static int transient(int rc)
+{
+    return rc == ANAS_ENOMEM || rc == ANAS_EIO;
+}
+
+static int train_slot(struct run *r, struct slot *sl)
+{
+    struct anas_net *net = NULL;
+    int keep = strcmp(r->spec.kind, "train") == 0;
+    int rc = anas_eval_train(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
+                             &sl->res.metrics, keep ? &net : NULL, &sl->err);
+    if (rc == 0 && net)
+        rc = model_bytes(net, &sl->model, &sl->model_len, &sl->err);
+    anas_net_free(net);
+    return rc;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void eval_work_cb(uv_work_t *req)
+{
+    struct work *w = req->data;
+    struct run *r = w->run;
+    struct slot *sl = ring_slot(r, w->seq);
+    anas_error_clear(&sl->err);
+    sl->t0 = wall_now();
+    for (int attempt = 1;; attempt++) {
+        if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
+            sl->rc = train_slot(r, sl);
+        else if (r->spec.eval_kind == ANAS_EVAL_RPU)
+            sl->rc = anas_eval_rpu(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
+                                   &sl->res.metrics, &sl->err);
+        else
+            sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel, &sl->res.metrics,
+                                   &sl->err);
+        if (!transient(sl->rc) || attempt > EVAL_RETRIES)
+            break;
+        anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d", r->id,
+                 sl->seq, sl->err.msg, attempt, EVAL_RETRIES);
+        anas_error_clear(&sl->err);
+    }
+    sl->t1 = wall_now();
+    sl->res.ok = sl->rc == 0;
+    sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
+}
+
+/* The leader's result is the followers' too. */
+static int settle_followers(struct run *r, const struct slot *lead)
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < RING; i++) {
+        struct slot *f = &r->ring[i];
+        if (f->state != SLOT_RUNNING || f->leader != lead->seq)
+            continue;
+        f->res.ok = lead->res.ok;
+        f->res.feasible = lead->res.feasible;
+        f->res.metrics = lead->res.metrics;
+        f->rc = lead->rc;
+        f->err = lead->err;
+        f->t0 = lead->t0;
+        f->t1 = lead->t1;
+        f->leader = 0;
+        rc = dispatch_settle(r, f, lead->res.ok ? "complete" : "failed", 1);
+        r->pending--;
+        if (rc == 0)
+            run_result_in(r, f);
+    }
+    return rc;
+}
+
+static void eval_after_cb(uv_work_t *req, int status)
+{
+    struct work *w = req->data;
+    struct run *r = w->run;
+    struct slot *sl = ring_slot(r, w->seq);
+    int rc;
+    free(w);
+    r->inflight--;
+    jobs_inflight_add(r->jobs, -1);
+    r->pending--;
+    sl->dispatched = 0;
+    if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished || r->canceled ||
+        r->interrupted) {
+        jobs_release(r);
+        return;
+    }
+    r->res.worked++;
+    r->res.work_s += sl->t1 - sl->t0;
+    rc = dispatch_settle(r, sl, sl->res.ok ? "complete" : "failed", 0);
+    if (rc == 0 && sl->model) {
+        rc = store_model_put(run_daemon(r)->store, r->id, "safetensors", sl->model,
+                             sl->model_len, jobs_now());
+        free(sl->model);
+        sl->model = NULL;
+    }
+    if (rc == 0)
+        run_result_in(r, sl);
+    if (rc == 0)
+        rc = settle_followers(r, sl);
+    if (rc < 0)
+        run_fail(r, rc, "cannot store an evaluation");
+}
+
+static int queue_eval(struct run *r, struct slot *sl)
+{
+    struct work *w = calloc(1, sizeof *w);
+    int rc;
+    if (!w)
+        return ANAS_ENOMEM;
+    w->run = r;
+    w->seq = sl->seq;
+    w->req.data = w;
+    rc = uv_queue_work(run_daemon(r)->loop, &w->req, eval_work_cb, eval_after_cb);
+    if (rc < 0) {
+        free(w);
+        return ANAS_EINTERNAL;
+    }
+    sl->dispatched = 1;
+    r->inflight++;
+    jobs_inflight_add(r->jobs, 1);
+    r->pending++;
+    return 0;
+}
+
+/* --- planning --- */
+
+static int analytic_feasible(const struct run_spec *s, const struct anas_metrics *m)
+{
+    for (int i = 0; i < s->search.n_constraints; i++) {
+        const struct anas_constraint *c = &s->search.constraints[i];
+        double v;
+        if (!anas_search_metric_is_analytic(c->metric) || anas_metrics_get(m, c->metric, &v) < 0)
+            continue;
+        if ((c->has_min && v < c->min) || (c->has_max && v > c->max))
+            return 0;
+    }
+    return 1;
+}
+
+/* Reuse an identical evaluation stored earlier (any run): 1 when done. */
+static int try_cached(struct run *r, struct slot *sl)
+{
+    struct store_eval e;
+    struct anas_metrics m;
+    if (store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
+        return 0;
+    if (codec_metrics_from_text(e.metrics_json, &m) < 0) {
+        store_eval_fini(&e);
+        return 0;
+    }
+    store_eval_fini(&e);
+    sl->res.metrics = m;
+    sl->res.ok = 1;
+    sl->res.feasible = anas_search_feasible(&r->spec.search, &m);
+    sl->t0 = sl->t1 = jobs_now();
+    return dispatch_settle(r, sl, "complete", 1) < 0 ? ANAS_EDB : 1;
+}
+
+/* The slot evaluating the same key right now, if any. */
+static struct slot *leader_of(struct run *r, const struct slot *sl)
+{
+    for (int i = 0; i < RING; i++) {
+        struct slot *o = &r->ring[i];
+        if (o != sl && o->state == SLOT_RUNNING && o->dispatched &&
+            strcmp(o->key, sl->key) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* A PLANNED slot becomes DONE (rejected, reused) or RUNNING. */
+int dispatch_plan(struct run *r, struct slot *sl)
+{
+    char key_src[sizeof r->eval_id + ANAS_HASH_LEN + 2];
+    struct anas_error err;
+    struct slot *lead;
+    int rc;
+    anas_metrics_init(&sl->res.metrics);
+    rc = anas_eval_analytic(&r->eval, &sl->res.config, &sl->res.metrics, &err);
+    if (rc == 0 && !analytic_feasible(&r->spec, &sl->res.metrics)) {
+        sl->res.ok = 0;
+        sl->res.feasible = 0;
+        sl->t0 = sl->t1 = jobs_now();
+        rc = dispatch_settle(r, sl, "invalid", 0);
+        if (rc == 0)
+            run_result_in(r, sl);
+        return rc;
+    }
+    snprintf(key_src, sizeof key_src, "%s|%s", sl->hash, r->eval_id);
+    anas_sha256_hex(key_src, strlen(key_src), sl->key);
+    sl->state = SLOT_RUNNING;
+    if ((lead = leader_of(r, sl))) {
+        sl->leader = lead->seq;
+        r->pending++;
+        return 0;
+    }
+    /* A train run exists to produce weights: never answer it from a
+     * stored result, which has none. */
+    rc = strcmp(r->spec.kind, "train") == 0 ? 0 : try_cached(r, sl);
+    if (rc == 1)
+        run_result_in(r, sl);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    return queue_eval(r, sl);
+}

@@ -1,0 +1,205 @@
+/*
+ * run.h - one active run, shared by the scheduler's three files:
+ *
+ *   jobs.c      the run state machine: start, resume, repetitions, budgets,
+ *               the optimizer's steps on the pool, finishing;
+ *   dispatch.c  evaluations: analytic rejection, reuse of identical stored
+ *               results, the pool work and its retries, committing results;
+ *   results.c   judging: best so far, per-repetition bests, failure counts,
+ *               the Pareto front and its hypervolume, the summary.
+ *
+ * Evaluations flow through a ring of slots indexed by sequence number. The
+ * optimizer observes results strictly in sequence order and is asked for
+ * new proposals after every single observation, so what it proposes does
+ * not depend on which evaluation happened to finish first: a resumed run
+ * replays the same calls from the stored results and ends identical. A
+ * slow evaluation holds back what the optimizer sees, not the workers: up
+ * to ANAS_SEARCH_MAX_BATCH evaluations may be out, as many as the
+ * optimizer is willing to propose.
+ *
+ * Threads: the loop thread owns the run. A step (the optimizer's work) runs
+ * on the pool with its own input and output arrays; while it runs the loop
+ * thread does not touch the optimizer or the step arrays, and results that
+ * arrive are committed at once but enter the ring only after the step
+ * (`arrived`). Evaluation workers write only their own slot's result.
+ */
+#ifndef ANASD_RUN_H
+#define ANASD_RUN_H
+
+#include <stdatomic.h>
+
+#include "codec.h"
+#include "jobs.h"
+#include "rpubase.h"
+
+#define RING ANAS_SEARCH_MAX_BATCH
+
+struct best {
+    int have;
+    double score;
+    long long seq;
+    int rep;
+    char hash[ANAS_HASH_LEN + 1];
+    struct anas_config cfg;
+    struct anas_metrics m;
+};
+
+/* A stored evaluation, read back at start-up, by seq - 1. */
+struct hist {
+    int present;
+    int rep;
+    double t0, t1;
+    char hash[ANAS_HASH_LEN + 1];
+    struct anas_search_result res;
+};
+
+enum slot_state {
+    SLOT_EMPTY,
+    SLOT_PLANNED, /* proposed, needs work from the loop thread */
+    SLOT_RUNNING, /* dispatched to the pool, or following a leader */
+    SLOT_DONE,    /* committed, waiting to be observed */
+};
+
+struct slot {
+    enum slot_state state;
+    long long seq;
+    char hash[ANAS_HASH_LEN + 1];
+    char key[65];
+    long long leader; /* seq of the slot evaluating the same key, or 0 */
+    int dispatched;   /* sent to the pool */
+    int arrived;      /* finished while a step was running */
+    int rc;           /* evaluator's return code */
+    struct anas_error err;
+    double t0, t1;
+    struct anas_search_result res;
+    struct anas_train_progress progress; /* read by the API while training */
+    void *model;                         /* kind train: the trained weights */
+    size_t model_len;
+};
+
+/* What a step hands back: proposals in sequence order; those the stored
+ * history answers carry their result (replay). */
+struct proposal {
+    long long seq;
+    char hash[ANAS_HASH_LEN + 1];
+    int stored;
+    double t0, t1;
+    struct anas_search_result res;
+};
+
+/* Why a repetition ended. */
+enum stop {
+    STOP_NONE,
+    STOP_DONE,        /* the optimizer finished */
+    STOP_EVALUATIONS, /* budget.evaluations */
+    STOP_SECONDS,     /* budget.seconds */
+};
+
+/* A feasible result in the objectives' space (minimised), for fronts. */
+struct front_pt {
+    double f[ANAS_SEARCH_MAX_OBJECTIVES];
+    long long seq;
+    int rep;
+};
+
+struct results {
+    struct best best;
+    struct best rep_best[RUN_MAX_RUNS];
+    long long rep_evals[RUN_MAX_RUNS];
+    enum stop rep_stop[RUN_MAX_RUNS];
+    long long complete, failed, invalid, cached;
+    char first_error_code[32]; /* of the first failed evaluation, "" if none */
+    char first_error_detail[240];
+    struct front_pt *pts; /* feasible complete results, all repetitions */
+    long long n_pts, cap_pts;
+    /* Results settled in this process, and those that needed real work:
+     * the ETA's basis. */
+    long long live, worked;
+    double work_s;
+};
+
+struct run {
+    struct jobs *jobs;
+    struct run *next;
+    long long id;
+    struct run_spec spec;
+    struct anas_eval_spec eval;
+    struct anas_surrogate *models[ANAS_EVAL_MAX_MODELS];
+    struct anas_dataset *train_set, *test_set;
+    struct rpu_base *rpu; /* evaluator rpu: the model it measures */
+    char eval_id[2048];   /* evaluator identity: part of every evaluation key */
+    int loaded;
+
+    struct hist *hist; /* by seq - 1 */
+    long long n_hist;
+
+    /* The current repetition. */
+    int rep;
+    long long next_seq;  /* last seq proposed */
+    long long obs_seq;   /* last seq the optimizer observed */
+    long long rep_count; /* proposals in this repetition */
+    double rep_t0, last_t1; /* first start and latest observed finish */
+
+    /* Step (pool) state: touched by the loop thread only between steps. */
+    struct anas_search *search;
+    int stepping;
+    int rep_started; /* the first propose of the repetition was made */
+    enum stop stop;  /* set by the step when the repetition ended */
+    int step_rc;
+    struct anas_error step_err;
+    struct anas_search_result *in; /* results to observe, in seq order */
+    double *in_t0, *in_t1;
+    int n_in;
+    long long in_seq; /* seq of in[0] */
+    int ring_after; /* outstanding slots behind the input */
+    struct proposal *out;
+    int n_out, n_out_observed;
+
+    struct slot ring[RING];
+    int pending; /* slots dispatched or following */
+
+    atomic_llong done;
+    long long total;
+    double t0;
+    atomic_int cancel;
+    int canceled, interrupted, finished;
+    int inflight;
+
+    struct results res;
+};
+
+static inline struct slot *ring_slot(struct run *r, long long seq)
+{
+    return &r->ring[(seq - 1) % RING];
+}
+
+/* jobs.c */
+double jobs_now(void);
+struct anasd *run_daemon(const struct run *r);
+/* A slot's result is committed: it may be observed (loop thread). */
+void run_result_in(struct run *r, struct slot *sl);
+/* End the run as failed with `what` and the code (loop thread). */
+void run_fail(struct run *r, int rc, const char *what);
+void jobs_inflight_add(struct jobs *j, int n);
+/* Free a run once it is final and no work refers to it any more. */
+void jobs_release(struct run *r);
+
+/* dispatch.c (loop thread) */
+void dispatch_identity(struct run *r);
+int dispatch_plan(struct run *r, struct slot *sl);
+/* Commit a final result and account for it. */
+int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cached);
+
+/* results.c */
+void results_fini(struct results *x);
+/* state: complete, failed or invalid; code and detail: a failure's. */
+void results_record(struct run *r, long long seq, int rep, const char *state, int cached,
+                    const char *hash, const struct anas_search_result *res,
+                    const char *code, const char *detail);
+json_t *results_best_json(const struct run_spec *s, const struct best *b);
+json_t *results_summary_json(const struct run *r);
+/* The time a remaining evaluation is expected to take, per worker-second;
+ * NAN when nothing was measured yet. */
+double results_eta(const struct run *r, long long remaining, int workers);
+
+#endif
