@@ -203,6 +203,16 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     batch = ts.batch_size > ts.eval_batch ? ts.batch_size : ts.eval_batch;
     net = anas_net_new(def, batch, err);
     res = anas_calloc(1, sizeof *res);
+    if (!net && err && err->code == ANAS_ENOMEM) {
+        /* The net holds activations for the larger of the two batches:
+         * say which the user can change. */
+        rc = anas_error_set(err, ANAS_ENOMEM,
+                            "out of memory for the network's activations at %d samples a "
+                            "batch (the larger of batch_size %d and the evaluation batch "
+                            "%d): a smaller batch_size or network needs less",
+                            batch, ts.batch_size, ts.eval_batch);
+        goto out;
+    }
     if (!net || !res) {
         rc = net ? anas_error_set(err, ANAS_ENOMEM, "out of memory") : err->code;
         goto out;

@@ -8,6 +8,8 @@ TESTS += \
 	tests/api/40-auth.sh \
 	tests/api/50-search-analytic.sh \
 	tests/api/60-tutorial.sh \
+	tests/api/65-multiobjective.sh \
+	tests/api/66-budgets.sh \
 	tests/api/70-resume.sh \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
@@ -23,6 +25,8 @@ EXTRA_DIST += \
 	tests/api/40-auth.sh \
 	tests/api/50-search-analytic.sh \
 	tests/api/60-tutorial.sh \
+	tests/api/65-multiobjective.sh \
+	tests/api/66-budgets.sh \
 	tests/api/70-resume.sh \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
