@@ -11,6 +11,7 @@ TESTS += \
 	tests/api/65-multiobjective.sh \
 	tests/api/66-budgets.sh \
 	tests/api/70-resume.sh \
+	tests/api/72-resume-optimizers.sh \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/87-analog-run.sh \
@@ -28,6 +29,7 @@ EXTRA_DIST += \
 	tests/api/65-multiobjective.sh \
 	tests/api/66-budgets.sh \
 	tests/api/70-resume.sh \
+	tests/api/72-resume-optimizers.sh \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/87-analog-run.sh \
