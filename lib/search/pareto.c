@@ -347,11 +347,11 @@ int anas_pareto_hypervolume(const double *f, int n, int d, const double *ref, do
     if (!r)
         return ANAS_ENOMEM;
     m = gather(f, n, d, ref, r);
-    if (d >= 3) {
-        x = anas_malloc((size_t)m * sizeof(*x) + 1);
-        y = anas_malloc((size_t)m * sizeof(*y) + 1);
+    if (m > 0 && d >= 3) {
+        x = anas_malloc((size_t)m * sizeof(*x));
+        y = anas_malloc((size_t)m * sizeof(*y));
         if (d == 4)
-            by2 = anas_malloc((size_t)m * sizeof(*by2) + 1);
+            by2 = anas_malloc((size_t)m * sizeof(*by2));
         if (!x || !y || (d == 4 && !by2))
             rc = ANAS_ENOMEM;
     }

@@ -32,3 +32,10 @@ tests_unit_search_ea_analognas_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-pareto
 TESTS += tests/unit/search-pareto
 tests_unit_search_pareto_LDADD = $(UNIT_LIBS)
+
+# tests/bench/search-quality (run by hand, not by make check) compares the
+# optimizers on AnalogNAS's surrogates; make check builds its program so
+# that it keeps compiling (or: make tests/bench/search-quality).
+check_PROGRAMS += tests/bench/search-quality
+tests_bench_search_quality_LDADD = $(UNIT_LIBS)
+EXTRA_DIST += tests/bench/search-quality
