@@ -17,6 +17,12 @@ lib_libanas_a_SOURCES = \
 	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \
 	lib/search/ea_analognas.c
 
+lib_libanas_a_SOURCES += lib/search/evo.h lib/search/evo.c lib/search/ea.c
+lib_libanas_a_SOURCES += lib/search/regevo.c
+lib_libanas_a_SOURCES += lib/search/grid.c
+# TEMPORARY until lib/search/pareto.c lands: delete this line and the file.
+lib_libanas_a_SOURCES += lib/search/pareto_tmp.c
+
 # lib/nn and lib/tensor: the training engine's numerical core.
 lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \
 	lib/tensor/blas.h lib/tensor/blas.c lib/tensor/tensor.h lib/tensor/im2col.c \

@@ -28,3 +28,9 @@ tests_unit_search_random_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-ea-analognas
 TESTS += tests/unit/search-ea-analognas
 tests_unit_search_ea_analognas_LDADD = $(UNIT_LIBS)
+
+EXTRA_DIST += tests/search-drive.h
+
+check_PROGRAMS += tests/unit/search-ea
+TESTS += tests/unit/search-ea
+tests_unit_search_ea_LDADD = $(UNIT_LIBS)
