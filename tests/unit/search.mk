@@ -34,3 +34,7 @@ EXTRA_DIST += tests/search-drive.h
 check_PROGRAMS += tests/unit/search-ea
 TESTS += tests/unit/search-ea
 tests_unit_search_ea_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-regevo
+TESTS += tests/unit/search-regevo
+tests_unit_search_regevo_LDADD = $(UNIT_LIBS)
