@@ -38,3 +38,7 @@ tests_unit_search_ea_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-regevo
 TESTS += tests/unit/search-regevo
 tests_unit_search_regevo_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-grid
+TESTS += tests/unit/search-grid
+tests_unit_search_grid_LDADD = $(UNIT_LIBS)
