@@ -61,6 +61,16 @@ static void test_generations(void)
        "3 workers, random pieces: the same 200");
     drive_run(&spec, 2, 256, DRIVE_ALL, &c);
     ok(!drive_same_runs(spec.space, &a, &c), "another seed: other proposals");
+
+    /* Two objectives: ranked by non-dominated sorting and crowding. */
+    spec.n_objectives = 2;
+    snprintf(spec.objectives[1].metric, ANAS_METRIC_NAME_MAX, "params");
+    drive_params_max(&spec, 1e12);
+    drive_run(&spec, 1, 256, DRIVE_ALL, &c);
+    ok(c.n == 200 && c.errors == 0 && drive_duplicates(spec.space, &c) == 0,
+       "two objectives (acc@1d max, params min): 200 distinct proposals");
+    drive_run(&spec, 1, 5, DRIVE_RANDOM, &b);
+    ok(drive_same_runs(spec.space, &b, &c), "replayed in random pieces: the same");
 }
 
 /* Only the first proposal is good: proposal 0 scores 1, the rest 0. */

@@ -241,7 +241,7 @@ static int values(const struct anas_config *c, double v0, double v1, double v2, 
 static void test_grid_rpu(void)
 {
     const struct anas_space *s = anas_space_find("rpu");
-    struct anas_config first[2940], again[2940];
+    static struct anas_config first[2940], again[2940];
     int valid, distinct;
 
     is_int(anas_space_grid_size(s, 5, 1000000), 2940, "rpu: 10*6*7*7 = 2,940 configurations");
@@ -260,7 +260,7 @@ static void test_grid_rpu(void)
 static void test_grid_mlp(void)
 {
     const struct anas_space *s = anas_space_find("mlp");
-    struct anas_config c[2340];
+    static struct anas_config c[2340];
     int valid, distinct;
 
     /* depth d: 5^d widths x 3 activations, the inactive widths counted once. */
