@@ -11,10 +11,15 @@ lib_libanas_a_SOURCES = \
 	lib/core/metrics.h lib/core/metrics.c \
 	lib/space/space.h lib/space/space_int.h lib/space/space.c lib/space/resnet.c \
 	lib/space/compose.c \
+	lib/space/ops.c \
 	lib/surrogate/surrogate.h lib/surrogate/surrogate.c \
 	lib/eval/eval.h lib/eval/eval.c lib/eval/evaltrain.c \
 	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \
 	lib/search/ea_analognas.c lib/search/pareto.c
+
+lib_libanas_a_SOURCES += lib/search/evo.h lib/search/evo.c lib/search/ea.c
+lib_libanas_a_SOURCES += lib/search/regevo.c
+lib_libanas_a_SOURCES += lib/search/grid.c
 
 # lib/nn and lib/tensor: the training engine's numerical core.
 lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \

@@ -9,5 +9,8 @@
 
 extern const struct anas_search_ops anas__search_random_ops;
 extern const struct anas_search_ops anas__search_ea_analognas_ops;
+extern const struct anas_search_ops anas__search_ea_ops;
+extern const struct anas_search_ops anas__search_regevo_ops;
+extern const struct anas_search_ops anas__search_grid_ops;
 
 #endif

@@ -160,7 +160,7 @@ static void zero_inactive(const struct anas_space *s, struct anas_config *cfg)
             cfg->v[i] = 0;
 }
 
-static double sample_hp(const struct anas_hp *hp, struct anas_rng *rng)
+double anas__hp_sample(const struct anas_hp *hp, struct anas_rng *rng)
 {
     double v;
 
@@ -186,7 +186,7 @@ int anas_space_sample(const struct anas_space *s, struct anas_rng *rng,
         return ANAS_EINVAL;
     anas_config_init(&cfg, s);
     for (int i = 0; i < s->n_hp; i++)
-        cfg.v[i] = sample_hp(&s->hp[i], rng);
+        cfg.v[i] = anas__hp_sample(&s->hp[i], rng);
     zero_inactive(s, &cfg);
     *out = cfg;
     return 0;

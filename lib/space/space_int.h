@@ -114,6 +114,10 @@ long long anas__layer_weights(const struct anas_layer *layer);
 int anas__features_values(const struct anas_space *s, const struct anas_config *cfg,
                           float *out, int max);
 
+/* One uniform draw of a hyperparameter's value, as anas_space_sample makes
+ * it (ops.c draws the ones a move activates the same way). */
+double anas__hp_sample(const struct anas_hp *hp, struct anas_rng *rng);
+
 /* The interned composite named `name`, or NULL (compose.c). */
 const struct anas_space *anas__space_find_composite(const char *name);
 

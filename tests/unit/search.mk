@@ -39,3 +39,16 @@ tests_unit_search_pareto_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/bench/search-quality
 tests_bench_search_quality_LDADD = $(UNIT_LIBS)
 EXTRA_DIST += tests/bench/search-quality
+EXTRA_DIST += tests/search-drive.h
+
+check_PROGRAMS += tests/unit/search-ea
+TESTS += tests/unit/search-ea
+tests_unit_search_ea_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-regevo
+TESTS += tests/unit/search-regevo
+tests_unit_search_regevo_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-grid
+TESTS += tests/unit/search-grid
+tests_unit_search_grid_LDADD = $(UNIT_LIBS)
