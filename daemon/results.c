@@ -23,7 +23,11 @@ static void best_consider(struct best *b, const struct run_spec *s, long long se
     if (!res->ok || !res->feasible)
         return;
     score = anas_search_score(&s->search, &res->metrics);
-    if (!isfinite(score) || (b->have && score <= b->score))
+    /* Results are recorded as they finish, or in sequence order when read
+     * back: of equal scores the earliest proposed wins, whatever the
+     * order, so a resumed run names the same best. */
+    if (!isfinite(score) || (b->have && (score < b->score || (score == b->score &&
+                                                              seq > b->seq))))
         return;
     b->have = 1;
     b->score = score;
