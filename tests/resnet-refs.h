@@ -1,7 +1,10 @@
 /*
- * resnet-refs.h - the reference vectors of research/analognas.md §2.4
- * (configurations, their channels, fc_len and parameter counts, verified
- * with torch 1.13), shared by the space tests. Header-only.
+ * resnet-refs.h - reference vectors computed with AnalogNAS's Network
+ * (analognas/analogainas/search_spaces/resnet_macro_architecture.py,
+ * IBM/analog-nas at 71dae1f8) under torch 1.13.1: configurations (the best
+ * of AnalogNAS_Tutorial.ipynb, AnalogNAS's results/best_results_0.csv and
+ * two others), their channels, fc_len and parameter counts (sum of
+ * p.numel()), shared by the space tests. Header-only.
  */
 #ifndef ANAS_TESTS_RESNET_REFS_H
 #define ANAS_TESTS_RESNET_REFS_H

@@ -36,7 +36,7 @@
 #include "core/rng.h"
 #include "nn/net.h"
 
-/* --- the hardware configuration (research/aihwkit.md §1) --- */
+/* --- the hardware configuration (aihwkit's InferenceRPUConfig) --- */
 
 enum anas_bm { ANAS_BM_NONE, ANAS_BM_ITERATIVE, ANAS_BM_ITERATIVE_WORST_CASE };
 enum anas_nm {
@@ -119,9 +119,9 @@ struct anas_analog_modifier {
 
 enum anas_noise_kind {
     ANAS_NOISE_NONE,              /* programming, drift and read are exact */
-    ANAS_NOISE_PCM,               /* PCMLikeNoiseModel (§2.1) */
-    ANAS_NOISE_STATE_INDEPENDENT, /* StateIndependentNoiseModel (§2.2) */
-    ANAS_NOISE_RERAM,             /* ReRamWan2022NoiseModel (§2.4) */
+    ANAS_NOISE_PCM,               /* PCMLikeNoiseModel (noise/pcm.py) */
+    ANAS_NOISE_STATE_INDEPENDENT, /* StateIndependentNoiseModel (noise/custom.py) */
+    ANAS_NOISE_RERAM,             /* ReRamWan2022NoiseModel (noise/reram.py) */
 };
 #define ANAS_ANALOG_MAX_PROG_COEFFS 5
 /* The noise model and its conductance converter (SinglePair, g_min..g_max). */
@@ -168,11 +168,12 @@ void anas_analog_noise_defaults(enum anas_noise_kind type, struct anas_analog_no
  * field ("forward.inp_res", "noise_model.g_max"). */
 int anas_analog_config_check(const struct anas_analog_config *cfg, struct anas_error *err);
 
-/* Quantization step for a resolution and bound: the rule of §1.1
- * (r = max(res, 0); r > 1 means 1/r; step = r * 2 * bound); 0 = none. */
+/* Quantization step for a resolution and bound: aihwkit's rule (checkRes
+ * in src/rpucuda/rpu_pulsed_meta_parameter.cpp: r = max(res, 0); r > 1
+ * means 1/r; step = r * 2 * bound); 0 = none. */
 float anas_analog_step(float res, float bound);
 
-/* --- noise models on conductances (research/aihwkit.md §2) --- */
+/* --- noise models on conductances (aihwkit's src/aihwkit/inference/) --- */
 
 /* SinglePairConductanceConverter: scale s = (g_max - g_min) / max(max|W|,
  * 1e-7) over the n weights; gp = clip(W s, 0, g_max - g_min) + g_min, gm
@@ -210,8 +211,8 @@ void anas_analog_modify(const struct anas_analog_modifier *m, float *out, const 
 /* --- a layer on tiles --- */
 
 /* A weight matrix (d, n) mapped onto a grid of tiles of at most
- * max_output_size x max_input_size, split as evenly as aihwkit splits
- * (§3.6), each tile with its own IO noise, mapping scale, programmed
+ * max_output_size x max_input_size, split as evenly as aihwkit's
+ * TileModuleArray, each tile with its own IO noise, mapping scale, programmed
  * weights, drift parameters and drift-compensation alpha. Outputs of the
  * input blocks are summed digitally. */
 struct anas_alayer;
@@ -244,15 +245,16 @@ enum anas_alayer_weights {
  * one vector per row, Y (M, d); cols = 1: X is (n, M), vectors are its
  * columns, Y (d, M) (im2col's layout). ldx, ldy: row strides. Per vector:
  * noise management, DAC, the MVM on the tile weights, w_noise, output
- * noise, ADC, bound management (§3.1); then times out_scale, the mapping
+ * noise, ADC, bound management; then times out_scale, the mapping
  * scale and, for DRIFTED weights, the drift-compensation alpha; then the
  * bias (digital, or through the tile). */
 int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
                         const float *X, int M, int cols, int ldx, float *Y, int ldy,
                         struct anas_rng *rng);
 
-/* Programming (§2.6): draw programming noise and drift parameters once
- * from the current tile weights; take the drift-compensation baseline. */
+/* Programming (aihwkit's program_weights): draw programming noise and
+ * drift parameters once from the current tile weights; take the
+ * drift-compensation baseline. */
 int anas_alayer_program(struct anas_alayer *L, struct anas_rng *rng);
 /* Drift to t seconds after programming with fresh read noise, and set
  * alpha = baseline / readout (global compensation). Programs first if

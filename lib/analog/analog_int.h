@@ -256,12 +256,12 @@ struct anas__ws {
 
 void anas__ws_fini(struct anas__ws *ws);
 
-/* The IO-managed forward of §3.1 on M vectors at once: noise management,
- * DAC, one sgemm, weight noise, output noise, ADC, and bound management
- * re-running only the vectors that clipped. g may be NULL when the
- * parameters draw no random numbers (is_perfect, or no noise and no
- * stochastic rounding). 0, ANAS_EINVAL (no generator although one is
- * needed) or ANAS_ENOMEM (workspace). */
+/* The IO-managed forward (aihwkit's ForwardBackwardPassIOManaged) on M
+ * vectors at once: noise management, DAC, one sgemm, weight noise, output
+ * noise, ADC, and bound management re-running only the vectors that clipped.
+ * g may be NULL when the parameters draw no random numbers (is_perfect, or no
+ * noise and no stochastic rounding). 0, ANAS_EINVAL (no generator although
+ * one is needed) or ANAS_ENOMEM (workspace). */
 int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
                      const struct anas__mvm *w, const struct anas__mvm_io *b,
                      struct anas__ws *ws, struct anas__gauss *g);
@@ -271,9 +271,9 @@ int anas__io_is_random(const struct anas_analog_io *io);
 
 /* --- layers (layer.c) --- */
 
-/* How aihwkit splits size over tiles of at most max (§3.6): the number of
- * pieces k = ceil(size / max) (1 when max <= 0), their sizes as even as
- * possible, the first size % k one larger; the first cap sizes go to
+/* How aihwkit's TileModuleArray splits size over tiles of at most max: the
+ * number of pieces k = ceil(size / max) (1 when max <= 0), their sizes as
+ * even as possible, the first size % k one larger; the first cap sizes go to
  * sizes. */
 int anas__split_sizes(int size, int max, int *sizes, int cap);
 

@@ -3,9 +3,10 @@
  * presets, and the checks aihwkit makes (or should make) before a tile is
  * built.
  *
- * Every preset starts from aihwkit's Python defaults (InferenceRPUConfig(),
- * research/aihwkit.md §1) and changes what its source changes, so a field
- * a preset does not mention has aihwkit's value, as in Python.
+ * Every preset starts from aihwkit's Python defaults (InferenceRPUConfig() of
+ * src/aihwkit/simulator/configs/configs.py) and changes what its source
+ * changes, so a field a preset does not mention has aihwkit's value, as in
+ * Python.
  */
 #include "config.h"
 
@@ -71,8 +72,9 @@ void anas_analog_noise_defaults(enum anas_noise_kind type, struct anas_analog_no
     }
 }
 
-/* AnalogNAS's create_rpu_config() (research/analognas.md §5.1) with its
- * defaults g_max 25, tile_size 256, dac_res = adc_res = 256. */
+/* AnalogNAS's create_rpu_config()
+ * (analognas/analogainas/search_spaces/train.py) with its defaults g_max 25,
+ * tile_size 256, dac_res = adc_res = 256. */
 static void analognas(struct anas_analog_config *c)
 {
     base(c);
@@ -91,7 +93,7 @@ static void analognas(struct anas_analog_config *c)
     c->forward.bound_management = ANAS_BM_NONE;
 }
 
-/* AnalogNAS-Bench's gen_rpu_config() (research/analognas.md §5.3). */
+/* AnalogNAS-Bench's gen_rpu_config() (analognasbench/training_script.py). */
 static void analognas_bench(struct anas_analog_config *c)
 {
     base(c);

@@ -1,6 +1,7 @@
 /*
- * io.c - the IO-managed forward of one analog tile (research/aihwkit.md
- * §3.1, aihwkit's CPU engine, ONE_PASS), batched.
+ * io.c - the IO-managed forward of one analog tile (aihwkit's CPU engine,
+ * ForwardBackwardPassIOManaged in src/rpucuda/rpu_forward_backward_pass.cpp,
+ * ONE_PASS), batched.
  *
  * aihwkit's CPU engine loops over the vectors of a batch and runs a gemv
  * per vector and per bound-management round. Here all M vectors of a call
@@ -434,7 +435,8 @@ int anas__io_is_random(const struct anas_analog_io *io)
            (io->out_sto_round && anas_analog_step(io->out_res, io->out_bound) > 0.0f);
 }
 
-/* ABS_MAX_NP_SUM's scale from a vector's abs-max and signed sums (§3.4). */
+/* ABS_MAX_NP_SUM's scale from a vector's abs-max and signed sums, as
+ * aihwkit's. */
 static float np_sum_scale(const struct fwd *F, float amax, float pos, float neg)
 {
     const struct anas_analog_io *io = F->io;
@@ -513,7 +515,7 @@ static void column_stats(const struct fwd *F, int kind, float *restrict a, float
     }
 }
 
-/* The NM scale from a vector's statistics (§3.4): abs-max (max for
+/* The NM scale from a vector's statistics, as aihwkit's: abs-max (max for
  * MAX) a, and the sums of its positive and negative values p, q. */
 static float nm_value(struct fwd *F, float a, float p, float q)
 {
@@ -692,8 +694,8 @@ static void mvm(const struct fwd *F, const float *W, const float *xin, int k, fl
         anas_blas_sgemm(0, 0, d, k, n, 1.0f, W, n, xin, k, 0.0f, out, k);
 }
 
-/* Weight noise (§3.1) joins the output noise as one Gaussian per output:
- * the two are independent, so their variances add. ADDITIVE_CONSTANT:
+/* Weight noise (w_noise_type) joins the output noise as one Gaussian per
+ * output: the two are independent, so their variances add. ADDITIVE_CONSTANT:
  * F->sd per vector; PCM_READ: F->s2 per output. */
 static void wnoise_stage(struct fwd *F, int k)
 {
@@ -826,8 +828,8 @@ static void scatter(struct fwd *F, int k)
     }
 }
 
-/* The bound-management rounds (§3.1): round 0 on every vector, then on
- * those that clipped, with the input scale halved each time. */
+/* The bound-management rounds (aihwkit's ITERATIVE): round 0 on every vector,
+ * then on those that clipped, with the input scale halved each time. */
 static void rounds(struct fwd *F, const float *W)
 {
     const struct anas_analog_io *io = F->io;

@@ -1,8 +1,10 @@
 /*
- * layer.c - a weight matrix on a grid of analog tiles (research/aihwkit.md
- * §3.6, §1.2-1.4, §2.6): the split, the mapping scales, the forward over
- * the tiles, the hardware-aware post-step (clip, remap, modifier), and
- * programming, drift and global drift compensation, tile by tile.
+ * layer.c - a weight matrix on a grid of analog tiles (aihwkit's
+ * TileModuleArray in src/aihwkit/simulator/tiles/array.py, MappingParameter,
+ * the post_update_step and the program/drift flow of tiles/inference.py): the
+ * split, the mapping scales, the forward over the tiles, the hardware-aware
+ * post-step (clip, remap, modifier), and programming, drift and global drift
+ * compensation, tile by tile.
  *
  * Each tile keeps its weights in tile units: digital weights W = a * w,
  * with a the mapping scale of the tile's output row. A tile has up to four
@@ -54,7 +56,7 @@ struct anas_alayer {
     struct anas__ws ws;
 };
 
-/* --- splits (§3.6) --- */
+/* --- splits (TileModuleArray) --- */
 
 static int n_pieces(int size, int max)
 {
@@ -371,7 +373,7 @@ int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
     return 0;
 }
 
-/* --- the hardware-aware post-step (§1.3, §1.4) --- */
+/* --- the hardware-aware post-step (clip, remap, modifier) --- */
 
 static void clip_tile(const struct anas_alayer *L, struct tile *t)
 {
@@ -396,8 +398,8 @@ static void store_clipped(struct anas_alayer *L, const struct tile *t, float *W)
     }
 }
 
-/* Remap (§1.4): the tile's weights back to remapped_wmax, the factor into
- * the mapping scales; the digital weights do not change. */
+/* Remap (weight_remapper.cpp): the tile's weights back to remapped_wmax, the
+ * factor into the mapping scales; the digital weights do not change. */
 static void remap_tile(struct anas_alayer *L, struct tile *t)
 {
     const struct anas_analog_remap *r = &L->cfg.remap;
@@ -449,7 +451,7 @@ int anas_alayer_post_step(struct anas_alayer *L, float *W, float *fb, struct ana
     return 0;
 }
 
-/* --- programming, drift and drift compensation (§2.6) --- */
+/* --- programming, drift and drift compensation (tiles/inference.py) --- */
 
 /* Global drift compensation's readout: the tile's non-ideal forward on
  * the one-hot inputs eye(nw), max(mean |Y|, 1e-4), in tile units. */
@@ -548,8 +550,9 @@ int anas_alayer_program(struct anas_alayer *L, struct anas_rng *rng)
     return rc;
 }
 
-/* Drift (§2.6): re-convert the programmed weights (a new scale), drift
- * each device with its stored parameter, fresh read noise, convert back. */
+/* Drift (aihwkit's drift_weights): re-convert the programmed weights (a new
+ * scale), drift each device with its stored parameter, fresh read noise,
+ * convert back. */
 static int drift_tile(const struct anas_alayer *L, struct tile *t, float *buf, double time,
                       struct anas_rng *rng)
 {

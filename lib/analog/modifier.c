@@ -1,8 +1,9 @@
 /*
- * modifier.c - hardware-aware training's weight clipping and weight
- * modifier on one tile's weights, as aihwkit's C++ engine does them after
- * every optimizer step (research/aihwkit.md §1.3, §1.4; weight_clipper.cpp
- * and weight_modifier.cpp).
+ * modifier.c - hardware-aware training's weight clipping and weight modifier
+ * on one tile's weights, as aihwkit's C++ engine does them after every
+ * optimizer step (src/rpucuda/weight_clipper.cpp and weight_modifier.cpp;
+ * WeightClipParameter and WeightModifierParameter in
+ * src/aihwkit/simulator/parameters/inference.py).
  *
  * Departures, both for inputs aihwkit handles badly:
  * - a modifier res > 1 is read as a number of steps (1/res), the rule of

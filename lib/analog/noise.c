@@ -1,8 +1,9 @@
 /*
  * noise.c - aihwkit's inference noise models on conductances
- * (research/aihwkit.md §2): the SinglePair converter, programming noise,
- * drift and read noise of PCMLikeNoiseModel, StateIndependentNoiseModel
- * and ReRamWan2022NoiseModel, and an exact model (NONE).
+ * (src/aihwkit/inference/: converter/conductance.py, noise/pcm.py, custom.py
+ * and reram.py): the SinglePair converter, programming noise, drift and read
+ * noise of PCMLikeNoiseModel, StateIndependentNoiseModel and
+ * ReRamWan2022NoiseModel, and an exact model (NONE).
  *
  * Conductances are in microsiemens, gr = g / g_max. Every random draw is
  * one anas_rng_normal per device and per noise source, so a seed fixes

@@ -1,7 +1,8 @@
 /*
  * evalrpu.c - the rpu evaluator: one trained network measured on the
  * hardware an rpu-space configuration describes (AnalogNAS PR #6's
- * RealtimeRPUEvaluator, research/analognas.md §3.8, §6.4).
+ * RealtimeRPUEvaluator, analogainas/evaluators/realtime_rpu_evaluator.py,
+ * on the RPUConfigSpace of search_spaces/config_spaces/rpu_config_space.py).
  *
  * Each evaluation builds its own copy of the network from the borrowed
  * weights (nets are single-threaded; evaluations run in parallel), maps it

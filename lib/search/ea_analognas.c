@@ -1,6 +1,7 @@
 /*
- * ea_analognas.c - AnalogNAS's EAOptimizer (search_algorithms/ea_optimized.py)
- * with its real dynamics, quirks included (research/analognas.md §4.1, §11):
+ * ea_analognas.c - AnalogNAS's EAOptimizer (IBM/analog-nas at 71dae1f8,
+ * analognas/analogainas/search_algorithms/ea_optimized.py) with its real
+ * dynamics, quirks included:
  *
  *  - the population is int(population_size/10) slots;
  *  - the initial population is n copies of ONE uniform sample;

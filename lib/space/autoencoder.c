@@ -1,6 +1,8 @@
 /*
  * autoencoder.c - AnalogNAS PR #6's convolutional autoencoder space
- * ("autoencoder-like", research/analognas.md §6.2-6.3), with its model.
+ * ("autoencoder-like", AutoEncoderConfigSpace in
+ * analogainas/search_spaces/autoencoder/autoencoder_config_space.py), with
+ * its model (AutoEncoder in autoencoder/autoencoder_architecture.py).
  *
  * 25 hyperparameters in AnalogNAS's order: embedding_dim, then depth,
  * kernel_size, filters and stride of encoder_convblock1..3 and of

@@ -1,6 +1,7 @@
 /*
- * lenet.c - aihwkit's LeNet5 (examples 4 and 6, research/aihwkit.md §6) as
- * a small space: the widths, kernel and activation vary around it.
+ * lenet.c - aihwkit's LeNet5 (examples/04_lenet5_training.py and
+ * 06_lenet5_hardware_aware.py) as a small space: the widths, kernel and
+ * activation vary around it.
  *
  * The network is aihwkit's AnalogSequential, index for index:
  *

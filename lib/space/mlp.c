@@ -1,6 +1,6 @@
 /*
  * mlp.c - fully connected networks in the style of aihwkit's example 3
- * (research/aihwkit.md §6): the flattened input, `depth` hidden Linear
+ * (examples/03_mnist_training.py): the flattened input, `depth` hidden Linear
  * layers with biases, each followed by the activation, then a Linear layer
  * to the classes.
  *

@@ -1,6 +1,8 @@
 /*
  * resnet.c - AnalogNAS's ResNet-like search space, exactly as AnalogNAS
- * samples it and builds it (research/analognas.md §1.2, §2.1-2.4).
+ * samples it and builds it (IBM/analog-nas at 71dae1f8: ConfigSpace in
+ * analognas/analogainas/search_spaces/config_space.py, Network in
+ * search_spaces/resnet_macro_architecture.py).
  *
  * 22 hyperparameters in AnalogNAS's order, which is also the surrogate
  * feature order: out_channel0, M, R1..R5, then (convblock, widenfact, B) for

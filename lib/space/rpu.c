@@ -1,11 +1,11 @@
 /*
- * rpu.c - AnalogNAS's RPU-configuration space (PR #6, "rpu-like";
- * research/analognas.md §6.4): not a network but the hardware a fixed
- * trained network runs on. Its four hyperparameters set the PCM model's
- * g_max, the tile's input size, and the DAC and ADC resolutions
- * (inp_res = 1/dac, out_res = 1/adc) of a base hardware configuration;
- * the `rpu` evaluator (lib/eval) measures the trained network on it.
- * 10 * 6 * 7 * 7 = 2,940 configurations.
+ * rpu.c - AnalogNAS's RPU-configuration space (PR #6's RPUConfigSpace,
+ * "rpu-like", analogainas/search_spaces/config_spaces/rpu_config_space.py):
+ * not a network but the hardware a fixed trained network runs on. Its four
+ * hyperparameters set the PCM model's g_max, the tile's input size, and the
+ * DAC and ADC resolutions (inp_res = 1/dac, out_res = 1/adc) of a base
+ * hardware configuration; the `rpu` evaluator (lib/eval) measures the
+ * trained network on it. 10 * 6 * 7 * 7 = 2,940 configurations.
  */
 #include "config.h"
 

@@ -11,7 +11,8 @@ arch_body() { # CONFIG INPUT CLASSES
     printf '{"space": "resnet", "input": %s, "classes": %s, "config": %s}' "$2" "$3" "$1"
 }
 
-# The tutorial's best architecture on CIFAR-10 (research/analognas.md §2.4).
+# The tutorial's best architecture on CIFAR-10 (AnalogNAS_Tutorial.ipynb); its
+# counts are those of AnalogNAS's Network (71dae1f8) under torch 1.13.1.
 req POST /api/v1/architectures "$(arch_body "$TUTORIAL_BEST" '[3, 32, 32]' 10)"
 status_is 200 "POST /api/v1/architectures answers 200"
 jis .metrics.params 741324 "tutorial best on 3x32x32/10 has 741324 parameters"
@@ -80,7 +81,7 @@ jok "... with group 5 zeroed" '.config.R5 == 0 and .config.convblock5 == 0 and
 small='{"out_channel0": 8, "M": 1, "R1": 13, "convblock1": 1, "widenfact1": 0.6908466389737407, "B1": 2}'
 req POST /api/v1/architectures "$(arch_body "$small" '[3, 32, 32]' 10)"
 status_is 200 "an M=1 config with only group 1 is accepted"
-jis .metrics.params 107000 "oc0 8, M1, R1 13, B 2 has 107000 parameters (research §2.4)"
+jis .metrics.params 107000 "oc0 8, M1, R1 13, B 2 has 107000 parameters (AnalogNAS's Network)"
 jok "groups 2..5 come back zeroed" \
     '([.config | to_entries[] | select(.key | test("[2-5]$")) | .value == 0] | all) and
      (.config | length) == 22'
@@ -90,7 +91,7 @@ req POST /api/v1/architectures "$(arch_body \
       "convblock2": 1, "widenfact2": 0.763737093661782, "B2": 2,
       "convblock3": 2, "widenfact3": 0.7589036313340662, "B3": 1,
       "convblock4": 2, "widenfact4": 0.5682032535401637, "B4": 3}' '[3, 32, 32]' 10)"
-jis .metrics.params 629712 "oc0 8, M4, R 1,6,2,10 has 629712 parameters (research §2.4)"
+jis .metrics.params 629712 "oc0 8, M4, R 1,6,2,10 has 629712 parameters (AnalogNAS's Network)"
 req POST /api/v1/architectures "$(arch_body \
     '{"out_channel0": 64, "M": 1, "R1": 5, "convblock1": 2, "widenfact1": 0.5788056173988683, "B1": 2}' \
     '[3, 32, 32]' 10)"

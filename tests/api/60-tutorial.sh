@@ -1,5 +1,5 @@
 #!/bin/sh
-# The AnalogNAS tutorial flow with curl (research/analognas.md §7): the
+# The AnalogNAS tutorial flow (AnalogNAS_Tutorial.ipynb) with curl: the
 # published XGBoost surrogates, ea-analognas with population 20 and 10
 # iterations, 5 repetitions (the Worker), AnalogNAS's best_results_{i}.csv.
 # shellcheck disable=SC2016,SC2119 # jq programs are single-quoted on purpose
@@ -108,7 +108,8 @@ req GET "/api/v1/runs/$id/export?format=analognas&rep=5"
 problem_is 422 - '?rep' "rep=5 of a 5-repetition run is 422 at ?rep"
 
 # One architecture through the surrogates: AnalogNAS's golden predictions for
-# the tutorial's best (research/analognas.md §3.6, float32 as xgboost 1.7.4).
+# the tutorial's best (Python xgboost 1.7.4's float32 predictions from the
+# published analogainas/evaluators/weights/xgboost_*.bst).
 EVAL=$(printf '%s' "$SPEC" | jq -c --argjson a "$TUTORIAL_BEST" \
     '.kind = "evaluate" | .name = "tutorial-best" | del(.optimizer) | .runs = 1 |
      .constraints = [] | .architecture = $a')

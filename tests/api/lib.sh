@@ -436,7 +436,8 @@ all_evaluations() {
     done
 }
 
-# The AnalogNAS tutorial's best architecture (research/analognas.md §3.6).
+# The AnalogNAS tutorial's best architecture, as AnalogNAS_Tutorial.ipynb
+# prints it ("Best architecture:").
 TUTORIAL_BEST='{"out_channel0": 12, "M": 4, "R1": 3, "R2": 2, "R3": 0, "R4": 3, "R5": 0,
  "convblock1": 1, "widenfact1": 0.6678630624951394, "B1": 3,
  "convblock2": 2, "widenfact2": 0.7645261432799274, "B2": 1,

@@ -6,9 +6,11 @@ hyperparameter name -> value), the input shape (C, H, W) and the number of
 classes, and returns a Ref: the torch module whose state_dict names are the
 ones lib/space gives its nodes, a function from the input batch to the
 logits, and the loss on those logits. The networks are written from the
-papers' and libraries' descriptions (shared/research/analognas.md §2,
-aihwkit.md §6), not from lib/space, so that a test comparing the two checks
-the C builders too.
+upstream definitions (AnalogNAS's Network in
+analognas/analogainas/search_spaces/resnet_macro_architecture.py; aihwkit's
+examples/03_mnist_training.py, 04_lenet5_training.py and
+06_lenet5_hardware_aware.py), not from lib/space, so that a test comparing
+the two checks the C builders too.
 
 Also here: reading and writing .safetensors with the standard library
 (8-byte little-endian header length, JSON header, raw little-endian data),
@@ -73,7 +75,7 @@ class Ref:
         return [(self.canonical(n), b) for n, b in self.model.named_buffers()]
 
 
-# --- AnalogNAS's ResNet-like Network (analognas.md §2.1) -------------------
+# --- AnalogNAS's ResNet-like Network (resnet_macro_architecture.py) --------
 #
 # Module names, order and quirks as AnalogNAS builds them: a 7x7 stem with
 # padding 1 and no ReLU after its batch norm; groups of max(1, R) blocks
@@ -191,7 +193,7 @@ def resnet(config, input_dim, classes):
     return Ref(net, net, F.cross_entropy, aliases={"model.Main_blocks.": "blocks."})
 
 
-# --- aihwkit's LeNet5 (aihwkit.md §6, examples 4 and 6) --------------------
+# --- aihwkit's LeNet5 (examples/04_lenet5_training.py and 06_*.py) ---------
 #
 # Sequential(Conv2d(C, 16, 5), Tanh, MaxPool2d(2), Conv2d(16, 32, 5), Tanh,
 # MaxPool2d(2), Tanh, Flatten, Linear(512, 128), Tanh, Linear(128, classes),
@@ -224,7 +226,7 @@ def lenet(config, input_dim, classes):
     return Ref(net, body, lambda z, y: F.cross_entropy(tail(z), y))
 
 
-# --- aihwkit's MLP (aihwkit.md §6, example 3) ------------------------------
+# --- aihwkit's MLP (examples/03_mnist_training.py) -------------------------
 #
 # Sequential(Linear(C*H*W, w1), act, ..., Linear(w_depth, classes),
 # LogSoftmax) on images flattened by view() outside the model, NLL loss on

@@ -12,8 +12,8 @@
 
 #include "tap.h"
 
-/* The resolution rule of research/aihwkit.md §1.1, written out here so the
- * test checks the preset fields rather than io.c. */
+/* aihwkit's resolution rule (checkRes in rpu_pulsed_meta_parameter.cpp),
+ * written out here so the test checks the preset fields rather than io.c. */
 static double step(double res, double bound)
 {
     double r = res > 0.0 ? res : 0.0;

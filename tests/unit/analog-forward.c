@@ -1,9 +1,11 @@
 /*
  * analog-forward.c - the IO-managed forward of one tile (lib/analog/io.c)
- * against research/aihwkit.md §3: the worked vectors of §3.7, a float64
- * re-implementation of §3.1 on random noise-free cases, every noise- and
- * bound-management kind, both input layouts, the noise statistics, the
- * quantization steps of §1.1, and the fast normal generator.
+ * against aihwkit's CPU engine (src/rpucuda/rpu_forward_backward_pass.cpp):
+ * worked vectors that engine computed (IBM/aihwkit 4545f11, 1.1.0+), a
+ * float64 re-implementation of its algorithm on random noise-free cases,
+ * every noise- and bound-management kind, both input layouts, the noise
+ * statistics, the quantization steps of the default IOParameters, and the
+ * fast normal generator.
  *
  * Statistical checks use fixed seeds and tolerances of 5 standard errors
  * of the sample size.
@@ -60,7 +62,7 @@ static int run(const struct anas_analog_io *io, struct anas__io_state *st, const
     return rc;
 }
 
-/* --- a float64 re-implementation of §3.1 (noise-free) --- */
+/* --- a float64 re-implementation of aihwkit's forward (noise-free) --- */
 
 static double dstep(float res, float bound)
 {
@@ -174,9 +176,10 @@ static void ref_vector(const struct anas_analog_io *io, const float *W, int d, i
 
 static void steps(void)
 {
-    is_near(anas_analog_step(1.0f / 126.0f, 1.0f), 1.0 / 63.0, 1e-8, "DAC step 1/63 (§1.1)");
+    is_near(anas_analog_step(1.0f / 126.0f, 1.0f), 1.0 / 63.0, 1e-8,
+            "DAC step 1/63 (default inp_res)");
     is_near(anas_analog_step(1.0f / 510.0f, 12.0f), 24.0 / 510.0, 1e-8,
-            "ADC step 24/510 = 0.0470588 (§1.1)");
+            "ADC step 24/510 = 0.0470588 (default out_res)");
     is_near(anas_analog_step(126.0f, 1.0f), 2.0 / 126.0, 1e-8, "res > 1 counts steps");
     ok(anas_analog_step(0.0f, 1.0f) == 0.0f && anas_analog_step(-1.0f, 1.0f) == 0.0f &&
            anas_analog_step(0.1f, -1.0f) == 0.0f,
@@ -218,7 +221,8 @@ struct vec37 {
     double y0;
 };
 
-/* §3.7's table (out_noise 0, defaults otherwise), in both layouts. */
+/* aihwkit's worked vectors (its CPU engine's outputs; out_noise 0, defaults
+ * otherwise), in both layouts. */
 static void table37(void)
 {
     static const float W1[8] = {0.5f, -0.25f, 0.125f, 1.0f, -1.0f, 0.3f, 0.7f, -0.2f};
@@ -232,14 +236,14 @@ static void table37(void)
 
         run(&io, NULL, W1, 2, 4, 0, x1, 1, cols, y, 7);
         ok(fabs(y[0] - 0.9741177) < 1e-5 && fabs(y[1] + 0.6352942) < 1e-5,
-           "§3.7 2x4, NM ABS_MAX, BM ITERATIVE: [0.9741177, -0.6352942] (%s)", lay);
+           "aihwkit 2x4, NM ABS_MAX, BM ITERATIVE: [0.9741177, -0.6352942] (%s)", lay);
         if (fabs(y[0] - 0.9741177) >= 1e-5 || fabs(y[1] + 0.6352942) >= 1e-5)
             printf("#   got [%.9g, %.9g]\n", y[0], y[1]);
         io.noise_management = ANAS_NM_NONE;
         io.bound_management = ANAS_BM_NONE;
         run(&io, NULL, W1, 2, 4, 0, x1, 1, cols, y, 7);
         ok(fabs(y[0] - 0.9882354) < 1e-5 && fabs(y[1] + 0.6588236) < 1e-5,
-           "§3.7 2x4, NM NONE, BM NONE: [0.9882354, -0.6588236] (%s)", lay);
+           "aihwkit 2x4, NM NONE, BM NONE: [0.9882354, -0.6588236] (%s)", lay);
         io = defaults();
         io.out_noise = 0.0f;
         for (int i = 0; i < 128; i++)
@@ -247,17 +251,17 @@ static void table37(void)
         for (int j = 0; j < 64; j++)
             x[j] = 0.5f;
         run(&io, NULL, W, 2, 64, 0, x, 1, cols, y, 7);
-        is_near(y[0], 32.5647087, 1e-4, "§3.7 ones(2x64) x 0.5: 32.5647087 after 4 BM rounds (%s)",
-                lay);
+        is_near(y[0], 32.5647087, 1e-4,
+                "aihwkit ones(2x64) x 0.5: 32.5647087 after 4 BM rounds (%s)", lay);
         ok(y[0] == y[1], "... both rows alike");
         for (int j = 0; j < 512; j++)
             W[j] = x[j] = 1.0f;
         run(&io, NULL, W, 1, 512, 0, x, 1, cols, y, 7);
-        is_near(y[0], 192.0, 1e-4, "§3.7 ones(1x512) x ones: 192 = 12 * 16, BM limit (%s)",
+        is_near(y[0], 192.0, 1e-4, "aihwkit ones(1x512) x ones: 192 = 12 * 16, BM limit (%s)",
                 lay);
         io.bound_management = ANAS_BM_NONE;
         run(&io, NULL, W, 1, 512, 0, x, 1, cols, y, 7);
-        is_near(y[0], 12.0, 1e-5, "§3.7 the same with BM NONE: 12 (%s)", lay);
+        is_near(y[0], 12.0, 1e-5, "the same with BM NONE: 12 (%s)", lay);
         /* worst case: round 1 rescales by the NP sum (15.75 here), red 1,
          * then 2 and 4: y = 173 ADC steps * 15.75 * 4 */
         io.bound_management = ANAS_BM_ITERATIVE_WORST_CASE;

@@ -1,9 +1,11 @@
 /*
  * analog-layer.c - layers on tiles (lib/analog/layer.c): aihwkit's split
- * (research/aihwkit.md §3.6), mapping scales and remapping (§1.2, §1.4),
- * digital and analog bias, the hardware-aware post-step (clip, modifier),
- * programming, drift and global drift compensation (§2.6), determinism,
- * and clean failure when memory runs out.
+ * (TileModuleArray, src/aihwkit/simulator/tiles/array.py), mapping scales
+ * and remapping (MappingParameter, weight_remapper.cpp), digital and analog
+ * bias, the hardware-aware post-step (clip, modifier), programming, drift
+ * and global drift compensation (simulator/tiles/inference.py,
+ * inference/compensation/drift.py), determinism, and clean failure when
+ * memory runs out.
  */
 #include "config.h"
 
@@ -411,7 +413,7 @@ static double slope(const float *y, const float *x, int n)
     return xy / xx;
 }
 
-/* PCM drift with global compensation (§2.6): the uncompensated outputs
+/* PCM drift with GlobalDriftCompensation: the uncompensated outputs
  * decay by E[(t/t0)^-nu] (nu ~ N(0.049, 0.008) for |W| >= 0.5 max|W|),
  * the compensated ones stay within a few % of the programmed ones. */
 static void drift_compensation(void)

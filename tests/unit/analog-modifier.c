@@ -1,6 +1,7 @@
 /*
  * analog-modifier.c - HWA training's weight clipping and weight modifier
- * (research/aihwkit.md §1.3, §1.4) against their formulas.
+ * (aihwkit's src/rpucuda/weight_clipper.cpp and weight_modifier.cpp)
+ * against their formulas.
  *
  * Noise checks compare sample moments with the formula's, tolerance 5
  * standard errors of the sample (the variance's from the sample's fourth

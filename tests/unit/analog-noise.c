@@ -1,6 +1,7 @@
 /*
  * analog-noise.c - the conductance converter and the noise models of
- * research/aihwkit.md §2 against their formulas.
+ * aihwkit's src/aihwkit/inference/ (converter/conductance.py, noise/pcm.py,
+ * custom.py and reram.py) against their formulas.
  *
  * Statistical checks draw N devices at one target and compare the sample
  * mean and variance with the model's: the clamp at 0 makes programming
@@ -81,7 +82,7 @@ static double drift_moment(double mu, double sd, double L, double k)
     return s * h / 3.0;
 }
 
-/* PCM's drift-exponent parameters, written from §2.1. */
+/* PCM's drift-exponent parameters, written from aihwkit's noise/pcm.py. */
 static void pcm_nu_params(double gr, double *mu, double *sd)
 {
     double l = log(fmax(fabs(gr), 1e-7));

@@ -60,7 +60,7 @@ static int group_count(const struct anas_config *c)
 }
 
 /* avm = 5 for four groups, 15 otherwise: the CIFAR surrogate's shape
- * (research §3.4: only M=4 predicts AVM <= 10). */
+ * (AnalogNAS's xgboost_avm.bst predicts AVM <= 10 only for M=4). */
 static void eval_m4(const struct anas_config *cfg, long seq, struct anas_search_result *r,
                     void *ctx)
 {

@@ -112,7 +112,8 @@ static void test_analytic(void)
 static void test_mean_sem(void)
 {
     /* AnalogNAS tutorial: five runs' best accuracies (float32) and the value
-     * its Worker printed, computed in float32 (research §7). */
+     * its Worker printed, computed in float32 (AnalogNAS_Tutorial.ipynb;
+     * search_algorithms/worker.py). */
     static const double runs[] = {0.9474212, 0.9442333, 0.94102144, 0.9806803, 0.920694};
     static const double quarters[] = {1, 2, 3, 4};
     double mean, sem;

@@ -1,9 +1,9 @@
 /*
- * space-build.c - the resnet network builder against the analytic count:
- * the reference configurations of research/analognas.md §2.4, random ones
- * at several shapes (params, output shape, node count), AnalogNAS's module
- * names, the 30 rows of analog_bench_params.csv under $ANAS_SHARED, and the
- * errors.
+ * space-build.c - the resnet network builder against the analytic count: the
+ * reference configurations of resnet-refs.h (computed with AnalogNAS's
+ * Network), random ones at several shapes (params, output shape, node count),
+ * AnalogNAS's module names, the 30 rows of analog_bench_params.csv under
+ * $ANAS_SHARED, and the errors.
  */
 #include "config.h"
 

@@ -1,11 +1,11 @@
 /*
  * space-params.c - resnet parameter counts against AnalogNAS.
  *
- * Two sources: the reference vectors of research/analognas.md §2.4 (always
- * run: channels, fc_len and params, plus the §2.3 closed form worked out
- * here from the expected channels), and the 30 rows of AnalogNAS's
- * analog_bench.csv under $ANAS_SHARED (input 3x100x100, 2 classes; nb_params
- * and nb_convs), skipped when the file is absent.
+ * Two sources: the reference vectors of resnet-refs.h, computed with
+ * AnalogNAS's Network (always run: channels, fc_len and params, plus the
+ * closed-form count worked out here from the expected channels), and the 30
+ * rows of AnalogNAS's analog_bench.csv under $ANAS_SHARED (input 3x100x100, 2
+ * classes; nb_params and nb_convs), skipped when the file is absent.
  */
 #include "config.h"
 
@@ -21,7 +21,9 @@
 
 
 
-/* §2.3, from the channel widths. */
+/* The closed-form parameter count of AnalogNAS's Network (its sum of
+ * p.numel(), batch-norm running statistics excluded), from the channel
+ * widths. */
 static long long closed_form(const double *v, const struct anas_shape *shape,
                              const int *channels)
 {

@@ -22,7 +22,7 @@ static const char *const names[N_HP] = {
     "B4",           "convblock5", "widenfact5", "B5",
 };
 
-/* The tutorial's best architecture (research/analognas.md §3.6). */
+/* The tutorial's best architecture (AnalogNAS_Tutorial.ipynb). */
 static const double tutorial[N_HP] = {12, 4, 3,
                                       2,  0, 3,
                                       0,  1, 0.6678630624951394,

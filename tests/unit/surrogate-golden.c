@@ -1,7 +1,8 @@
 /*
- * surrogate-golden.c - AnalogNAS's nine published XGBoost models give, for
- * the reference inputs of research/analognas.md §3.6, exactly the float32
- * predictions of Python xgboost (bit for bit, not within a tolerance).
+ * surrogate-golden.c - AnalogNAS's nine published XGBoost models
+ * (analogainas/evaluators/weights/xgboost_*.bst) give, for the inputs
+ * below, exactly the float32 predictions of Python xgboost 1.7.4's
+ * XGBRegressor.predict (bit for bit, not within a tolerance).
  */
 #include "config.h"
 
