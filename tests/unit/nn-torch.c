@@ -80,7 +80,7 @@ struct test_case {
     struct anas_optim_spec optim;
 };
 
-/* SGD as the train evaluator's default recipe (DESIGN §8a), a little
+/* SGD with the recipe of the train evaluator example in doc/api.md, a little
  * faster so that the update is well above rounding. */
 #define SGD                                                                              \
     {                                                                                    \
