@@ -577,12 +577,20 @@ static int analog_metric_of(const struct run_spec *s, const char *metric, int re
 int codec_metric_known(const struct run_spec *s, const char *metric)
 {
     int i;
-    static const char *const trained[] = {"acc@fp", "neg_mse@fp", "train_loss", "test_loss",
-                                          "train_s", NULL};
-    if (anas_search_metric_is_analytic(metric) || analog_metric(s, metric))
+    /* evaltrain.c: a classifier reports acc@fp, a reconstruction neg_mse@fp */
+    static const char *const trained[] = {"train_loss", "test_loss", "train_s", NULL};
+    if (analog_metric(s, metric))
         return 1;
+    /* The rpu evaluator reports the analytic metrics of its model, whose
+     * space shows only when the model's run is loaded. */
     if (s->eval_kind == ANAS_EVAL_RPU)
-        return strcmp(metric, "acc@fp") == 0 || strcmp(metric, "neg_mse@fp") == 0;
+        return anas_search_metric_is_analytic(metric) || strcmp(metric, "acc@fp") == 0 ||
+               strcmp(metric, "neg_mse@fp") == 0;
+    if (anas_space_has_metric(s->space, metric))
+        return 1;
+    if (s->eval_kind == ANAS_EVAL_TRAIN &&
+        strcmp(metric, reconstructs(s) ? "neg_mse@fp" : "acc@fp") == 0)
+        return 1;
     for (i = 0; s->eval_kind == ANAS_EVAL_TRAIN && trained[i]; i++)
         if (strcmp(trained[i], metric) == 0)
             return 1;
@@ -592,25 +600,44 @@ int codec_metric_known(const struct run_spec *s, const char *metric)
     return 0;
 }
 
-/* The metrics an evaluator produces, for the error that names another. */
+/* The space's analytic metrics, "params, macs, ...": their length. */
+static size_t space_metrics_text(const struct anas_space *sp, char *out, size_t n)
+{
+    struct anas_metrics m;
+    size_t len = 0;
+    int i;
+    out[0] = '\0';
+    if (anas_space_metric_names(sp, &m) < 0)
+        m.n = 0;
+    for (i = 0; i < m.n && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "", m.m[i].name);
+    return len < n ? len : n - 1;
+}
+
+/* The metrics an evaluator produces on the spec's space, for the error
+ * that names another. */
 static void produced(const struct run_spec *s, char *out, size_t n)
 {
     const struct anas_eval_analog *a = &s->analog;
     const char *base = reconstructs(s) ? "neg_mse" : "acc";
     size_t len;
     int i;
-    if (s->eval_kind == ANAS_EVAL_SURROGATE) {
-        snprintf(out, n, "analytic metrics or the surrogate models' metrics");
-        return;
+    if (s->eval_kind == ANAS_EVAL_RPU) {
+        len = (size_t)snprintf(out, n, "the model's analytic metrics, acc@fp");
+    } else {
+        len = space_metrics_text(s->space, out, n);
+        if (s->eval_kind == ANAS_EVAL_SURROGATE) {
+            for (i = 0; i < s->n_models && len < n; i++)
+                len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "",
+                                        s->models[i].metric);
+            return;
+        }
+        if (s->eval_kind == ANAS_EVAL_ANALYTIC)
+            return;
+        len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "",
+                                reconstructs(s) ? "neg_mse@fp, train_loss, test_loss, train_s"
+                                                : "acc@fp, train_loss, test_loss, train_s");
     }
-    if (s->eval_kind == ANAS_EVAL_ANALYTIC) {
-        snprintf(out, n, "params, macs, tiles, tile_util, nb_convs");
-        return;
-    }
-    len = (size_t)snprintf(out, n, s->eval_kind == ANAS_EVAL_RPU
-                                       ? "the model's analytic metrics, acc@fp"
-                                       : "analytic metrics, acc@fp, neg_mse@fp, train_loss, "
-                                         "test_loss, train_s");
     if (!a->enabled || len >= n)
         return;
     len += (size_t)snprintf(out + len, n - len, ", %s@<t> and %s_std@<t> for the drift times",
@@ -632,8 +659,10 @@ static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, ch
     if (codec_metric_known(s, out))
         return 0;
     produced(s, list, sizeof list);
-    return codec__bad(err, ANAS_EUNKNOWN, ptr, "metric '%s' is not produced by this evaluator (%s)",
-                      out, list);
+    return codec__bad(err, ANAS_EUNKNOWN, ptr,
+                      "metric '%s' is not produced by this evaluator on space %s (it produces "
+                      "%s)",
+                      out, anas_space_name(anas_space_base(s->space)), list);
 }
 
 static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *err)
