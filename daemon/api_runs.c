@@ -68,6 +68,7 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
                   "started_at", time_json(r->started_at), "finished_at",
                   time_json(r->finished_at), "progress", progress, "best", best, "summary",
                   live ? json_null() : summary, "error", text_json(r->error_json));
+    json_object_set_new(o, "warnings", codec_run_warnings(json_object_get(o, "spec")));
     if (live)
         json_decref(summary);
     return o;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "surrogate/surrogate.h"
 
 #define MAX_SAFE_INT 9007199254740992.0 /* 2^53: exact in a double and in JSON */
 
@@ -422,11 +423,50 @@ static int parse_mapping(json_t *v, struct run_spec *out, struct anas_error *err
     return 0;
 }
 
+/* The length of the space's surrogate feature vector (resnet: AnalogNAS's
+ * 22 values), or ANAS_EUNSUPPORTED for a space without one. */
+static int space_n_features(const struct anas_space *s)
+{
+    struct anas_config cfg;
+    float x[4 * ANAS_SPACE_MAX_HP];
+    anas_config_init(&cfg, s);
+    return anas_space_features(s, &cfg, x, (int)(sizeof x / sizeof x[0]));
+}
+
+/* A model that cannot read the space's features would fail every
+ * evaluation; loading it once (a fraction of a millisecond for AnalogNAS's
+ * models) tells now. ptr names the model. */
+static int check_model(const char *path, const char *shown, const char *ptr,
+                       const struct anas_space *s, struct anas_error *err)
+{
+    struct anas_error lerr;
+    struct anas_surrogate *m;
+    int want, have = space_n_features(s);
+    anas_error_clear(&lerr);
+    m = anas_surrogate_load(path, &lerr);
+    if (!m)
+        return codec__bad(err, lerr.code == ANAS_ENOMEM ? ANAS_ENOMEM : ANAS_EINVAL, ptr,
+                          "model file %s cannot be loaded: %s", shown, lerr.msg);
+    want = anas_surrogate_n_features(m);
+    anas_surrogate_free(m);
+    if (want != have)
+        return codec__bad(err, ANAS_ESHAPE, ptr,
+                          "model %s reads %d features; space %s describes an architecture "
+                          "with %d",
+                          shown, want, anas_space_name(s), have);
+    return 0;
+}
+
 static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
                         struct anas_error *err)
 {
     const char *metric;
     json_t *path;
+    if (space_n_features(out->space) < 0)
+        return codec__bad(err, ANAS_EUNSUPPORTED, "/evaluator/kind",
+                          "space %s has no surrogate feature vector for the surrogate "
+                          "evaluator to read (resnet has AnalogNAS's 22 features)",
+                          anas_space_name(out->space));
     if (codec__obj(v, "/evaluator/models", err) < 0)
         return err->code;
     if (json_object_size(v) < 1 || json_object_size(v) > ANAS_EVAL_MAX_MODELS)
@@ -450,6 +490,8 @@ static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
                        c->n_model_roots ? "" : " (anasd was started without --model-root)");
         if (rc < 0)
             return codec__bad(err, rc, p, "model file %s does not exist", json_string_value(path));
+        if (check_model(out->models[k].path, json_string_value(path), p, out->space, err) < 0)
+            return err->code;
         snprintf(out->models[k].metric, sizeof out->models[k].metric, "%s", metric);
         out->n_models++;
     }
@@ -989,4 +1031,38 @@ json_t *codec_run_spec_to_json(const struct run_spec *s)
         json_object_set_new(o, "budget", json_pack("{s:I}", "evaluations",
                                                    (json_int_t)s->max_evals));
     return o;
+}
+
+/* AnalogNAS's surrogates read the architecture only (its feature vector has
+ * no input size or class count) and were fitted for one input: CIFAR-10 for
+ * resnet. Elsewhere their predictions are a guess the run should admit. */
+json_t *codec_run_warnings(json_t *spec)
+{
+    json_t *w = json_array(), *sp = json_object_get(spec, "space");
+    const char *kind = json_string_value(json_object_get(json_object_get(spec, "evaluator"),
+                                                         "kind"));
+    const char *name = json_string_value(json_object_get(sp, "name"));
+    const struct anas_space *s = name ? anas_space_find(name) : NULL;
+    json_t *input = json_object_get(sp, "input");
+    struct anas_shape d;
+    if (!w || !s || !kind || strcmp(kind, "surrogate") != 0)
+        return w;
+    d = anas_space_default_shape(s);
+    if (json_integer_value(json_array_get(input, 0)) == d.c &&
+        json_integer_value(json_array_get(input, 1)) == d.h &&
+        json_integer_value(json_array_get(input, 2)) == d.w &&
+        json_integer_value(json_object_get(sp, "classes")) == d.classes)
+        return w;
+    json_array_append_new(
+        w, json_sprintf("the surrogate models read only the architecture, not the input: they "
+                        "were presumably fitted on space %s's default input (%dx%dx%d, %d "
+                        "classes%s), so their predictions for %lldx%lldx%lld with %lld "
+                        "classes are extrapolations",
+                        name, d.c, d.h, d.w, d.classes,
+                        strcmp(name, "resnet") == 0 ? ": CIFAR-10, as AnalogNAS's were" : "",
+                        (long long)json_integer_value(json_array_get(input, 0)),
+                        (long long)json_integer_value(json_array_get(input, 1)),
+                        (long long)json_integer_value(json_array_get(input, 2)),
+                        (long long)json_integer_value(json_object_get(sp, "classes"))));
+    return w;
 }
