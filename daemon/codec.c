@@ -71,19 +71,32 @@ int codec_check_keys(json_t *obj, const char *const *allowed, const char *ptr,
     return 0;
 }
 
+/* Integers compare as integers: through a double, 2^53 + 1 would pass as
+ * 2^53. An integral real is accepted below 2^53 only, where a double still
+ * tells neighbouring integers apart (9007199254740993.0 reads as 2^53). */
 int codec__int(json_t *v, const char *ptr, long long lo, long long hi, long long *out,
                    struct anas_error *err)
 {
     double d;
-    if (json_is_integer(v))
-        d = (double)json_integer_value(v);
-    else if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v))
-        d = json_real_value(v);
-    else
+    if (json_is_integer(v)) {
+        long long x = json_integer_value(v);
+        if (x < lo || x > hi)
+            return codec__bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %lld)", ptr,
+                              lo, hi, x);
+        *out = x;
+        return 0;
+    }
+    if (!json_is_real(v) || floor(json_real_value(v)) != json_real_value(v))
         return codec__bad(err, ANAS_ETYPE, ptr, "%s must be an integer", ptr);
+    d = json_real_value(v);
     if (d < (double)lo || d > (double)hi)
         return codec__bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %.17g)", ptr, lo, hi,
                    d);
+    if (fabs(d) >= MAX_SAFE_INT)
+        return codec__bad(err, ANAS_ERANGE, ptr,
+                          "%s must be written as an integer: %.17g as a real number may be "
+                          "another integer rounded",
+                          ptr, d);
     *out = (long long)d;
     return 0;
 }
