@@ -221,6 +221,33 @@ int api_runs_cancel(struct anasd *d, const struct req *rq, const struct route_ar
     return reply_run(d, rq, rs, a->id, 200);
 }
 
+/* A train run's model is read when an rpu run over it starts (and again
+ * after a restart): deleting it would fail those runs. 409 naming them, 1
+ * when answered. */
+static int model_in_use(struct anasd *d, const struct req *rq, struct resp *rs, long long id)
+{
+    long long *users = NULL;
+    char list[160];
+    size_t len = 0;
+    int n = 0, i;
+    if (store_run_model_users(d->store, id, &users, &n) < 0) {
+        reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot read the runs using run %lld", id);
+        return 1;
+    }
+    list[0] = '\0';
+    for (i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%lld", i ? ", " : "",
+                                users[i]);
+    free(users);
+    if (n == 0)
+        return 0;
+    reply_problem(rs, rq, 409, ANAS_ESTATE, NULL,
+                  "the model of run %lld is used by run%s %s (queued, running or "
+                  "interrupted); cancel %s first",
+                  id, n > 1 ? "s" : "", list, n > 1 ? "them" : "it");
+    return 1;
+}
+
 int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs)
 {
@@ -234,6 +261,8 @@ int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_ar
     if (busy)
         return reply_problem(rs, rq, 409, ANAS_ESTATE, NULL,
                              "run %lld is not finished; cancel it first", a->id);
+    if (model_in_use(d, rq, rs, a->id))
+        return 0;
     if (store_run_delete(d->store, a->id) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot delete run %lld", a->id);
     return reply_empty(rs, 204);

@@ -51,6 +51,7 @@ enum stmt {
     S_RUN_DELETE,
     S_RUN_IDS_IN_STATE,
     S_RUN_COUNT_IN_STATE,
+    S_RUN_MODEL_USERS,
     S_ARCH_PUT,
     S_ARCH_GET,
     S_EVAL_PUT,
@@ -90,6 +91,11 @@ static const char *const stmt_sql[N_STMT] = {
     [S_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
     [S_RUN_IDS_IN_STATE] = "SELECT id FROM runs WHERE state = ?1 ORDER BY id",
     [S_RUN_COUNT_IN_STATE] = "SELECT count(*) FROM runs WHERE ?1 IS NULL OR state = ?1",
+    /* Runs still to do whose spec names ?1 as its model (the rpu evaluator's
+     * "model": {"run": ID}); finished ones keep their results without it. */
+    [S_RUN_MODEL_USERS] = "SELECT id FROM runs"
+                          " WHERE state IN ('queued', 'running', 'interrupted')"
+                          " AND json_extract(spec, '$.model.run') = ?1 ORDER BY id",
 
     /* The size columns are copied out of the metrics here, once. */
     [S_ARCH_PUT] = "INSERT OR IGNORE INTO architectures"
@@ -695,6 +701,19 @@ int store_run_ids_in_state(struct store *st, const char *state, long long **ids,
 
     bind_text(q, 1, state, &b);
     rc = collect(st, q, b, &id_rows, &rows, n, "run ids in state");
+    if (rc == 0)
+        *ids = rows;
+    return rc;
+}
+
+int store_run_model_users(struct store *st, long long model_run, long long **ids, int *n)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_MODEL_USERS];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_int(q, 1, model_run, &b);
+    rc = collect(st, q, b, &id_rows, &rows, n, "run model users");
     if (rc == 0)
         *ids = rows;
     return rc;

@@ -76,6 +76,11 @@ int store_run_ids_in_state(struct store *st, const char *state, long long **ids,
                            int *n);
 int store_run_count_in_state(struct store *st, const char *state, long long *out);
 
+/* Ids of the queued, running or interrupted runs whose spec names
+ * `model_run` as their model ({"model": {"run": ID}}), oldest first; *ids
+ * is malloc'd (free), NULL when none. */
+int store_run_model_users(struct store *st, long long model_run, long long **ids, int *n);
+
 /* --- architectures --- */
 
 struct store_arch {

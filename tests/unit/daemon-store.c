@@ -397,6 +397,34 @@ static void test_evals(struct store *st)
     is_int(peek_int("SELECT count(*) FROM architectures"), 1, "architectures stay");
 }
 
+static void test_model_users(struct store *st)
+{
+    static const char *const states[] = {"queued", "running", "interrupted", "succeeded",
+                                         "failed", "canceled"};
+    long long model = 0, id[6], other = 0, *ids = NULL;
+    char spec[64];
+    int n = -1, i;
+
+    store_run_insert(st, "train", "model", "{}", 1, 10, &model);
+    snprintf(spec, sizeof spec, "{\"model\":{\"run\":%lld}}", model);
+    for (i = 0; i < 6; i++) {
+        store_run_insert(st, "search", "rpu", spec, 1, 10, &id[i]);
+        store_run_set_state(st, id[i], states[i], 20);
+    }
+    store_run_insert(st, "search", "rpu", "{\"model\":{\"run\":424242}}", 1, 10, &other);
+    ok(store_run_model_users(st, model, &ids, &n) == 0 && n == 3 && ids[0] == id[0] &&
+           ids[1] == id[1] && ids[2] == id[2],
+       "the queued, running and interrupted runs over the model use it");
+    free(ids);
+    ids = NULL;
+    ok(store_run_model_users(st, other, &ids, &n) == 0 && n == 0 && ids == NULL,
+       "a run no spec names as its model has no users");
+    for (i = 0; i < 3; i++)
+        store_run_set_state(st, id[i], "canceled", 30);
+    ok(store_run_model_users(st, model, &ids, &n) == 0 && n == 0, "none once they ended");
+    free(ids);
+}
+
 int main(void)
 {
     struct store *st = NULL;
@@ -418,6 +446,7 @@ int main(void)
     test_runs(st);
     test_arch(st);
     test_evals(st);
+    test_model_users(st);
     store_close(st);
 
     {
