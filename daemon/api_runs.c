@@ -289,11 +289,40 @@ static int run_has_metric(struct anasd *d, const struct store_run *r, const char
     return has;
 }
 
+/* ?state= and ?feasible=, into f; 0, or -1 when answered with a 422. */
+static int eval_filters(const struct req *rq, struct resp *rs, struct store_eval_filter *f)
+{
+    static const char *const states[] = {"complete", "failed", "invalid", NULL};
+    const char *state = req_query(rq, "state"), *feasible = req_query(rq, "feasible");
+    const char *const *s;
+    f->state = NULL;
+    f->feasible = -1;
+    if (state) {
+        for (s = states; *s && strcmp(*s, state); s++)
+            ;
+        if (!*s) {
+            reply_problem(rs, rq, 422, ANAS_EINVAL, "?state",
+                          "state must be complete, failed or invalid");
+            return -1;
+        }
+        f->state = *s;
+    }
+    if (feasible) {
+        if (strcmp(feasible, "true") && strcmp(feasible, "false")) {
+            reply_problem(rs, rq, 422, ANAS_EINVAL, "?feasible", "feasible must be true or false");
+            return -1;
+        }
+        f->feasible = strcmp(feasible, "true") == 0;
+    }
+    return 0;
+}
+
 int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
                          struct resp *rs)
 {
     const char *sort = req_query(rq, "sort");
     struct store_eval *e = NULL;
+    struct store_eval_filter f;
     struct store_run r;
     long long after, limit, rep;
     int n = 0, i, desc = 0;
@@ -302,7 +331,8 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
         return 0;
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
         api_query_int(rq, rs, "limit", 1, 10000, 100, &limit) < 0 ||
-        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0) {
+        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0 ||
+        eval_filters(rq, rs, &f) < 0) {
         store_run_fini(&r);
         return 0;
     }
@@ -319,7 +349,12 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
                              "optionally prefixed by -");
     }
     store_run_fini(&r);
-    if (store_eval_list(d->store, a->id, after, (int)limit + 1, (int)rep, sort, desc, &e, &n) < 0)
+    f.after = after;
+    f.limit = (int)limit + 1;
+    f.rep = (int)rep;
+    f.sort_metric = sort;
+    f.desc = desc;
+    if (store_eval_query(d->store, a->id, &f, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
     items = json_array();
     for (i = 0; i < n && i < limit; i++)

@@ -275,6 +275,77 @@ static int seqs_are(const struct store_eval *e, int n, const long long *want, in
     return 1;
 }
 
+static int query_is(struct store *st, long long run, const struct store_eval_filter *f,
+                    const long long *want, int n_want)
+{
+    struct store_eval *list = NULL;
+    int n = -1, same = store_eval_query(st, run, f, &list, &n) == 0 &&
+                       seqs_are(list, n, want, n_want);
+    store_evals_free(list, n);
+    return same;
+}
+
+/* The run of test_evals: 1 complete 0.5, 2 complete 0.95, 3 failed and
+ * infeasible, 4 complete 0.7 (rep 1), 5 invalid with avm only. Here 4
+ * turns infeasible: sorting puts it after the feasible complete ones. */
+static void test_eval_filters(struct store *st, long long run)
+{
+    static const char K1[] =
+        "1111111111111111111111111111111111111111111111111111111111111111";
+    struct store_eval e =
+        make_eval(run, 4, 1, "aaaaaaaaaaaaaaaa", "complete", K1, "{\"acc@1d\":0.7}");
+    struct store_eval_filter f = {0, 0, -1, NULL, -1, "acc@1d", 1};
+
+    e.feasible = 0;
+    store_eval_put(st, &e);
+    {
+        static const long long want[] = {2, 1, 4, 3, 5};
+        ok(query_is(st, run, &f, want, 5), "descending: feasible complete, then 4, then none");
+    }
+    f.desc = 0;
+    {
+        static const long long want[] = {1, 2, 4, 3, 5};
+        ok(query_is(st, run, &f, want, 5), "ascending: the same groups");
+    }
+    f.sort_metric = "avm";
+    {
+        static const long long want[] = {5, 1, 2, 3, 4};
+        ok(query_is(st, run, &f, want, 5), "by avm: only the invalid one has it");
+    }
+    f.sort_metric = NULL;
+    f.state = "complete";
+    {
+        static const long long want[] = {1, 2, 4};
+        ok(query_is(st, run, &f, want, 3), "state=complete");
+    }
+    f.feasible = 0;
+    {
+        static const long long want[] = {4};
+        ok(query_is(st, run, &f, want, 1), "state=complete, feasible=0");
+    }
+    f.state = NULL;
+    {
+        static const long long want[] = {3, 4};
+        ok(query_is(st, run, &f, want, 2), "feasible=0");
+    }
+    f.feasible = 1;
+    f.after = 1;
+    f.limit = 1;
+    {
+        static const long long want[] = {2};
+        ok(query_is(st, run, &f, want, 1), "feasible=1 after 1, limit 1");
+    }
+    f = (struct store_eval_filter){0, 0, 1, "invalid", -1, "acc@1d", 0};
+    {
+        static const long long want[] = {5};
+        ok(query_is(st, run, &f, want, 1), "rep 1, invalid, sorted");
+    }
+    f.state = "pending";
+    ok(query_is(st, run, &f, NULL, 0), "an unknown state matches nothing");
+    e.feasible = 1;
+    store_eval_put(st, &e);
+}
+
 static void test_evals(struct store *st)
 {
     struct store_eval e, *list = NULL;
@@ -361,6 +432,7 @@ static void test_evals(struct store *st)
     store_evals_free(list, n);
     is_int(store_eval_list(st, run, 0, 0, -1, "a\"b", 0, &list, &n), ANAS_EINVAL,
            "metric name with a quote refused");
+    test_eval_filters(st, run);
 
     ok(store_eval_all(st, run, &list, &n) == 0 && n == 5 && list[4].seq == 5, "eval all");
     store_evals_free(list, n);
