@@ -68,6 +68,7 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
                   "started_at", time_json(r->started_at), "finished_at",
                   time_json(r->finished_at), "progress", progress, "best", best, "summary",
                   live ? json_null() : summary, "error", text_json(r->error_json));
+    json_object_set_new(o, "warnings", codec_run_warnings(json_object_get(o, "spec")));
     if (live)
         json_decref(summary);
     return o;
@@ -220,6 +221,33 @@ int api_runs_cancel(struct anasd *d, const struct req *rq, const struct route_ar
     return reply_run(d, rq, rs, a->id, 200);
 }
 
+/* A train run's model is read when an rpu run over it starts (and again
+ * after a restart): deleting it would fail those runs. 409 naming them, 1
+ * when answered. */
+static int model_in_use(struct anasd *d, const struct req *rq, struct resp *rs, long long id)
+{
+    long long *users = NULL;
+    char list[160];
+    size_t len = 0;
+    int n = 0, i;
+    if (store_run_model_users(d->store, id, &users, &n) < 0) {
+        reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot read the runs using run %lld", id);
+        return 1;
+    }
+    list[0] = '\0';
+    for (i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%lld", i ? ", " : "",
+                                users[i]);
+    free(users);
+    if (n == 0)
+        return 0;
+    reply_problem(rs, rq, 409, ANAS_ESTATE, NULL,
+                  "the model of run %lld is used by run%s %s (queued, running or "
+                  "interrupted); cancel %s first",
+                  id, n > 1 ? "s" : "", list, n > 1 ? "them" : "it");
+    return 1;
+}
+
 int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs)
 {
@@ -233,6 +261,8 @@ int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_ar
     if (busy)
         return reply_problem(rs, rq, 409, ANAS_ESTATE, NULL,
                              "run %lld is not finished; cancel it first", a->id);
+    if (model_in_use(d, rq, rs, a->id))
+        return 0;
     if (store_run_delete(d->store, a->id) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot delete run %lld", a->id);
     return reply_empty(rs, 204);
@@ -259,11 +289,40 @@ static int run_has_metric(struct anasd *d, const struct store_run *r, const char
     return has;
 }
 
+/* ?state= and ?feasible=, into f; 0, or -1 when answered with a 422. */
+static int eval_filters(const struct req *rq, struct resp *rs, struct store_eval_filter *f)
+{
+    static const char *const states[] = {"complete", "failed", "invalid", NULL};
+    const char *state = req_query(rq, "state"), *feasible = req_query(rq, "feasible");
+    const char *const *s;
+    f->state = NULL;
+    f->feasible = -1;
+    if (state) {
+        for (s = states; *s && strcmp(*s, state); s++)
+            ;
+        if (!*s) {
+            reply_problem(rs, rq, 422, ANAS_EINVAL, "?state",
+                          "state must be complete, failed or invalid");
+            return -1;
+        }
+        f->state = *s;
+    }
+    if (feasible) {
+        if (strcmp(feasible, "true") && strcmp(feasible, "false")) {
+            reply_problem(rs, rq, 422, ANAS_EINVAL, "?feasible", "feasible must be true or false");
+            return -1;
+        }
+        f->feasible = strcmp(feasible, "true") == 0;
+    }
+    return 0;
+}
+
 int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
                          struct resp *rs)
 {
     const char *sort = req_query(rq, "sort");
     struct store_eval *e = NULL;
+    struct store_eval_filter f;
     struct store_run r;
     long long after, limit, rep;
     int n = 0, i, desc = 0;
@@ -272,7 +331,8 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
         return 0;
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
         api_query_int(rq, rs, "limit", 1, 10000, 100, &limit) < 0 ||
-        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0) {
+        api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0 ||
+        eval_filters(rq, rs, &f) < 0) {
         store_run_fini(&r);
         return 0;
     }
@@ -289,7 +349,12 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
                              "optionally prefixed by -");
     }
     store_run_fini(&r);
-    if (store_eval_list(d->store, a->id, after, (int)limit + 1, (int)rep, sort, desc, &e, &n) < 0)
+    f.after = after;
+    f.limit = (int)limit + 1;
+    f.rep = (int)rep;
+    f.sort_metric = sort;
+    f.desc = desc;
+    if (store_eval_query(d->store, a->id, &f, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
     items = json_array();
     for (i = 0; i < n && i < limit; i++)

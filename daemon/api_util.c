@@ -14,6 +14,44 @@
 #include "reply.h"
 #include "store.h"
 
+/* Integers beyond 64 bits, which jansson refuses outright ("too big
+ * integer"), are read as reals instead, so that the field's own range check
+ * rejects them with its pointer (a seed of 2^64 - 1 is a bad seed, not bad
+ * JSON). Each retry turns the integer that stopped the parser, the token
+ * ending at jerr->position, into a real by appending ".0"; a bounded number
+ * of them. NULL (jerr kept) when the body is bad JSON for another reason. */
+static json_t *load_widening(const char *body, size_t len, json_error_t *jerr)
+{
+    char *text = NULL;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, jerr);
+    int tries;
+    for (tries = 0; !j && tries < 16 && json_error_code(jerr) == json_error_numeric_overflow;
+         tries++) {
+        size_t end = (size_t)jerr->position, start = end;
+        char *grown;
+        if (end > len)
+            break;
+        while (start > 0 && body[start - 1] >= '0' && body[start - 1] <= '9')
+            start--;
+        if (start > 0 && body[start - 1] == '-')
+            start--;
+        /* a real that overflows a double ends in digits too: "1e999" */
+        if (start == end || (start > 0 && strchr("eE+.", body[start - 1])))
+            break;
+        if (!(grown = malloc(len + 3)))
+            break;
+        memcpy(grown, body, end);
+        memcpy(grown + end, ".0", 2);
+        memcpy(grown + end + 2, body + end, len - end);
+        free(text);
+        body = text = grown;
+        len += 2;
+        j = json_loadb(body, len, JSON_REJECT_DUPLICATES, jerr);
+    }
+    free(text);
+    return j;
+}
+
 json_t *api_body(const struct req *rq, struct resp *rs, int empty_ok)
 {
     json_error_t jerr;
@@ -25,7 +63,7 @@ json_t *api_body(const struct req *rq, struct resp *rs, int empty_ok)
         return NULL;
     }
     /* Depth is bounded by jansson itself (JSON_PARSER_MAX_DEPTH). */
-    j = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    j = load_widening(rq->body, rq->body_len, &jerr);
     if (!j) {
         reply_problem(rs, rq, 400, ANAS_EFORMAT, NULL, "malformed JSON at line %d column %d: %s",
                       jerr.line, jerr.column, jerr.text);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "surrogate/surrogate.h"
 
 #define MAX_SAFE_INT 9007199254740992.0 /* 2^53: exact in a double and in JSON */
 
@@ -70,19 +71,32 @@ int codec_check_keys(json_t *obj, const char *const *allowed, const char *ptr,
     return 0;
 }
 
+/* Integers compare as integers: through a double, 2^53 + 1 would pass as
+ * 2^53. An integral real is accepted below 2^53 only, where a double still
+ * tells neighbouring integers apart (9007199254740993.0 reads as 2^53). */
 int codec__int(json_t *v, const char *ptr, long long lo, long long hi, long long *out,
                    struct anas_error *err)
 {
     double d;
-    if (json_is_integer(v))
-        d = (double)json_integer_value(v);
-    else if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v))
-        d = json_real_value(v);
-    else
+    if (json_is_integer(v)) {
+        long long x = json_integer_value(v);
+        if (x < lo || x > hi)
+            return codec__bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %lld)", ptr,
+                              lo, hi, x);
+        *out = x;
+        return 0;
+    }
+    if (!json_is_real(v) || floor(json_real_value(v)) != json_real_value(v))
         return codec__bad(err, ANAS_ETYPE, ptr, "%s must be an integer", ptr);
+    d = json_real_value(v);
     if (d < (double)lo || d > (double)hi)
         return codec__bad(err, ANAS_ERANGE, ptr, "%s must be in %lld..%lld (got %.17g)", ptr, lo, hi,
                    d);
+    if (fabs(d) >= MAX_SAFE_INT)
+        return codec__bad(err, ANAS_ERANGE, ptr,
+                          "%s must be written as an integer: %.17g as a real number may be "
+                          "another integer rounded",
+                          ptr, d);
     *out = (long long)d;
     return 0;
 }
@@ -422,11 +436,50 @@ static int parse_mapping(json_t *v, struct run_spec *out, struct anas_error *err
     return 0;
 }
 
+/* The length of the space's surrogate feature vector (resnet: AnalogNAS's
+ * 22 values), or ANAS_EUNSUPPORTED for a space without one. */
+static int space_n_features(const struct anas_space *s)
+{
+    struct anas_config cfg;
+    float x[4 * ANAS_SPACE_MAX_HP];
+    anas_config_init(&cfg, s);
+    return anas_space_features(s, &cfg, x, (int)(sizeof x / sizeof x[0]));
+}
+
+/* A model that cannot read the space's features would fail every
+ * evaluation; loading it once (a fraction of a millisecond for AnalogNAS's
+ * models) tells now. ptr names the model. */
+static int check_model(const char *path, const char *shown, const char *ptr,
+                       const struct anas_space *s, struct anas_error *err)
+{
+    struct anas_error lerr;
+    struct anas_surrogate *m;
+    int want, have = space_n_features(s);
+    anas_error_clear(&lerr);
+    m = anas_surrogate_load(path, &lerr);
+    if (!m)
+        return codec__bad(err, lerr.code == ANAS_ENOMEM ? ANAS_ENOMEM : ANAS_EINVAL, ptr,
+                          "model file %s cannot be loaded: %s", shown, lerr.msg);
+    want = anas_surrogate_n_features(m);
+    anas_surrogate_free(m);
+    if (want != have)
+        return codec__bad(err, ANAS_ESHAPE, ptr,
+                          "model %s reads %d features; space %s describes an architecture "
+                          "with %d",
+                          shown, want, anas_space_name(s), have);
+    return 0;
+}
+
 static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
                         struct anas_error *err)
 {
     const char *metric;
     json_t *path;
+    if (space_n_features(out->space) < 0)
+        return codec__bad(err, ANAS_EUNSUPPORTED, "/evaluator/kind",
+                          "space %s has no surrogate feature vector for the surrogate "
+                          "evaluator to read (resnet has AnalogNAS's 22 features)",
+                          anas_space_name(out->space));
     if (codec__obj(v, "/evaluator/models", err) < 0)
         return err->code;
     if (json_object_size(v) < 1 || json_object_size(v) > ANAS_EVAL_MAX_MODELS)
@@ -450,6 +503,8 @@ static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
                        c->n_model_roots ? "" : " (anasd was started without --model-root)");
         if (rc < 0)
             return codec__bad(err, rc, p, "model file %s does not exist", json_string_value(path));
+        if (check_model(out->models[k].path, json_string_value(path), p, out->space, err) < 0)
+            return err->code;
         snprintf(out->models[k].metric, sizeof out->models[k].metric, "%s", metric);
         out->n_models++;
     }
@@ -577,12 +632,20 @@ static int analog_metric_of(const struct run_spec *s, const char *metric, int re
 int codec_metric_known(const struct run_spec *s, const char *metric)
 {
     int i;
-    static const char *const trained[] = {"acc@fp", "neg_mse@fp", "train_loss", "test_loss",
-                                          "train_s", NULL};
-    if (anas_search_metric_is_analytic(metric) || analog_metric(s, metric))
+    /* evaltrain.c: a classifier reports acc@fp, a reconstruction neg_mse@fp */
+    static const char *const trained[] = {"train_loss", "test_loss", "train_s", NULL};
+    if (analog_metric(s, metric))
         return 1;
+    /* The rpu evaluator reports the analytic metrics of its model, whose
+     * space shows only when the model's run is loaded. */
     if (s->eval_kind == ANAS_EVAL_RPU)
-        return strcmp(metric, "acc@fp") == 0 || strcmp(metric, "neg_mse@fp") == 0;
+        return anas_search_metric_is_analytic(metric) || strcmp(metric, "acc@fp") == 0 ||
+               strcmp(metric, "neg_mse@fp") == 0;
+    if (anas_space_has_metric(s->space, metric))
+        return 1;
+    if (s->eval_kind == ANAS_EVAL_TRAIN &&
+        strcmp(metric, reconstructs(s) ? "neg_mse@fp" : "acc@fp") == 0)
+        return 1;
     for (i = 0; s->eval_kind == ANAS_EVAL_TRAIN && trained[i]; i++)
         if (strcmp(trained[i], metric) == 0)
             return 1;
@@ -592,25 +655,44 @@ int codec_metric_known(const struct run_spec *s, const char *metric)
     return 0;
 }
 
-/* The metrics an evaluator produces, for the error that names another. */
+/* The space's analytic metrics, "params, macs, ...": their length. */
+static size_t space_metrics_text(const struct anas_space *sp, char *out, size_t n)
+{
+    struct anas_metrics m;
+    size_t len = 0;
+    int i;
+    out[0] = '\0';
+    if (anas_space_metric_names(sp, &m) < 0)
+        m.n = 0;
+    for (i = 0; i < m.n && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? ", " : "", m.m[i].name);
+    return len < n ? len : n - 1;
+}
+
+/* The metrics an evaluator produces on the spec's space, for the error
+ * that names another. */
 static void produced(const struct run_spec *s, char *out, size_t n)
 {
     const struct anas_eval_analog *a = &s->analog;
     const char *base = reconstructs(s) ? "neg_mse" : "acc";
     size_t len;
     int i;
-    if (s->eval_kind == ANAS_EVAL_SURROGATE) {
-        snprintf(out, n, "analytic metrics or the surrogate models' metrics");
-        return;
+    if (s->eval_kind == ANAS_EVAL_RPU) {
+        len = (size_t)snprintf(out, n, "the model's analytic metrics, acc@fp");
+    } else {
+        len = space_metrics_text(s->space, out, n);
+        if (s->eval_kind == ANAS_EVAL_SURROGATE) {
+            for (i = 0; i < s->n_models && len < n; i++)
+                len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "",
+                                        s->models[i].metric);
+            return;
+        }
+        if (s->eval_kind == ANAS_EVAL_ANALYTIC)
+            return;
+        len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "",
+                                reconstructs(s) ? "neg_mse@fp, train_loss, test_loss, train_s"
+                                                : "acc@fp, train_loss, test_loss, train_s");
     }
-    if (s->eval_kind == ANAS_EVAL_ANALYTIC) {
-        snprintf(out, n, "params, macs, tiles, tile_util, nb_convs");
-        return;
-    }
-    len = (size_t)snprintf(out, n, s->eval_kind == ANAS_EVAL_RPU
-                                       ? "the model's analytic metrics, acc@fp"
-                                       : "analytic metrics, acc@fp, neg_mse@fp, train_loss, "
-                                         "test_loss, train_s");
     if (!a->enabled || len >= n)
         return;
     len += (size_t)snprintf(out + len, n - len, ", %s@<t> and %s_std@<t> for the drift times",
@@ -632,8 +714,10 @@ static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, ch
     if (codec_metric_known(s, out))
         return 0;
     produced(s, list, sizeof list);
-    return codec__bad(err, ANAS_EUNKNOWN, ptr, "metric '%s' is not produced by this evaluator (%s)",
-                      out, list);
+    return codec__bad(err, ANAS_EUNKNOWN, ptr,
+                      "metric '%s' is not produced by this evaluator on space %s (it produces "
+                      "%s)",
+                      out, anas_space_name(anas_space_base(s->space)), list);
 }
 
 static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *err)
@@ -1022,4 +1106,38 @@ json_t *codec_run_spec_to_json(const struct run_spec *s)
         json_object_set_new(o, "reference_point", a);
     }
     return o;
+}
+
+/* AnalogNAS's surrogates read the architecture only (its feature vector has
+ * no input size or class count) and were fitted for one input: CIFAR-10 for
+ * resnet. Elsewhere their predictions are a guess the run should admit. */
+json_t *codec_run_warnings(json_t *spec)
+{
+    json_t *w = json_array(), *sp = json_object_get(spec, "space");
+    const char *kind = json_string_value(json_object_get(json_object_get(spec, "evaluator"),
+                                                         "kind"));
+    const char *name = json_string_value(json_object_get(sp, "name"));
+    const struct anas_space *s = name ? anas_space_find(name) : NULL;
+    json_t *input = json_object_get(sp, "input");
+    struct anas_shape d;
+    if (!w || !s || !kind || strcmp(kind, "surrogate") != 0)
+        return w;
+    d = anas_space_default_shape(s);
+    if (json_integer_value(json_array_get(input, 0)) == d.c &&
+        json_integer_value(json_array_get(input, 1)) == d.h &&
+        json_integer_value(json_array_get(input, 2)) == d.w &&
+        json_integer_value(json_object_get(sp, "classes")) == d.classes)
+        return w;
+    json_array_append_new(
+        w, json_sprintf("the surrogate models read only the architecture, not the input: they "
+                        "were presumably fitted on space %s's default input (%dx%dx%d, %d "
+                        "classes%s), so their predictions for %lldx%lldx%lld with %lld "
+                        "classes are extrapolations",
+                        name, d.c, d.h, d.w, d.classes,
+                        strcmp(name, "resnet") == 0 ? ": CIFAR-10, as AnalogNAS's were" : "",
+                        (long long)json_integer_value(json_array_get(input, 0)),
+                        (long long)json_integer_value(json_array_get(input, 1)),
+                        (long long)json_integer_value(json_array_get(input, 2)),
+                        (long long)json_integer_value(json_object_get(sp, "classes"))));
+    return w;
 }

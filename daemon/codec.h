@@ -62,6 +62,12 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
                    struct anas_error *err);
 json_t *codec_run_spec_to_json(const struct run_spec *s);
 
+/* The run object's "warnings" for a stored (normalized) spec: an array of
+ * strings, empty when nothing about the spec deserves one. A surrogate run
+ * on an input other than its space's default is warned that the models
+ * were fitted on the default. A new reference (NULL only without memory). */
+json_t *codec_run_warnings(json_t *spec);
+
 /* Does the spec's evaluator produce this metric (what objectives,
  * constraints and sorting may name)? */
 int codec_metric_known(const struct run_spec *s, const char *metric);

@@ -51,6 +51,7 @@ enum stmt {
     S_RUN_DELETE,
     S_RUN_IDS_IN_STATE,
     S_RUN_COUNT_IN_STATE,
+    S_RUN_MODEL_USERS,
     S_ARCH_PUT,
     S_ARCH_GET,
     S_EVAL_PUT,
@@ -90,6 +91,11 @@ static const char *const stmt_sql[N_STMT] = {
     [S_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
     [S_RUN_IDS_IN_STATE] = "SELECT id FROM runs WHERE state = ?1 ORDER BY id",
     [S_RUN_COUNT_IN_STATE] = "SELECT count(*) FROM runs WHERE ?1 IS NULL OR state = ?1",
+    /* Runs still to do whose spec names ?1 as its model (the rpu evaluator's
+     * "model": {"run": ID}); finished ones keep their results without it. */
+    [S_RUN_MODEL_USERS] = "SELECT id FROM runs"
+                          " WHERE state IN ('queued', 'running', 'interrupted')"
+                          " AND json_extract(spec, '$.model.run') = ?1 ORDER BY id",
 
     /* The size columns are copied out of the metrics here, once. */
     [S_ARCH_PUT] = "INSERT OR IGNORE INTO architectures"
@@ -103,21 +109,27 @@ static const char *const stmt_sql[N_STMT] = {
     [S_EVAL_PUT] = "INSERT OR REPLACE INTO evaluations (" EVAL_COLS ")"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
                    "  coalesce(?10, '{}'), ?11, ?12, ?13)",
-    /* ?3 < 0: every repetition; ?4 < 0: no limit (SQLite's LIMIT -1). */
+    /* ?3 < 0: every repetition; ?4 < 0: no limit (SQLite's LIMIT -1);
+     * ?7 NULL: any state; ?8 < 0: feasible or not. */
     [S_EVAL_LIST] = "SELECT " EVAL_COLS " FROM evaluations"
                     " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
+                    " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
                     " ORDER BY seq LIMIT ?4",
     /*
      * The metric name ?5 is bound, never pasted into the SQL; it only builds
      * the JSON path $."name" (quoted, since names contain '@'). Rows without
-     * the metric sort last either way; the CASE puts the descending key
+     * the metric sort last either way, and before them the feasible complete
+     * ones come first: a failed, invalid or infeasible architecture is no
+     * candidate however small its params. The CASE puts the descending key
      * first only when ?6 asks for it, so one statement serves both orders.
      */
     [S_EVAL_LIST_BY_METRIC] =
         "SELECT " EVAL_COLS ", json_extract(metrics, '$.\"' || ?5 || '\"') AS m"
         " FROM evaluations"
         " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
-        " ORDER BY m IS NULL, CASE WHEN ?6 THEN m END DESC, m, seq LIMIT ?4",
+        " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
+        " ORDER BY m IS NULL, NOT (state = 'complete' AND feasible),"
+        " CASE WHEN ?6 THEN m END DESC, m, seq LIMIT ?4",
     [S_EVAL_COUNT] = "SELECT count(*) FROM evaluations WHERE run = ?1",
     /* state = 'complete' spelled out so that the partial index applies. */
     [S_EVAL_FIND_KEY] = "SELECT " EVAL_COLS " FROM evaluations"
@@ -700,6 +712,19 @@ int store_run_ids_in_state(struct store *st, const char *state, long long **ids,
     return rc;
 }
 
+int store_run_model_users(struct store *st, long long model_run, long long **ids, int *n)
+{
+    sqlite3_stmt *q = st->stmt[S_RUN_MODEL_USERS];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_int(q, 1, model_run, &b);
+    rc = collect(st, q, b, &id_rows, &rows, n, "run model users");
+    if (rc == 0)
+        *ids = rows;
+    return rc;
+}
+
 int store_run_count_in_state(struct store *st, const char *state, long long *out)
 {
     sqlite3_stmt *q = st->stmt[S_RUN_COUNT_IN_STATE];
@@ -859,29 +884,38 @@ static int metric_name_ok(const char *name)
     return name[0] != '\0' && strchr(name, '"') == NULL;
 }
 
-int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
-                    const char *sort_metric, int desc, struct store_eval **out,
-                    int *n_out)
+int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
+                     struct store_eval **out, int *n_out)
 {
-    enum stmt s = sort_metric ? S_EVAL_LIST_BY_METRIC : S_EVAL_LIST;
+    enum stmt s = f->sort_metric ? S_EVAL_LIST_BY_METRIC : S_EVAL_LIST;
     sqlite3_stmt *q = st->stmt[s];
     void *rows;
     int b = SQLITE_OK, rc;
 
-    if (sort_metric && !metric_name_ok(sort_metric))
+    if (f->sort_metric && !metric_name_ok(f->sort_metric))
         return ANAS_EINVAL;
     bind_int(q, 1, run, &b);
-    bind_int(q, 2, after, &b);
-    bind_int(q, 3, rep < 0 ? -1 : rep, &b);
-    bind_int(q, 4, limit > 0 ? limit : -1, &b);
-    if (sort_metric) {
-        bind_text(q, 5, sort_metric, &b);
-        bind_int(q, 6, desc != 0, &b);
+    bind_int(q, 2, f->after, &b);
+    bind_int(q, 3, f->rep < 0 ? -1 : f->rep, &b);
+    bind_int(q, 4, f->limit > 0 ? f->limit : -1, &b);
+    if (f->sort_metric) {
+        bind_text(q, 5, f->sort_metric, &b);
+        bind_int(q, 6, f->desc != 0, &b);
     }
+    bind_text(q, 7, f->state, &b);
+    bind_int(q, 8, f->feasible < 0 ? -1 : f->feasible != 0, &b);
     rc = collect(st, q, b, &eval_rows, &rows, n_out, "evaluation list");
     if (rc == 0)
         *out = rows;
     return rc;
+}
+
+int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
+                    const char *sort_metric, int desc, struct store_eval **out,
+                    int *n_out)
+{
+    struct store_eval_filter f = {after, limit, rep, NULL, -1, sort_metric, desc};
+    return store_eval_query(st, run, &f, out, n_out);
 }
 
 int store_eval_all(struct store *st, long long run, struct store_eval **out, int *n_out)

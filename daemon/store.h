@@ -76,6 +76,11 @@ int store_run_ids_in_state(struct store *st, const char *state, long long **ids,
                            int *n);
 int store_run_count_in_state(struct store *st, const char *state, long long *out);
 
+/* Ids of the queued, running or interrupted runs whose spec names
+ * `model_run` as their model ({"model": {"run": ID}}), oldest first; *ids
+ * is malloc'd (free), NULL when none. */
+int store_run_model_users(struct store *st, long long model_run, long long **ids, int *n);
+
 /* --- architectures --- */
 
 struct store_arch {
@@ -119,10 +124,25 @@ void store_evals_free(struct store_eval *e, int n);
  * existing (run, seq)). */
 int store_eval_put(struct store *st, const struct store_eval *e);
 
-/* A run's evaluations. after: seq > after. rep < 0: all repetitions.
- * sort_metric NULL: by seq ascending; else by that metric (json_extract on
- * metrics_json), descending when desc, rows without it last, then seq.
- * *out malloc'd (store_evals_free). */
+/* Which of a run's evaluations store_eval_query lists, and in what order. */
+struct store_eval_filter {
+    long long after;         /* seq > after */
+    int limit;               /* <= 0: all */
+    int rep;                 /* < 0: every repetition */
+    const char *state;       /* complete, failed, invalid; NULL: any */
+    int feasible;            /* 0 or 1; < 0: either */
+    const char *sort_metric; /* NULL: by seq ascending */
+    int desc;                /* sort_metric descending */
+};
+
+/* A run's evaluations. Sorted by a metric (json_extract on metrics_json):
+ * the feasible complete ones first, by the metric (descending when desc),
+ * then the other ones that have the metric, by it too, then the ones
+ * without it; ties by seq. *out malloc'd (store_evals_free). */
+int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
+                     struct store_eval **out, int *n_out);
+
+/* store_eval_query without the state and feasible filters. */
 int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
                     const char *sort_metric, int desc, struct store_eval **out,
                     int *n_out);

@@ -607,6 +607,43 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
     return 0;
 }
 
+/* The extras' names show by computing them once: a table beside each
+ * space's metrics function would be a second list to keep in step. Any
+ * valid configuration names the same extras; a fixed draw is one. */
+int anas_space_metric_names(const struct anas_space *s, struct anas_metrics *out)
+{
+    static const char *const common[] = {"params", "macs", "tiles", "tile_util"};
+    struct anas_config cfg;
+    struct anas_rng rng;
+    int rc;
+
+    if (!s || !out)
+        return ANAS_EINVAL;
+    s = anas_space_base(s);
+    anas_metrics_init(out);
+    if (!s->layers)
+        return 0;
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if ((rc = anas_metrics_set(out, common[i], 0.0)) < 0)
+            return rc;
+    if (s->metrics) {
+        anas_rng_seed(&rng, 1);
+        if ((rc = anas_space_sample(s, &rng, &cfg)) < 0 || (rc = s->metrics(&cfg, out)) < 0)
+            return rc;
+        for (int i = 0; i < out->n; i++)
+            out->m[i].value = 0.0;
+    }
+    return out->n;
+}
+
+int anas_space_has_metric(const struct anas_space *s, const char *metric)
+{
+    struct anas_metrics m;
+    double v;
+
+    return metric && anas_space_metric_names(s, &m) >= 0 && anas_metrics_get(&m, metric, &v) == 0;
+}
+
 int anas_space_build(const struct anas_space *s, const struct anas_shape *shape,
                      const struct anas_config *cfg, struct anas_netdef **out,
                      struct anas_error *err)

@@ -184,6 +184,16 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
                         const struct anas_config *cfg, const struct anas_mapping *map,
                         struct anas_metrics *out, struct anas_error *err);
 
+/* The names of the analytic metrics the space produces: params, macs,
+ * tiles and tile_util for a space that builds layers, then the space's own
+ * extras (resnet: nb_convs); none for a space without a network (rpu). A
+ * composite answers as its base. *out holds the names (values 0); returns
+ * their number, or ANAS_EINVAL. */
+int anas_space_metric_names(const struct anas_space *s, struct anas_metrics *out);
+
+/* Is `metric` one of anas_space_metric_names()? 1 or 0. */
+int anas_space_has_metric(const struct anas_space *s, const char *metric);
+
 /* --- What optimizers need from any space (ops.c) ---
  *
  * Every operator works from the hyperparameter table alone, so a new space

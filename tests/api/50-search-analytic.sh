@@ -77,9 +77,11 @@ req GET "/api/v1/runs/$id/evaluations?sort=params&limit=100"
 jok "sort=params orders by params ascending" \
     '(.items | length) == 50 and ([.items[].metrics.params] | . == sort) and .next_after == null'
 req GET "/api/v1/runs/$id/evaluations?sort=-params&limit=5"
-jok "sort=-params orders descending" \
+jok "sort=-params orders descending, the feasible ones first" \
     --slurpfile e "$tmp/evals.json" \
-    '[.items[].metrics.params] == ([$e[0][].metrics.params] | sort | reverse | .[0:5])'
+    '[.items[].metrics.params] ==
+     (([$e[0][] | select(.feasible) | .metrics.params] | sort | reverse) +
+      ([$e[0][] | select(.feasible | not) | .metrics.params] | sort | reverse) | .[0:5])'
 
 # The best is the feasible minimum.
 ok "best is feasible and has the minimum params among feasible evaluations" \

@@ -15,7 +15,9 @@ TESTS += \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/87-analog-run.sh \
-	tests/api/88-train-search.sh
+	tests/api/88-train-search.sh \
+	tests/api/90-defects.sh \
+	tests/api/91-model-in-use.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
@@ -33,7 +35,9 @@ EXTRA_DIST += \
 	tests/api/80-train.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/87-analog-run.sh \
-	tests/api/88-train-search.sh
+	tests/api/88-train-search.sh \
+	tests/api/90-defects.sh \
+	tests/api/91-model-in-use.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and

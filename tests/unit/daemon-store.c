@@ -275,6 +275,77 @@ static int seqs_are(const struct store_eval *e, int n, const long long *want, in
     return 1;
 }
 
+static int query_is(struct store *st, long long run, const struct store_eval_filter *f,
+                    const long long *want, int n_want)
+{
+    struct store_eval *list = NULL;
+    int n = -1, same = store_eval_query(st, run, f, &list, &n) == 0 &&
+                       seqs_are(list, n, want, n_want);
+    store_evals_free(list, n);
+    return same;
+}
+
+/* The run of test_evals: 1 complete 0.5, 2 complete 0.95, 3 failed and
+ * infeasible, 4 complete 0.7 (rep 1), 5 invalid with avm only. Here 4
+ * turns infeasible: sorting puts it after the feasible complete ones. */
+static void test_eval_filters(struct store *st, long long run)
+{
+    static const char K1[] =
+        "1111111111111111111111111111111111111111111111111111111111111111";
+    struct store_eval e =
+        make_eval(run, 4, 1, "aaaaaaaaaaaaaaaa", "complete", K1, "{\"acc@1d\":0.7}");
+    struct store_eval_filter f = {0, 0, -1, NULL, -1, "acc@1d", 1};
+
+    e.feasible = 0;
+    store_eval_put(st, &e);
+    {
+        static const long long want[] = {2, 1, 4, 3, 5};
+        ok(query_is(st, run, &f, want, 5), "descending: feasible complete, then 4, then none");
+    }
+    f.desc = 0;
+    {
+        static const long long want[] = {1, 2, 4, 3, 5};
+        ok(query_is(st, run, &f, want, 5), "ascending: the same groups");
+    }
+    f.sort_metric = "avm";
+    {
+        static const long long want[] = {5, 1, 2, 3, 4};
+        ok(query_is(st, run, &f, want, 5), "by avm: only the invalid one has it");
+    }
+    f.sort_metric = NULL;
+    f.state = "complete";
+    {
+        static const long long want[] = {1, 2, 4};
+        ok(query_is(st, run, &f, want, 3), "state=complete");
+    }
+    f.feasible = 0;
+    {
+        static const long long want[] = {4};
+        ok(query_is(st, run, &f, want, 1), "state=complete, feasible=0");
+    }
+    f.state = NULL;
+    {
+        static const long long want[] = {3, 4};
+        ok(query_is(st, run, &f, want, 2), "feasible=0");
+    }
+    f.feasible = 1;
+    f.after = 1;
+    f.limit = 1;
+    {
+        static const long long want[] = {2};
+        ok(query_is(st, run, &f, want, 1), "feasible=1 after 1, limit 1");
+    }
+    f = (struct store_eval_filter){0, 0, 1, "invalid", -1, "acc@1d", 0};
+    {
+        static const long long want[] = {5};
+        ok(query_is(st, run, &f, want, 1), "rep 1, invalid, sorted");
+    }
+    f.state = "pending";
+    ok(query_is(st, run, &f, NULL, 0), "an unknown state matches nothing");
+    e.feasible = 1;
+    store_eval_put(st, &e);
+}
+
 static void test_evals(struct store *st)
 {
     struct store_eval e, *list = NULL;
@@ -361,6 +432,7 @@ static void test_evals(struct store *st)
     store_evals_free(list, n);
     is_int(store_eval_list(st, run, 0, 0, -1, "a\"b", 0, &list, &n), ANAS_EINVAL,
            "metric name with a quote refused");
+    test_eval_filters(st, run);
 
     ok(store_eval_all(st, run, &list, &n) == 0 && n == 5 && list[4].seq == 5, "eval all");
     store_evals_free(list, n);
@@ -397,6 +469,34 @@ static void test_evals(struct store *st)
     is_int(peek_int("SELECT count(*) FROM architectures"), 1, "architectures stay");
 }
 
+static void test_model_users(struct store *st)
+{
+    static const char *const states[] = {"queued", "running", "interrupted", "succeeded",
+                                         "failed", "canceled"};
+    long long model = 0, id[6], other = 0, *ids = NULL;
+    char spec[64];
+    int n = -1, i;
+
+    store_run_insert(st, "train", "model", "{}", 1, 10, &model);
+    snprintf(spec, sizeof spec, "{\"model\":{\"run\":%lld}}", model);
+    for (i = 0; i < 6; i++) {
+        store_run_insert(st, "search", "rpu", spec, 1, 10, &id[i]);
+        store_run_set_state(st, id[i], states[i], 20);
+    }
+    store_run_insert(st, "search", "rpu", "{\"model\":{\"run\":424242}}", 1, 10, &other);
+    ok(store_run_model_users(st, model, &ids, &n) == 0 && n == 3 && ids[0] == id[0] &&
+           ids[1] == id[1] && ids[2] == id[2],
+       "the queued, running and interrupted runs over the model use it");
+    free(ids);
+    ids = NULL;
+    ok(store_run_model_users(st, other, &ids, &n) == 0 && n == 0 && ids == NULL,
+       "a run no spec names as its model has no users");
+    for (i = 0; i < 3; i++)
+        store_run_set_state(st, id[i], "canceled", 30);
+    ok(store_run_model_users(st, model, &ids, &n) == 0 && n == 0, "none once they ended");
+    free(ids);
+}
+
 int main(void)
 {
     struct store *st = NULL;
@@ -418,6 +518,7 @@ int main(void)
     test_runs(st);
     test_arch(st);
     test_evals(st);
+    test_model_users(st);
     store_close(st);
 
     {

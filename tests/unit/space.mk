@@ -32,3 +32,6 @@ tests_unit_space_compose_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/space-ops
 TESTS += tests/unit/space-ops
 tests_unit_space_ops_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/space-metric-names
+TESTS += tests/unit/space-metric-names
+tests_unit_space_metric_names_LDADD = $(UNIT_LIBS)
