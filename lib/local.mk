@@ -10,7 +10,7 @@ lib_libanas_a_SOURCES = \
 	lib/core/fmt.h lib/core/fmt.c \
 	lib/core/metrics.h lib/core/metrics.c \
 	lib/space/space.h lib/space/space_int.h lib/space/space.c lib/space/resnet.c \
-	lib/space/compose.c \
+	lib/space/compose.c lib/space/encode.c \
 	lib/surrogate/surrogate.h lib/surrogate/surrogate.c \
 	lib/eval/eval.h lib/eval/eval.c lib/eval/evaltrain.c \
 	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \

@@ -28,3 +28,7 @@ EXTRA_DIST += tests/space-check.h tests/resnet-refs.h
 check_PROGRAMS += tests/unit/space-compose
 TESTS += tests/unit/space-compose
 tests_unit_space_compose_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/space-encode
+TESTS += tests/unit/space-encode
+tests_unit_space_encode_LDADD = $(UNIT_LIBS)
