@@ -42,3 +42,6 @@ LIBANAS_LIBS = lib/libanas.a $(XGBOOST_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) -lm
 lib_libanas_a_SOURCES += lib/analog/analog.h lib/analog/analog_int.h lib/analog/config.c \
 	lib/analog/io.c lib/analog/layer.c lib/analog/noise.c lib/analog/modifier.c \
 	lib/analog/anet.c
+
+# TEMP: the Pareto stand-in (lib/search/pareto.c), dropped when the real one lands.
+lib_libanas_a_SOURCES += lib/search/pareto.c
