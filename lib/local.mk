@@ -14,7 +14,7 @@ lib_libanas_a_SOURCES = \
 	lib/surrogate/surrogate.h lib/surrogate/surrogate.c \
 	lib/eval/eval.h lib/eval/eval.c lib/eval/evaltrain.c \
 	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \
-	lib/search/ea_analognas.c
+	lib/search/ea_analognas.c lib/search/nsga2.c lib/search/nsga2_int.h
 
 # lib/nn and lib/tensor: the training engine's numerical core.
 lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \

@@ -28,6 +28,7 @@ struct anas_search {
 static const struct anas_search_ops *const registry[] = {
     &anas__search_random_ops,
     &anas__search_ea_analognas_ops,
+    &anas__search_nsga2_ops,
 };
 #define N_OPS (int)(sizeof(registry) / sizeof(registry[0]))
 

@@ -9,5 +9,6 @@
 
 extern const struct anas_search_ops anas__search_random_ops;
 extern const struct anas_search_ops anas__search_ea_analognas_ops;
+extern const struct anas_search_ops anas__search_nsga2_ops;
 
 #endif

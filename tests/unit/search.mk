@@ -28,3 +28,7 @@ tests_unit_search_random_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-ea-analognas
 TESTS += tests/unit/search-ea-analognas
 tests_unit_search_ea_analognas_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-nsga2
+TESTS += tests/unit/search-nsga2
+tests_unit_search_nsga2_LDADD = $(UNIT_LIBS)
