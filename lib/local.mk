@@ -10,7 +10,7 @@ lib_libanas_a_SOURCES = \
 	lib/core/fmt.h lib/core/fmt.c \
 	lib/core/metrics.h lib/core/metrics.c \
 	lib/space/space.h lib/space/space_int.h lib/space/space.c lib/space/resnet.c \
-	lib/space/compose.c \
+	lib/space/compose.c lib/space/encode.c \
 	lib/space/ops.c \
 	lib/surrogate/surrogate.h lib/surrogate/surrogate.c \
 	lib/eval/eval.h lib/eval/eval.c lib/eval/evaltrain.c \
@@ -20,6 +20,7 @@ lib_libanas_a_SOURCES = \
 lib_libanas_a_SOURCES += lib/search/evo.h lib/search/evo.c lib/search/ea.c
 lib_libanas_a_SOURCES += lib/search/regevo.c
 lib_libanas_a_SOURCES += lib/search/grid.c
+lib_libanas_a_SOURCES += lib/search/nsga2.c lib/search/nsga2_int.h
 
 # lib/nn and lib/tensor: the training engine's numerical core.
 lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \
@@ -47,3 +48,5 @@ LIBANAS_LIBS = lib/libanas.a $(XGBOOST_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) -lm
 lib_libanas_a_SOURCES += lib/analog/analog.h lib/analog/analog_int.h lib/analog/config.c \
 	lib/analog/io.c lib/analog/layer.c lib/analog/noise.c lib/analog/modifier.c \
 	lib/analog/anet.c
+
+lib_libanas_a_SOURCES += lib/search/pareto.c

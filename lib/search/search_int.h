@@ -12,5 +12,6 @@ extern const struct anas_search_ops anas__search_ea_analognas_ops;
 extern const struct anas_search_ops anas__search_ea_ops;
 extern const struct anas_search_ops anas__search_regevo_ops;
 extern const struct anas_search_ops anas__search_grid_ops;
+extern const struct anas_search_ops anas__search_nsga2_ops;
 
 #endif

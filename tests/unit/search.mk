@@ -52,3 +52,6 @@ tests_unit_search_regevo_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-grid
 TESTS += tests/unit/search-grid
 tests_unit_search_grid_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/search-nsga2
+TESTS += tests/unit/search-nsga2
+tests_unit_search_nsga2_LDADD = $(UNIT_LIBS)

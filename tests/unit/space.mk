@@ -35,3 +35,6 @@ tests_unit_space_ops_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/space-metric-names
 TESTS += tests/unit/space-metric-names
 tests_unit_space_metric_names_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/space-encode
+TESTS += tests/unit/space-encode
+tests_unit_space_encode_LDADD = $(UNIT_LIBS)
