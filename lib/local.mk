@@ -49,4 +49,3 @@ lib_libanas_a_SOURCES += lib/analog/analog.h lib/analog/analog_int.h lib/analog/
 	lib/analog/io.c lib/analog/layer.c lib/analog/noise.c lib/analog/modifier.c \
 	lib/analog/anet.c
 
-lib_libanas_a_SOURCES += lib/search/pareto.c
