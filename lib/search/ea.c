@@ -128,15 +128,6 @@ static struct ea *state_new(int n)
     return ea;
 }
 
-static int same_config(const struct anas_space *space, const struct anas_config *a,
-                       const struct anas_config *b)
-{
-    for (int i = 0; i < anas_space_n_hp(space); i++)
-        if (a->v[i] != b->v[i])
-            return 0;
-    return 1;
-}
-
 /* The best of tournament_size distinct members. A partial Fisher-Yates
  * shuffle of `draw` picks them: on any permutation it gives a uniform
  * subset, so the array need not be reset. Ties go to the first drawn. */
@@ -169,8 +160,8 @@ static int breed_one(struct anas_search *s, struct ea *ea, struct anas_config *o
     if (rc < 0)
         return rc;
     move = anas_rng_uniform(rng) < spec->params[P_MUTATION] ||
-           same_config(spec->space, &child, &ea->pop[a]) ||
-           same_config(spec->space, &child, &ea->pop[b]);
+           anas_config_equal(spec->space, &child, &ea->pop[a]) ||
+           anas_config_equal(spec->space, &child, &ea->pop[b]);
     if (move || !anas__evo_fresh(spec, &ea->seen, &child))
         return anas__evo_mutate(s, &ea->seen, &child, spec->params[P_SIGMA], out);
     *out = child;
@@ -291,14 +282,6 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
 
     if (ea->fail_rc < 0)
         return report_failure(ea, err);
-    if (n > ea->n_proposed - ea->n_observed)
-        return anas_error_set(err, ANAS_ESTATE, "%d results observed for %d pending proposals",
-                              n, ea->n_proposed - ea->n_observed);
-    for (int k = 0; k < n; k++)
-        if (!same_config(spec->space, &res[k].config,
-                         &ea->next[ea->off + ea->n_observed + k]))
-            return anas_error_set(err, ANAS_EINVAL,
-                                  "result %d is not for the configuration proposed", k);
     for (int k = 0; k < n; k++)
         anas_search_point_of(spec, &res[k], &ea->next_pts[ea->off + ea->n_observed + k]);
     ea->n_observed += n;

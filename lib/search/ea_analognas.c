@@ -365,17 +365,6 @@ static int propose(struct anas_search *s, struct anas_config *out, int max, int 
     return 0;
 }
 
-static int same_config(const struct anas_space *space, const struct anas_config *a,
-                       const struct anas_config *b)
-{
-    int n_hp = anas_space_n_hp(space);
-
-    for (int i = 0; i < n_hp; i++)
-        if (a->v[i] != b->v[i])
-            return 0;
-    return 1;
-}
-
 /* Does the result pass the filter? A failed evaluation, or one without an
  * avm metric, does not: it would be resampled. */
 static int passes(const struct ea *ea, const struct anas_search_result *r)
@@ -392,21 +381,12 @@ static int passes(const struct ea *ea, const struct anas_search_result *r)
 static int observe(struct anas_search *s, const struct anas_search_result *res, int n,
                    struct anas_error *err)
 {
-    const struct anas_search_spec *spec = anas_search_spec_of(s);
     struct ea *ea = anas_search_state(s);
     struct anas_error local;
     int rc;
 
     if (ea->phase == PH_FAILED)
         return report_failure(ea, err);
-    if (n > ea->n_proposed - ea->n_observed)
-        return anas_error_set(err, ANAS_ESTATE,
-                              "%d results observed for %d pending proposals", n,
-                              ea->n_proposed - ea->n_observed);
-    for (int k = 0; k < n; k++)
-        if (!same_config(spec->space, &res[k].config, &ea->batch[ea->n_observed + k]))
-            return anas_error_set(err, ANAS_EINVAL,
-                                  "result %d is not for the configuration proposed", k);
     for (int k = 0; k < n; k++) {
         int pos = ea->n_observed + k;
         if (ea->phase != PH_GENERATE)

@@ -135,28 +135,13 @@ static int propose(struct anas_search *s, struct anas_config *out, int max, int 
     return 0;
 }
 
-static int same_config(const struct anas_space *space, const struct anas_config *a,
-                       const struct anas_config *b)
-{
-    for (int i = 0; i < anas_space_n_hp(space); i++)
-        if (a->v[i] != b->v[i])
-            return 0;
-    return 1;
-}
-
 static int observe(struct anas_search *s, const struct anas_search_result *res, int n,
                    struct anas_error *err)
 {
-    const struct anas_search_spec *spec = anas_search_spec_of(s);
     struct grid *g = anas_search_state(s);
 
-    if (n > g->proposed - g->observed)
-        return anas_error_set(err, ANAS_ESTATE, "%d results observed for %ld pending proposals",
-                              n, g->proposed - g->observed);
-    for (int k = 0; k < n; k++)
-        if (!same_config(spec->space, &res[k].config, &g->ring[(g->observed + k) % g->batch]))
-            return anas_error_set(err, ANAS_EINVAL,
-                                  "result %d is not for the configuration proposed", k);
+    (void)res;
+    (void)err;
     g->observed += n;
     return 0;
 }

@@ -636,17 +636,9 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
                    struct anas_error *err)
 {
     struct nsga2 *st = anas_search_state(s);
-    int n_hp = st->n_genes;
 
     if (st->fail_rc < 0)
         return report_failure(st, err);
-    if (n > st->proposed - st->observed)
-        return anas_error_set(err, ANAS_ESTATE, "%d results observed for %ld pending proposals",
-                              n, st->proposed - st->observed);
-    for (int k = 0; k < n; k++)
-        if (!same_values(res[k].config.v, st->pend[(st->observed + k) % st->cap].cfg.v, n_hp))
-            return anas_error_set(err, ANAS_EINVAL,
-                                  "result %d is not for the configuration proposed", k);
     for (int k = 0; k < n; k++) {
         struct anas_error local;
         int rc;

@@ -19,10 +19,15 @@
 #include "core/alloc.h"
 #include "search/search_int.h"
 
+/* `out` keeps what was proposed and not yet observed, oldest first (a ring
+ * of out_cap), so that every optimizer's results are checked the same
+ * way: as many as are out, each for the configuration proposed. */
 struct anas_search {
     struct anas_search_spec spec;
     struct anas_rng rng;
     void *state;
+    struct anas_config *out;
+    long out_head, out_n, out_cap;
 };
 
 static const struct anas_search_ops *const registry[] = {
@@ -234,28 +239,76 @@ void anas_search_free(struct anas_search *s)
         return;
     if (s->spec.ops->fini)
         s->spec.ops->fini(s);
+    anas_free(s->out);
     anas_free(s);
+}
+
+/* Room for n more outstanding configurations. */
+static int out_reserve(struct anas_search *s, long n)
+{
+    struct anas_config *v;
+    long cap = s->out_cap ? s->out_cap : 64;
+
+    if (s->out_n + n <= s->out_cap)
+        return 0;
+    while (cap < s->out_n + n)
+        cap *= 2;
+    v = anas_malloc((size_t)cap * sizeof(*v));
+    if (!v)
+        return ANAS_ENOMEM;
+    for (long k = 0; k < s->out_n; k++)
+        v[k] = s->out[(s->out_head + k) % s->out_cap];
+    anas_free(s->out);
+    s->out = v;
+    s->out_head = 0;
+    s->out_cap = cap;
+    return 0;
 }
 
 int anas_search_propose(struct anas_search *s, struct anas_config *out, int max,
                         int *n_out, struct anas_error *err)
 {
+    int rc;
+
     if (!s || !n_out || (max > 0 && !out))
         return anas_error_set(err, ANAS_EINVAL, "invalid arguments to propose");
     *n_out = 0;
     if (max < 1)
         return anas_error_set(err, ANAS_EINVAL, "propose needs room for 1 configuration");
-    return s->spec.ops->propose(s, out, max, n_out, err);
+    /* Reserved first: once the optimizer has proposed, it must be kept. */
+    if (out_reserve(s, max) < 0)
+        return anas_error_set(err, ANAS_ENOMEM, "out of memory for %d proposals", max);
+    rc = s->spec.ops->propose(s, out, max, n_out, err);
+    if (rc < 0)
+        return rc;
+    for (int k = 0; k < *n_out; k++)
+        s->out[(s->out_head + s->out_n++) % s->out_cap] = out[k];
+    return 0;
 }
 
 int anas_search_observe(struct anas_search *s, const struct anas_search_result *res,
                         int n, struct anas_error *err)
 {
+    int rc;
+
     if (!s || n < 0 || (n > 0 && !res))
         return anas_error_set(err, ANAS_EINVAL, "invalid arguments to observe");
     if (n == 0)
         return 0;
-    return s->spec.ops->observe(s, res, n, err);
+    if (n > s->out_n)
+        return anas_error_set(err, ANAS_ESTATE, "%d results observed for %ld pending proposals",
+                              n, s->out_n);
+    for (int k = 0; k < n; k++)
+        if (!anas_config_equal(s->spec.space, &res[k].config,
+                               &s->out[(s->out_head + k) % s->out_cap]))
+            return anas_error_set(err, ANAS_EINVAL,
+                                  "result %d is not for the configuration proposed", k);
+    rc = s->spec.ops->observe(s, res, n, err);
+    if (rc < 0)
+        return rc;
+    s->out_head = (s->out_head + n) % s->out_cap;
+    s->out_n -= n;
+    return 0;
 }
 
 const struct anas_search_spec *anas_search_spec_of(const struct anas_search *s)

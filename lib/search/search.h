@@ -159,10 +159,10 @@ long anas_search_budget(const struct anas_search_spec *spec);
 
 /* The spec is checked (anas_search_spec_check) and copied. The same
  * (spec, seed) always proposes the same configurations given the same
- * observed results. propose: ANAS_EINVAL when max < 1; *n_out = 0 when the
- * search is finished. observe: ANAS_ESTATE for more results than pending
- * proposals; ea-analognas also checks that each result's config is the one
- * proposed (ANAS_EINVAL). */
+ * observed results. propose: ANAS_EINVAL when max < 1; *n_out = 0 as the
+ * contract above says. observe, for every optimizer: ANAS_ESTATE for more
+ * results than pending proposals, ANAS_EINVAL for a result whose config is
+ * not the one proposed in that place; nothing is observed then. */
 struct anas_search *anas_search_new(const struct anas_search_spec *spec, uint64_t seed,
                                     struct anas_error *err);
 void anas_search_free(struct anas_search *s);

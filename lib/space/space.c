@@ -136,6 +136,15 @@ void anas_config_init(struct anas_config *cfg, const struct anas_space *s)
     cfg->space = s;
 }
 
+int anas_config_equal(const struct anas_space *s, const struct anas_config *a,
+                      const struct anas_config *b)
+{
+    for (int i = 0; i < s->n_hp; i++)
+        if (a->v[i] != b->v[i])
+            return 0;
+    return 1;
+}
+
 int anas_space_is_active(const struct anas_space *s, const struct anas_config *cfg, int i)
 {
     if (i < 0 || i >= s->n_hp)

@@ -148,6 +148,11 @@ struct anas_shape anas_space_default_shape(const struct anas_space *s);
 int anas_space_check_shape(const struct anas_space *s, const struct anas_shape *shape,
                            struct anas_error *err);
 
+/* Do a and b hold the same values (canonical configurations: the same
+ * architecture)? */
+int anas_config_equal(const struct anas_space *s, const struct anas_config *a,
+                      const struct anas_config *b);
+
 /* Set every value to 0 (the "absent" value) for the space. */
 void anas_config_init(struct anas_config *cfg, const struct anas_space *s);
 

@@ -191,6 +191,8 @@ static void test_protocol(void)
     is_int(anas_search_propose(s, out, 0, &n, &err), ANAS_EINVAL, "max 0: ANAS_EINVAL");
     anas_search_propose(s, out, 8, &n, NULL);
     is_int(n, 5, "one batch of 5");
+    for (int i = 0; i < 5; i++)
+        res[i].config = out[i];
     is_int(anas_search_observe(s, res, 6, &err), ANAS_ESTATE,
            "6 results for 5: ANAS_ESTATE");
     is_int(anas_search_observe(s, res, 5, &err), 0, "5 results for 5");
@@ -204,8 +206,14 @@ static void test_protocol(void)
     s = anas_search_new(&spec, 7, &err);
     anas_search_propose(s, out, 8, &n, NULL);
     is_int(n, 8, "8 out");
+    for (int i = 0; i < 8; i++)
+        res[i].config = out[i];
     anas_search_propose(s, out, 8, &n, NULL);
     is_int(n, 0, "no more while 8 are out");
+    res[0].config.v[0] += 1;
+    is_int(anas_search_observe(s, res, 3, &err), ANAS_EINVAL,
+           "a result for another configuration: ANAS_EINVAL");
+    res[0].config.v[0] -= 1;
     is_int(anas_search_observe(s, res, 3, &err), 0, "3 results come back");
     anas_search_propose(s, out, 8, &n, NULL);
     is_int(n, 3, "3 more can go out");
@@ -219,7 +227,7 @@ int main(void)
         printf("Bail out! no resnet space\n");
         return 1;
     }
-    plan(6 + 20 + 9 + 11);
+    plan(6 + 20 + 9 + 12);
     test_registry();
     test_spec();
     test_batches();
