@@ -401,6 +401,10 @@ static int take_proposals(struct run *r)
 static void end_rep(struct run *r)
 {
     r->res.rep_stop[r->rep] = r->stop;
+    if (!r->res.rep_info)
+        r->res.rep_info = calloc(RUN_MAX_RUNS, sizeof *r->res.rep_info);
+    if (r->res.rep_info && r->search)
+        anas_search_info(r->search, &r->res.rep_info[r->rep]);
     anas_search_free(r->search);
     r->search = NULL;
     r->stop = STOP_NONE;

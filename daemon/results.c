@@ -87,6 +87,7 @@ void results_record(struct run *r, long long seq, int rep, const char *state, in
 void results_fini(struct results *x)
 {
     free(x->pts);
+    free(x->rep_info);
     memset(x, 0, sizeof *x);
 }
 
@@ -248,6 +249,8 @@ json_t *results_summary_json(const struct run *r)
             scores[n++] = user_score(s, b->score);
         e = json_pack("{s:i, s:o, s:I}", "rep", i, "best", results_best_json(s, b),
                       "evaluations", (json_int_t)x->rep_evals[i]);
+        if (x->rep_info && x->rep_info[i].n > 0)
+            json_object_set_new(e, "optimizer", codec_metrics_to_json(&x->rep_info[i]));
         json_object_set_new(e, "stopped_by", stop_name(x->rep_stop[i])
                                                  ? json_string(stop_name(x->rep_stop[i]))
                                                  : json_null());

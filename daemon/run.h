@@ -107,6 +107,7 @@ struct results {
     struct best rep_best[RUN_MAX_RUNS];
     long long rep_evals[RUN_MAX_RUNS];
     enum stop rep_stop[RUN_MAX_RUNS];
+    struct anas_metrics *rep_info; /* [RUN_MAX_RUNS]: the optimizer's figures */
     long long complete, failed, invalid, cached;
     char first_error_code[32]; /* of the first failed evaluation, "" if none */
     char first_error_detail[240];

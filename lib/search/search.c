@@ -311,6 +311,12 @@ int anas_search_observe(struct anas_search *s, const struct anas_search_result *
     return 0;
 }
 
+int anas_search_info(const struct anas_search *s, struct anas_metrics *out)
+{
+    anas_metrics_init(out);
+    return s && s->spec.ops->info ? s->spec.ops->info(s, out) : 0;
+}
+
 const struct anas_search_spec *anas_search_spec_of(const struct anas_search *s)
 {
     return &s->spec;

@@ -128,6 +128,11 @@ struct anas_search_ops {
     int (*observe)(struct anas_search *s, const struct anas_search_result *res, int n,
                    struct anas_error *err);
     void (*fini)(struct anas_search *s);
+    /* Optional: what the optimizer measured about its own work, as named
+     * numbers the daemon shows in the run's summary (per repetition, under
+     * "optimizer"): linas, its predictors' Kendall tau per loop. NULL:
+     * nothing. */
+    int (*info)(const struct anas_search *s, struct anas_metrics *out);
 };
 
 /* Registry. */
@@ -170,6 +175,9 @@ int anas_search_propose(struct anas_search *s, struct anas_config *out, int max,
                         int *n_out, struct anas_error *err);
 int anas_search_observe(struct anas_search *s, const struct anas_search_result *res,
                         int n, struct anas_error *err);
+
+/* The optimizer's own figures (ops->info); empty when it has none. */
+int anas_search_info(const struct anas_search *s, struct anas_metrics *out);
 
 /* For ops implementations: the copied spec, the generator, private state. */
 const struct anas_search_spec *anas_search_spec_of(const struct anas_search *s);
