@@ -10,6 +10,7 @@ TESTS += \
 	tests/api/60-tutorial.sh \
 	tests/api/65-multiobjective.sh \
 	tests/api/66-budgets.sh \
+	tests/api/67-optimizers.sh \
 	tests/api/70-resume.sh \
 	tests/api/72-resume-optimizers.sh \
 	tests/api/80-train.sh \
@@ -30,6 +31,7 @@ EXTRA_DIST += \
 	tests/api/60-tutorial.sh \
 	tests/api/65-multiobjective.sh \
 	tests/api/66-budgets.sh \
+	tests/api/67-optimizers.sh \
 	tests/api/70-resume.sh \
 	tests/api/72-resume-optimizers.sh \
 	tests/api/80-train.sh \
