@@ -10,9 +10,9 @@ start_anasd
 req GET /api/v1/optimizers
 status_is 200 "GET /api/v1/optimizers answers"
 cp "$BODY_FILE" "$tmp/opts.json"
-jok "the six optimizers, each with help and typed parameters" \
-    '([.items[].name] | sort) ==
-       ["ea", "ea-analognas", "grid", "nsga2", "random", "regularized-evolution"] and
+jok "random, grid, ea-analognas, ea, regularized-evolution, nsga2, each with help and typed parameters" \
+    '(["ea", "ea-analognas", "grid", "nsga2", "random", "regularized-evolution"] -
+      [.items[].name]) == [] and
      all(.items[]; (.help | length) > 20 and all(.parameters[];
          (.name | type) == "string" and (.help | length) > 5 and
          (.type == "integer" or .type == "number") and .min <= .max))'
