@@ -98,10 +98,15 @@ all_evaluations "$use1" "$tmp/use1.json"
 ok "every evaluation predicted pred_macs" \
     jq -e 'length == 40 and all(.[]; .state == "complete" and (.metrics.pred_macs | type) == "number")' \
     "$tmp/use1.json"
-ok "the predictions are close to the true macs (median relative error < 15%)" \
-    jq -e '[.[] | ((.metrics.pred_macs - .metrics.macs) / .metrics.macs | fabs)] | sort
-           | .[length / 2 | floor] < 0.15' "$tmp/use1.json"
-diag "median relative error: $(jq '[.[] | ((.metrics.pred_macs - .metrics.macs) / .metrics.macs | fabs)] | sort | .[length / 2 | floor]' "$tmp/use1.json")"
+# macs spans orders of magnitude: the model is judged, like a search uses
+# it, on how it orders architectures.
+CONCORDANT='[.[] | [.metrics.pred_macs, .metrics.macs]] as $p
+    | [range(0; $p | length) as $i | range($i + 1; $p | length) as $j
+       | (($p[$i][0] - $p[$j][0]) * ($p[$i][1] - $p[$j][1])) | select(. != 0) | (. > 0)]
+    | (map(select(.)) | length) / length'
+ok "the predictions order the 40 architectures as their true macs (> 85% of pairs)" \
+    jq -e "($CONCORDANT) > 0.85" "$tmp/use1.json"
+diag "concordant pairs: $(jq "$CONCORDANT" "$tmp/use1.json")"
 
 # The same architectures in a new database would be predicted again; here a
 # second identical run must agree with the first, seq by seq.
