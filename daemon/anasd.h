@@ -14,6 +14,7 @@
 struct store;
 struct http;
 struct jobs;
+struct surrogates;
 
 struct anasd {
     uv_loop_t *loop;
@@ -21,6 +22,7 @@ struct anasd {
     struct store *store;
     struct http *http;
     struct jobs *jobs;
+    struct surrogates *surrogates; /* fits on the pool */
     double started_at; /* unix seconds */
     int stopping;
     uv_signal_t sig_term, sig_int;

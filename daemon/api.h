@@ -42,6 +42,9 @@ const struct anas_space *api_spec_space(struct anasd *d, const char *spec_json);
 const struct anas_space *api_arch_space(struct anasd *d, const char *name,
                                         const char *hash);
 
+/* An ISO 8601 UTC time, or null for t <= 0 (unset). */
+json_t *api_time_json(double t);
+
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs);
 int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,
@@ -80,6 +83,16 @@ int api_runs_export(struct anasd *d, const struct req *rq, const struct route_ar
                     struct resp *rs);
 int api_runs_model(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs);
+int api_surrogates_create(struct anasd *d, const struct req *rq,
+                          const struct route_args *a, struct resp *rs);
+int api_surrogates_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                        struct resp *rs);
+int api_surrogates_get(struct anasd *d, const struct req *rq, const struct route_args *a,
+                       struct resp *rs);
+int api_surrogates_model(struct anasd *d, const struct req *rq, const struct route_args *a,
+                         struct resp *rs);
+int api_surrogates_delete(struct anasd *d, const struct req *rq, const struct route_args *a,
+                          struct resp *rs);
 int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs);
 

@@ -20,6 +20,7 @@
 #include "jobs.h"
 #include "reply.h"
 #include "store.h"
+#include "surrogates.h"
 
 static json_t *time_json(double t)
 {
@@ -139,6 +140,11 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
             return reply_error(rs, rq, &err);
         }
     }
+    for (int i = 0; i < spec->n_models; i++) /* stored surrogates: exist, ready, same space */
+        if (surrogates_for_run(d->store, spec, i, NULL, NULL, &err) < 0) {
+            free(spec);
+            return reply_error(rs, rq, &err);
+        }
     store_run_count_in_state(d->store, "queued", &queued);
     store_run_count_in_state(d->store, "interrupted", &waiting);
     if (queued + waiting >= d->conf.max_queued) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 #include "reply.h"
@@ -128,4 +129,15 @@ const struct anas_space *api_arch_space(struct anasd *d, const char *name, const
     }
     store_evals_free(e, n);
     return s && strcmp(anas_space_name(s), name) == 0 ? s : NULL;
+}
+
+json_t *api_time_json(double t)
+{
+    char buf[32];
+    time_t s = (time_t)t;
+    struct tm tm;
+    if (t <= 0 || !gmtime_r(&s, &tm))
+        return json_null();
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
 }

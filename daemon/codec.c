@@ -470,41 +470,75 @@ static int check_model(const char *path, const char *shown, const char *ptr,
     return 0;
 }
 
+/* {"surrogate": ID}: a model fitted by POST /api/v1/surrogates. Whether it
+ * exists, is ready and reads this space is the store's to say: checked at
+ * submission (api_runs.c) and again when the run starts (jobs.c). */
+static int parse_stored_model(json_t *v, const char *ptr, long long *id,
+                              struct anas_error *err)
+{
+    static const char *const keys[] = {"surrogate", NULL};
+    char p[200];
+    json_t *f;
+    if (codec_check_keys(v, keys, ptr, err) < 0)
+        return err->code;
+    snprintf(p, sizeof p, "%s/surrogate", ptr);
+    if (!(f = json_object_get(v, "surrogate")))
+        return codec__bad(err, ANAS_EINVAL, p, "surrogate (the id of a stored surrogate) is "
+                                               "required");
+    return codec__int(f, p, 1, (long long)MAX_SAFE_INT, id, err) < 0 ? err->code : 0;
+}
+
+/* A model file: inside the model roots, and reading the space's features. */
+static int parse_model_path(const struct conf *c, json_t *path, const char *p, int k,
+                            struct run_spec *out, struct anas_error *err)
+{
+    int rc;
+    if (space_n_features(out->space) < 0)
+        return codec__bad(err, ANAS_EUNSUPPORTED, "/evaluator/kind",
+                          "space %s has no surrogate feature vector for a model file to "
+                          "read (resnet has AnalogNAS's 22 features); a stored surrogate "
+                          "({\"surrogate\": ID}) reads any space's encoding",
+                          anas_space_name(out->space));
+    rc = conf_path_in_roots(c->model_roots, c->n_model_roots, json_string_value(path),
+                            out->models[k].path, sizeof out->models[k].path);
+    if (rc == ANAS_EDENIED)
+        return codec__bad(err, rc, p, "model path %s is outside the allowed model roots%s",
+                          json_string_value(path),
+                          c->n_model_roots ? "" : " (anasd was started without --model-root)");
+    if (rc < 0)
+        return codec__bad(err, rc, p, "model file %s does not exist", json_string_value(path));
+    return check_model(out->models[k].path, json_string_value(path), p, out->space, err);
+}
+
 static int parse_models(const struct conf *c, json_t *v, struct run_spec *out,
                         struct anas_error *err)
 {
     const char *metric;
-    json_t *path;
-    if (space_n_features(out->space) < 0)
-        return codec__bad(err, ANAS_EUNSUPPORTED, "/evaluator/kind",
-                          "space %s has no surrogate feature vector for the surrogate "
-                          "evaluator to read (resnet has AnalogNAS's 22 features)",
-                          anas_space_name(out->space));
+    json_t *m;
     if (codec__obj(v, "/evaluator/models", err) < 0)
         return err->code;
     if (json_object_size(v) < 1 || json_object_size(v) > ANAS_EVAL_MAX_MODELS)
         return codec__bad(err, ANAS_ERANGE, "/evaluator/models",
                    "evaluator.models needs 1..%d entries (metric: model path)",
                    ANAS_EVAL_MAX_MODELS);
-    json_object_foreach(v, metric, path)
+    json_object_foreach(v, metric, m)
     {
         char p[160];
-        int rc, k = out->n_models;
+        int k = out->n_models;
         codec_ptr(p, sizeof p, "/evaluator/models", metric);
         if (!anas_metric_name_valid(metric) || strlen(metric) >= ANAS_METRIC_NAME_MAX)
             return codec__bad(err, ANAS_EINVAL, p, "'%s' is not a valid metric name", metric);
-        if (!json_is_string(path))
-            return codec__bad(err, ANAS_ETYPE, p, "model path must be a string");
-        rc = conf_path_in_roots(c->model_roots, c->n_model_roots, json_string_value(path),
-                                out->models[k].path, sizeof out->models[k].path);
-        if (rc == ANAS_EDENIED)
-            return codec__bad(err, rc, p, "model path %s is outside the allowed model roots%s",
-                       json_string_value(path),
-                       c->n_model_roots ? "" : " (anasd was started without --model-root)");
-        if (rc < 0)
-            return codec__bad(err, rc, p, "model file %s does not exist", json_string_value(path));
-        if (check_model(out->models[k].path, json_string_value(path), p, out->space, err) < 0)
+        out->models[k].path[0] = '\0';
+        out->models[k].surrogate = 0;
+        if (json_is_object(m)) {
+            if (parse_stored_model(m, p, &out->models[k].surrogate, err) < 0)
+                return err->code;
+        } else if (!json_is_string(m)) {
+            return codec__bad(err, ANAS_ETYPE, p,
+                              "a model is a path (a string) or {\"surrogate\": ID}");
+        } else if (parse_model_path(c, m, p, k, out, err) < 0) {
             return err->code;
+        }
         snprintf(out->models[k].metric, sizeof out->models[k].metric, "%s", metric);
         out->n_models++;
     }
@@ -1060,7 +1094,11 @@ static json_t *evaluator_to_json(const struct run_spec *s)
     if (s->eval_kind == ANAS_EVAL_SURROGATE) {
         json_t *m = json_object();
         for (i = 0; i < s->n_models; i++)
-            json_object_set_new(m, s->models[i].metric, json_string(s->models[i].path));
+            json_object_set_new(m, s->models[i].metric,
+                                s->models[i].surrogate
+                                    ? json_pack("{s:I}", "surrogate",
+                                                (json_int_t)s->models[i].surrogate)
+                                    : json_string(s->models[i].path));
         json_object_set_new(o, "models", m);
     }
     return o;
@@ -1120,7 +1158,15 @@ json_t *codec_run_warnings(json_t *spec)
     const struct anas_space *s = name ? anas_space_find(name) : NULL;
     json_t *input = json_object_get(sp, "input");
     struct anas_shape d;
+    const char *mk;
+    json_t *mv;
+    int files = 0;
     if (!w || !s || !kind || strcmp(kind, "surrogate") != 0)
+        return w;
+    /* a stored surrogate was fitted on whatever inputs its runs had */
+    json_object_foreach(json_object_get(json_object_get(spec, "evaluator"), "models"), mk, mv)
+        files += json_is_string(mv);
+    if (!files)
         return w;
     d = anas_space_default_shape(s);
     if (json_integer_value(json_array_get(input, 0)) == d.c &&

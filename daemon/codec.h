@@ -42,7 +42,8 @@ struct run_spec {
     int n_models;
     struct {
         char metric[ANAS_METRIC_NAME_MAX];
-        char path[CONF_PATH_MAX]; /* resolved, inside a model root */
+        char path[CONF_PATH_MAX]; /* resolved, inside a model root; "" for a stored one */
+        long long surrogate;      /* {"surrogate": ID}: a stored surrogate, else 0 */
     } models[ANAS_EVAL_MAX_MODELS];
     struct anas_search_spec search; /* objectives, constraints, optimizer */
     struct anas_config arch;        /* kind evaluate */
@@ -94,6 +95,30 @@ json_t *codec_optimizer_to_json(const struct anas_search_ops *ops);
  * with the pointer ptr/key. */
 int codec_check_keys(json_t *obj, const char *const *allowed, const char *ptr,
                      struct anas_error *err);
+
+/* --- surrogates fitted by the daemon (codec_surrogate.c) --- */
+
+#define SURROGATE_MAX_RUNS 100
+
+/* POST /api/v1/surrogates: {"runs": [ids], "metric", "name"?, "folds"?
+ * (2..20, 5), "params"? (XGBoost's hyperparameters)}. */
+struct surrogate_request {
+    long long runs[SURROGATE_MAX_RUNS];
+    int n_runs;
+    char metric[ANAS_METRIC_NAME_MAX];
+    char name[128];
+    int folds;
+    struct anas_surrogate_fit_params params;
+};
+
+/* Fields are checked as far as JSON alone tells (types, ranges, unknown
+ * keys); that the runs exist and measured the metric is the caller's. */
+int codec_surrogate_request(json_t *body, struct surrogate_request *out,
+                            struct anas_error *err);
+/* The stored spec: {"runs", "metric", "params" (every one), "folds"}. */
+json_t *codec_surrogate_request_to_json(const struct surrogate_request *r);
+/* {"kendall_tau", "spearman_rho", "rmse", "mape"}, null for a NaN. */
+json_t *codec_surrogate_quality_to_json(const struct anas_surrogate_quality *q);
 
 /* Text of a JSON value (compact, 17 significant digits); malloc'd. */
 char *codec_dump(json_t *v);

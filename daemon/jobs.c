@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "store.h"
+#include "surrogates.h"
 
 struct jobs {
     struct anasd *d;
@@ -184,13 +185,20 @@ static int load_models(struct run *r, struct anas_error *err)
     }
     r->eval.train.seed = rep_seed(r, r->rep);
     for (i = 0; i < r->spec.n_models; i++) {
-        r->models[i] = anas_surrogate_load(r->spec.models[i].path, err);
+        int stored = r->spec.models[i].surrogate > 0;
+        /* a stored surrogate reads the space's encoding, a file the
+         * space's feature vector */
+        r->models[i] = stored ? anas_surrogate_load_buffer(r->model_blob[i], r->model_len[i], err)
+                              : anas_surrogate_load(r->spec.models[i].path, err);
         if (!r->models[i]) {
             snprintf(err->field, sizeof err->field, "/evaluator/models/%s",
                      r->spec.models[i].metric);
             return err->code ? err->code : ANAS_EIO;
         }
-        rc = anas_eval_spec_add_model(&r->eval, r->spec.models[i].metric, r->models[i]);
+        rc = stored ? anas_eval_spec_add_model_encoded(&r->eval, r->spec.models[i].metric,
+                                                       r->models[i])
+                    : anas_eval_spec_add_model(&r->eval, r->spec.models[i].metric,
+                                               r->models[i]);
         if (rc < 0)
             return anas_error_set(err, rc, "cannot use model for %s", r->spec.models[i].metric);
     }
@@ -581,8 +589,10 @@ static void run_free(struct run *r)
     anas_data_free(r->test_set);
     rpu_base_free(r->rpu);
     anas_search_free(r->search);
-    for (i = 0; i < ANAS_EVAL_MAX_MODELS; i++)
+    for (i = 0; i < ANAS_EVAL_MAX_MODELS; i++) {
         anas_surrogate_free(r->models[i]);
+        free(r->model_blob[i]);
+    }
     results_fini(&r->res);
     free(r->hist);
     free(r->in);
@@ -675,6 +685,12 @@ static int start_run(struct jobs *j, long long id)
         fail_start(j, r, id, &err);
         return 0;
     }
+    for (int i = 0; i < r->spec.n_models; i++)
+        if (surrogates_for_run(st, &r->spec, i, &r->model_blob[i], &r->model_len[i], &err) < 0) {
+            store_run_fini(&sr);
+            fail_start(j, r, id, &err);
+            return 0;
+        }
     r->jobs = j;
     r->id = id;
     r->t0 = jobs_now();

@@ -13,12 +13,13 @@ daemon_anasd_SOURCES = \
 	daemon/route.h daemon/route.c \
 	daemon/reply.h daemon/reply.c \
 	daemon/codec.h daemon/codec_int.h daemon/codec.c daemon/codec_train.c \
-	daemon/codec_analog.c \
+	daemon/codec_analog.c daemon/codec_surrogate.c \
 	daemon/jobs.h daemon/jobs.c daemon/run.h daemon/dispatch.c daemon/results.c \
-	daemon/rpubase.h daemon/rpubase.c \
+	daemon/rpubase.h daemon/rpubase.c daemon/surrogates.h daemon/surrogates.c \
 	daemon/store.h daemon/store.c \
 	daemon/api.h daemon/api_util.c daemon/api_health.c daemon/api_spaces.c \
-	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c
+	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c \
+	daemon/api_surrogates.c
 nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
 daemon_anasd_LDADD = $(DAEMON_LIBS)
 

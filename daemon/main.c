@@ -20,6 +20,7 @@
 #include "jobs.h"
 #include "route.h"
 #include "store.h"
+#include "surrogates.h"
 
 double anasd_now(void)
 {
@@ -52,7 +53,7 @@ static enum anas_log_level parse_level(const char *s)
 static void drain_check(uv_idle_t *idle)
 {
     struct anasd *d = idle->data;
-    if (!jobs_idle(d->jobs))
+    if (!jobs_idle(d->jobs) || !surrogates_idle(d->surrogates))
         return;
     uv_idle_stop(idle);
     uv_close((uv_handle_t *)idle, NULL);
@@ -69,6 +70,7 @@ void anasd_stop(struct anasd *d)
     http_stop(d->http);
     d->http = NULL;
     jobs_shutdown(d->jobs);
+    surrogates_shutdown(d->surrogates);
     uv_signal_stop(&d->sig_term);
     uv_signal_stop(&d->sig_int);
     idle.data = d;
@@ -148,7 +150,8 @@ int main(int argc, char **argv)
         conf_fini(&d.conf);
         return 1;
     }
-    rc = jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
+    rc = surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+         jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
     /* Close whatever handles remain so the loop can be closed cleanly. */
@@ -156,6 +159,7 @@ int main(int argc, char **argv)
     uv_run(d.loop, UV_RUN_DEFAULT);
     uv_loop_close(d.loop);
     jobs_free(d.jobs);
+    surrogates_free(d.surrogates);
     store_close(d.store);
     conf_fini(&d.conf);
     anas_log(ANAS_LOG_INFO, "stopped");

@@ -43,6 +43,11 @@ static const struct route routes[] = {
     {"GET", "/api/v1/runs/{id}/pareto", api_runs_pareto, 0},
     {"GET", "/api/v1/runs/{id}/export", api_runs_export, 0},
     {"GET", "/api/v1/runs/{id}/model", api_runs_model, 0},
+    {"POST", "/api/v1/surrogates", api_surrogates_create, 0},
+    {"GET", "/api/v1/surrogates", api_surrogates_list, 0},
+    {"GET", "/api/v1/surrogates/{id}", api_surrogates_get, 0},
+    {"DELETE", "/api/v1/surrogates/{id}", api_surrogates_delete, 0},
+    {"GET", "/api/v1/surrogates/{id}/model", api_surrogates_model, 0},
     {"GET", "/metrics", api_metrics_get, 0},
 };
 

@@ -126,6 +126,10 @@ struct run {
     struct run_spec spec;
     struct anas_eval_spec eval;
     struct anas_surrogate *models[ANAS_EVAL_MAX_MODELS];
+    /* Stored surrogates ({"surrogate": ID}): their JSON, read from the
+     * store at start, parsed on the pool. */
+    void *model_blob[ANAS_EVAL_MAX_MODELS];
+    size_t model_len[ANAS_EVAL_MAX_MODELS];
     struct anas_dataset *train_set, *test_set;
     struct rpu_base *rpu; /* evaluator rpu: the model it measures */
     char eval_id[2048];   /* evaluator identity: part of every evaluation key */

@@ -32,6 +32,8 @@
 #define RUN_COLS                                                                         \
     "id, kind, name, state, spec, created_at, started_at, finished_at, done, "           \
     "total, best, summary, error"
+#define SURR_COLS                                                                        \
+    "id, name, state, spec, space, n, quality, error, created_at, finished_at"
 #define EVAL_COLS                                                                        \
     "run, seq, rep, hash, state, feasible, cached, eval_key, config, metrics, "          \
     "error, started_at, finished_at"
@@ -62,6 +64,14 @@ enum stmt {
     S_EVAL_OF_ARCH,
     S_MODEL_PUT,
     S_MODEL_GET,
+    S_SURR_INSERT,
+    S_SURR_GET,
+    S_SURR_LIST,
+    S_SURR_FINISH,
+    S_SURR_FAIL_FITTING,
+    S_SURR_MODEL,
+    S_SURR_DELETE,
+    S_SURR_USERS,
     N_STMT
 };
 
@@ -141,6 +151,26 @@ static const char *const stmt_sql[N_STMT] = {
                     " VALUES (?1, ?2, ?3, ?4)",
     [S_MODEL_GET] = "SELECT format, blob FROM models WHERE run = ?1"
                     " ORDER BY id DESC LIMIT 1",
+
+    [S_SURR_INSERT] = "INSERT INTO surrogates (name, state, spec, space, n, created_at)"
+                      " VALUES (?1, 'fitting', ?2, ?3, ?4, ?5)",
+    [S_SURR_GET] = "SELECT " SURR_COLS " FROM surrogates WHERE id = ?1",
+    [S_SURR_LIST] = "SELECT " SURR_COLS " FROM surrogates WHERE ?1 <= 0 OR id < ?1"
+                    " ORDER BY id DESC LIMIT ?2",
+    [S_SURR_FINISH] = "UPDATE surrogates SET state = ?2, quality = ?3, error = ?4,"
+                      " model = ?5, finished_at = ?6 WHERE id = ?1 AND state = 'fitting'",
+    [S_SURR_FAIL_FITTING] = "UPDATE surrogates SET state = 'failed', error = ?1,"
+                            " finished_at = ?2 WHERE state = 'fitting'",
+    [S_SURR_MODEL] = "SELECT model FROM surrogates WHERE id = ?1 AND model IS NOT NULL",
+    [S_SURR_DELETE] = "DELETE FROM surrogates WHERE id = ?1",
+    /* Runs still to do whose evaluator reads the surrogate: a
+     * {"surrogate": ID} anywhere under evaluator.models (a path model is a
+     * string there, and has no such key). */
+    [S_SURR_USERS] = "SELECT id FROM runs"
+                     " WHERE state IN ('queued', 'running', 'interrupted')"
+                     " AND EXISTS (SELECT 1 FROM json_tree(spec, '$.evaluator.models')"
+                     "             WHERE key = 'surrogate' AND atom = ?1)"
+                     " ORDER BY id",
 };
 
 struct store {
@@ -1000,4 +1030,178 @@ int store_model_get(struct store *st, long long run, char *format, size_t format
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Surrogates                                                               */
+/* ------------------------------------------------------------------------ */
+
+void store_surrogate_fini(struct store_surrogate *s)
+{
+    if (!s)
+        return;
+    free(s->spec_json);
+    free(s->quality_json);
+    free(s->error_json);
+    s->spec_json = s->quality_json = s->error_json = NULL;
+}
+
+static void surr_fini_elem(void *elem)
+{
+    store_surrogate_fini(elem);
+}
+
+void store_surrogates_free(struct store_surrogate *s, int n)
+{
+    for (int i = 0; s && i < n; i++)
+        store_surrogate_fini(&s[i]);
+    free(s);
+}
+
+/* Columns in SURR_COLS order. */
+static int surr_read(sqlite3_stmt *q, void *elem)
+{
+    struct store_surrogate *s = elem;
+    int oom = 0;
+
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(q, 0);
+    col_copy(q, 1, s->name, sizeof s->name);
+    col_copy(q, 2, s->state, sizeof s->state);
+    s->spec_json = col_dup(q, 3, &oom);
+    col_copy(q, 4, s->space, sizeof s->space);
+    s->n = sqlite3_column_int64(q, 5);
+    s->quality_json = col_dup(q, 6, &oom);
+    s->error_json = col_dup(q, 7, &oom);
+    s->created_at = sqlite3_column_double(q, 8);
+    s->finished_at = sqlite3_column_double(q, 9);
+    if (oom) {
+        store_surrogate_fini(s);
+        return ANAS_ENOMEM;
+    }
+    return 0;
+}
+
+static const struct row_type surr_rows = {sizeof(struct store_surrogate), surr_read,
+                                          surr_fini_elem};
+
+int store_surrogate_insert(struct store *st, const char *name, const char *spec_json,
+                           const char *space, long long n, double now, long long *out_id)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_INSERT];
+    int b = SQLITE_OK, rc;
+
+    bind_text(q, 1, name ? name : "", &b);
+    bind_text(q, 2, spec_json, &b);
+    bind_text(q, 3, space, &b);
+    bind_int(q, 4, n, &b);
+    bind_time(q, 5, now, &b);
+    rc = exec_write(st, q, b, 0, "surrogate insert");
+    if (rc == 0)
+        *out_id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int store_surrogate_get(struct store *st, long long id, struct store_surrogate *out)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_GET];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    return fetch_one(st, q, b, &surr_rows, out, "surrogate get");
+}
+
+int store_surrogate_list(struct store *st, long long after, int limit,
+                         struct store_surrogate **out, int *n_out)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_LIST];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_int(q, 1, after, &b);
+    bind_int(q, 2, limit > 0 ? limit : -1, &b);
+    rc = collect(st, q, b, &surr_rows, &rows, n_out, "surrogate list");
+    if (rc == 0)
+        *out = rows;
+    return rc;
+}
+
+int store_surrogate_finish(struct store *st, long long id, const char *state,
+                           const char *quality_json, const char *error_json,
+                           const void *model, size_t len, double now)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_FINISH];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    bind_text(q, 2, state, &b);
+    bind_text(q, 3, quality_json, &b);
+    bind_text(q, 4, error_json, &b);
+    if (b == SQLITE_OK)
+        b = model ? sqlite3_bind_blob64(q, 5, model, (sqlite3_uint64)len, SQLITE_STATIC)
+                  : sqlite3_bind_null(q, 5);
+    bind_time(q, 6, now, &b);
+    return exec_write(st, q, b, 1, "surrogate finish");
+}
+
+int store_surrogate_fail_fitting(struct store *st, const char *error_json, double now,
+                                 int *n_changed)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_FAIL_FITTING];
+    int b = SQLITE_OK, rc;
+
+    bind_text(q, 1, error_json, &b);
+    bind_time(q, 2, now, &b);
+    rc = exec_write(st, q, b, 0, "surrogate fail fitting");
+    if (rc == 0 && n_changed)
+        *n_changed = sqlite3_changes(st->db);
+    return rc;
+}
+
+int store_surrogate_model(struct store *st, long long id, void **blob, size_t *len)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_MODEL];
+    int b = SQLITE_OK, rc, out = 0;
+
+    bind_int(q, 1, id, &b);
+    rc = b == SQLITE_OK ? sqlite3_step(q) : b;
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(q, 0);
+        const void *p = sqlite3_column_blob(q, 0);
+        *blob = malloc(n ? n : 1);
+        if (!*blob)
+            out = ANAS_ENOMEM;
+        else {
+            if (n)
+                memcpy(*blob, p, n);
+            *len = n;
+        }
+    } else {
+        out = rc == SQLITE_DONE ? ANAS_ENOTFOUND : db_error(st, rc, "surrogate model");
+    }
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return out;
+}
+
+int store_surrogate_delete(struct store *st, long long id)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_DELETE];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, id, &b);
+    return exec_write(st, q, b, 1, "surrogate delete");
+}
+
+int store_surrogate_users(struct store *st, long long id, long long **ids, int *n)
+{
+    sqlite3_stmt *q = st->stmt[S_SURR_USERS];
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    bind_int(q, 1, id, &b);
+    rc = collect(st, q, b, &id_rows, &rows, n, "surrogate users");
+    if (rc == 0)
+        *ids = rows;
+    return rc;
 }

@@ -170,4 +170,55 @@ int store_model_put(struct store *st, long long run, const char *format, const v
 int store_model_get(struct store *st, long long run, char *format, size_t format_len,
                     void **blob, size_t *len);
 
+/* --- surrogates (XGBoost models fitted on stored evaluations) --- */
+
+struct store_surrogate {
+    long long id;
+    char name[128];
+    char state[16];      /* fitting ready failed */
+    char *spec_json;     /* {"runs", "metric", "params", "folds"} */
+    char space[64];      /* the space whose encoding the model reads */
+    long long n;         /* rows it was fitted on */
+    char *quality_json;  /* NULL until ready */
+    char *error_json;    /* NULL unless failed */
+    double created_at;
+    double finished_at;  /* 0 while fitting */
+};
+
+void store_surrogate_fini(struct store_surrogate *s);
+void store_surrogates_free(struct store_surrogate *s, int n);
+
+/* A new row in state "fitting". */
+int store_surrogate_insert(struct store *st, const char *name, const char *spec_json,
+                           const char *space, long long n, double now, long long *out_id);
+int store_surrogate_get(struct store *st, long long id, struct store_surrogate *out);
+
+/* Newest first; after > 0 lists ids < after. *out malloc'd
+ * (store_surrogates_free). */
+int store_surrogate_list(struct store *st, long long after, int limit,
+                         struct store_surrogate **out, int *n_out);
+
+/* End a fit: state "ready" (quality and the model's bytes) or "failed"
+ * (error). Only a row still fitting changes: ANAS_ENOTFOUND otherwise (a
+ * fit ended meanwhile as interrupted, or deleted). */
+int store_surrogate_finish(struct store *st, long long id, const char *state,
+                           const char *quality_json, const char *error_json,
+                           const void *model, size_t len, double now);
+
+/* Every row still fitting becomes failed with error_json (a fit that a
+ * stop or a crash cut off); *n_changed may be NULL. */
+int store_surrogate_fail_fitting(struct store *st, const char *error_json, double now,
+                                 int *n_changed);
+
+/* The model's bytes, malloc'd (free); ANAS_ENOTFOUND when the row does not
+ * exist or has no model (not ready). */
+int store_surrogate_model(struct store *st, long long id, void **blob, size_t *len);
+
+int store_surrogate_delete(struct store *st, long long id);
+
+/* Ids of the queued, running or interrupted runs whose evaluator names the
+ * surrogate ({"surrogate": ID} in evaluator.models), oldest first; *ids
+ * malloc'd (free), NULL when none. */
+int store_surrogate_users(struct store *st, long long id, long long **ids, int *n);
+
 #endif

@@ -497,6 +497,98 @@ static void test_model_users(struct store *st)
     free(ids);
 }
 
+static void test_surrogates(struct store *st)
+{
+    static const char model[] = "{\"learner\":{}}";
+    struct store_surrogate s, *list = NULL;
+    long long a = 0, b = 0, c = 0, run = 0, *ids = NULL;
+    void *blob = NULL;
+    size_t len = 0;
+    int n = -1;
+
+    ok(store_surrogate_insert(st, "first", "{\"metric\":\"macs\"}", "resnet", 120, 50.5,
+                              &a) == 0 && a > 0,
+       "insert a surrogate");
+    ok(store_surrogate_insert(st, "", "{}", "lenet", 10, 51, &b) == 0 && b == a + 1,
+       "insert a second");
+    ok(store_surrogate_insert(st, "third", "{}", "mlp", 11, 52, &c) == 0, "and a third");
+    ok(store_surrogate_get(st, a, &s) == 0, "get it back");
+    is_str(s.name, "first", "name");
+    is_str(s.state, "fitting", "a new surrogate is fitting");
+    is_str(s.spec_json, "{\"metric\":\"macs\"}", "spec");
+    is_str(s.space, "resnet", "space");
+    is_int(s.n, 120, "rows");
+    ok(s.quality_json == NULL && s.error_json == NULL && s.finished_at == 0,
+       "no quality, error or finish time yet");
+    ok(s.created_at == 50.5, "created_at");
+    store_surrogate_fini(&s);
+    is_int(store_surrogate_get(st, 999999, &s), ANAS_ENOTFOUND, "get a missing surrogate");
+    is_int(store_surrogate_model(st, a, &blob, &len), ANAS_ENOTFOUND,
+           "no model while fitting");
+
+    ok(store_surrogate_finish(st, a, "ready", "{\"kendall_tau\":0.9}", NULL, model,
+                              sizeof model - 1, 60) == 0,
+       "finish as ready");
+    is_int(store_surrogate_finish(st, a, "failed", NULL, "{}", NULL, 0, 61), ANAS_ENOTFOUND,
+           "a finished fit does not change again");
+    ok(store_surrogate_get(st, a, &s) == 0 && strcmp(s.state, "ready") == 0 &&
+           s.quality_json && strcmp(s.quality_json, "{\"kendall_tau\":0.9}") == 0 &&
+           s.finished_at == 60 && s.error_json == NULL,
+       "ready with its quality and finish time");
+    store_surrogate_fini(&s);
+    ok(store_surrogate_model(st, a, &blob, &len) == 0 && len == sizeof model - 1 &&
+           memcmp(blob, model, len) == 0,
+       "the model's bytes come back");
+    free(blob);
+
+    ok(store_surrogate_list(st, 0, 10, &list, &n) == 0 && n == 3 && list[0].id == c &&
+           list[1].id == b && list[2].id == a,
+       "list: newest first");
+    store_surrogates_free(list, n);
+    ok(store_surrogate_list(st, c, 1, &list, &n) == 0 && n == 1 && list[0].id == b,
+       "list after an id, with a limit");
+    store_surrogates_free(list, n);
+
+    n = -1;
+    ok(store_surrogate_fail_fitting(st, "{\"code\":\"interrupted\"}", 70, &n) == 0 && n == 2,
+       "the two still fitting fail at once");
+    ok(store_surrogate_get(st, b, &s) == 0 && strcmp(s.state, "failed") == 0 &&
+           s.error_json && strstr(s.error_json, "interrupted") && s.finished_at == 70,
+       "as interrupted");
+    store_surrogate_fini(&s);
+    ok(store_surrogate_get(st, a, &s) == 0 && strcmp(s.state, "ready") == 0,
+       "a ready one stays ready");
+    store_surrogate_fini(&s);
+    is_int(store_surrogate_model(st, b, &blob, &len), ANAS_ENOTFOUND, "a failed fit has no model");
+
+    store_run_insert(st, "search", "user",
+                     "{\"evaluator\":{\"kind\":\"surrogate\",\"models\":"
+                     "{\"acc@1d\":\"/m/a.bst\",\"pred\":{\"surrogate\":1}}}}",
+                     1, 10, &run);
+    {
+        char spec[160];
+        long long user = 0;
+        snprintf(spec, sizeof spec,
+                 "{\"evaluator\":{\"kind\":\"surrogate\",\"models\":"
+                 "{\"acc@1d\":\"/m/a.bst\",\"pred\":{\"surrogate\":%lld}}}}",
+                 a);
+        store_run_insert(st, "search", "user", spec, 1, 10, &user);
+        ok(store_surrogate_users(st, a, &ids, &n) == 0 && n >= 1 && ids[n - 1] == user,
+           "a queued run naming the surrogate uses it");
+        free(ids);
+        ids = NULL;
+        ok(store_surrogate_users(st, c, &ids, &n) == 0 && n == 0 && ids == NULL,
+           "no run names the third");
+        store_run_set_state(st, user, "succeeded", 80);
+        ok(store_surrogate_users(st, a, &ids, &n) == 0 && (n == 0 || ids[n - 1] != user),
+           "a finished run no longer uses it");
+        free(ids);
+    }
+    ok(store_surrogate_delete(st, a) == 0, "delete");
+    is_int(store_surrogate_get(st, a, &s), ANAS_ENOTFOUND, "gone");
+    is_int(store_surrogate_delete(st, a), ANAS_ENOTFOUND, "deleting twice: not found");
+}
+
 int main(void)
 {
     struct store *st = NULL;
@@ -519,6 +611,7 @@ int main(void)
     test_arch(st);
     test_evals(st);
     test_model_users(st);
+    test_surrogates(st);
     store_close(st);
 
     {
