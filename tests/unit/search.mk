@@ -55,3 +55,11 @@ tests_unit_search_grid_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-nsga2
 TESTS += tests/unit/search-nsga2
 tests_unit_search_nsga2_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-gp
+TESTS += tests/unit/search-gp
+tests_unit_search_gp_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-bo
+TESTS += tests/unit/search-bo
+tests_unit_search_bo_LDADD = $(UNIT_LIBS)
