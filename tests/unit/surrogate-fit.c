@@ -228,7 +228,9 @@ static void test_cv(void)
     int rc;
 
     anas_surrogate_fit_params_init(&p);
-    p.n_estimators = 100;
+    p.n_estimators = 60;
+    p.eta = 0.2;
+    p.max_depth = 3;
     rc = anas_surrogate_cv(xtr, ytr, 300, D, 5, &p, &q1, &err);
     is_int(rc, 0, "5-fold cross-validation on 300 rows");
     printf("# 5-fold: tau %.4f rho %.4f rmse %.4f mape %.2f%%\n", q1.kendall_tau,
@@ -426,7 +428,10 @@ static void test_eval_encoded(void)
             x[i * d + j] = (float)v[j];
         y[i] = (float)(v[0] + v[1] * v[2]);
     }
-    m = anas_surrogate_fit(x, y, N, d, NULL, &err);
+    struct anas_surrogate_fit_params p;
+    anas_surrogate_fit_params_init(&p);
+    p.n_estimators = 40;
+    m = anas_surrogate_fit(x, y, N, d, &p, &err);
     ok(m && anas_surrogate_n_features(m) == d, "a model fitted on resnet's encoding (%d)", d);
     anas_eval_spec_init(&spec, ANAS_EVAL_SURROGATE, s, NULL);
     is_int(anas_eval_spec_add_model_encoded(&spec, "acc@1d", m), 0, "add it as encoded");
