@@ -10,13 +10,14 @@
  * its swaps and leaves the pairs tied in y adjacent. Spearman's rho is
  * Pearson's correlation of the average ranks (scipy.stats.spearmanr).
  *
- * Both need 4n doubles of scratch. The function cannot fail, so when that
+ * Both need 6n doubles of scratch. The function cannot fail, so when that
  * allocation does it falls back on the pairwise O(n^2) definitions, which
  * need no memory (and which the tests compare with the fast path).
  */
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -36,9 +37,9 @@ static int before(const struct pair *p, const struct pair *q, int by_b)
 
 /* Stable bottom-up merge sort of v[n] (tmp: n more); returns the number of
  * swaps an insertion sort would make, i.e. the inverted pairs. */
-static double merge_sort(struct pair *v, struct pair *tmp, int n, int by_b)
+static int64_t merge_sort(struct pair *v, struct pair *tmp, int n, int by_b)
 {
-    double swaps = 0;
+    int64_t swaps = 0;
 
     for (int w = 1; w < n; w *= 2) {
         for (int lo = 0; lo < n; lo += 2 * w) {
@@ -65,9 +66,9 @@ static double merge_sort(struct pair *v, struct pair *tmp, int n, int by_b)
 
 /* Pairs within runs of equal a (by_b 0), of equal b (1), of equal (a, b) (2)
  * in sorted v. */
-static double tied_pairs(const struct pair *v, int n, int what)
+static int64_t tied_pairs(const struct pair *v, int n, int what)
 {
-    double t = 0;
+    int64_t t = 0;
     int run = 1;
 
     for (int i = 1; i <= n; i++) {
@@ -77,24 +78,25 @@ static double tied_pairs(const struct pair *v, int n, int what)
         if (same) {
             run++;
         } else {
-            t += (double)run * (run - 1) / 2;
+            t += (int64_t)run * (run - 1) / 2;
             run = 1;
         }
     }
     return t;
 }
 
-static double tau_ratio(double s, double n0, double n1, double n2)
+/* Pair counts are exact integers; the ratio is the only rounding. */
+static double tau_ratio(int64_t s, int64_t n0, int64_t n1, int64_t n2)
 {
     if (n0 - n1 <= 0 || n0 - n2 <= 0)
         return NAN; /* one side constant: undefined, as scipy says */
-    return s / sqrt(n0 - n1) / sqrt(n0 - n2);
+    return (double)s / sqrt((double)(n0 - n1) * (double)(n0 - n2));
 }
 
 static double tau_fast(const double *pred, const double *y, int n, struct pair *v,
                        struct pair *tmp)
 {
-    double n0 = (double)n * (n - 1) / 2, n1, n2, n3, dis;
+    int64_t n0 = (int64_t)n * (n - 1) / 2, n1, n2, n3, dis;
 
     for (int i = 0; i < n; i++)
         v[i] = (struct pair){pred[i], y[i]};
@@ -113,7 +115,7 @@ static int sign(double x)
 
 static double tau_pairs(const double *pred, const double *y, int n)
 {
-    double n0 = (double)n * (n - 1) / 2, n1 = 0, n2 = 0, s = 0;
+    int64_t n0 = (int64_t)n * (n - 1) / 2, n1 = 0, n2 = 0, s = 0;
 
     for (int i = 0; i < n; i++) {
         for (int j = i + 1; j < n; j++) {

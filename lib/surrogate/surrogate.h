@@ -52,19 +52,25 @@ struct anas_surrogate_fit_params {
     int n_threads;           /* 1: the daemon runs fits on its pool */
 };
 
-/* XGBoost's own defaults, except n_estimators 200, eta 0.1, 1 thread. */
+/* XGBoost's own defaults, except n_estimators 200, eta 0.1, 1 thread.
+ * The fit grows trees with tree_method "exact", the method Python's
+ * XGBRegressor (xgboost 1.7) picks for such data: the same data,
+ * parameters and seed give bit-identical models there
+ * (tests/unit/surrogate-xgb-py). */
 void anas_surrogate_fit_params_init(struct anas_surrogate_fit_params *p);
 
-/* Fit on n rows of d features (row-major) with targets y. NULL on failure
- * (ANAS_EINVAL: n < 2, d < 1, a non-finite value; ANAS_ENOMEM). The model
- * predicts with anas_surrogate_predict like a loaded one. */
+/* Fit on n rows of d features (row-major) with targets y; p NULL: the
+ * defaults. NULL on failure (ANAS_EINVAL: n < 2, d < 1, a non-finite
+ * value, a parameter out of range, err->field naming it; ANAS_ENOMEM).
+ * The model predicts with anas_surrogate_predict like a loaded one. */
 struct anas_surrogate *anas_surrogate_fit(const float *x, const float *y, int n, int d,
                                           const struct anas_surrogate_fit_params *p,
                                           struct anas_error *err);
 
 /* How well a fit generalises: k-fold cross-validation, the folds drawn by
  * a permutation seeded with p->seed; each statistic over the pooled
- * out-of-fold predictions. */
+ * out-of-fold predictions. ANAS_EINVAL (field "folds") unless 2 <= folds
+ * <= n and every fold's complement has 2 rows or more. */
 struct anas_surrogate_quality {
     int n, folds;
     double kendall_tau;  /* tau-b */
@@ -77,12 +83,18 @@ int anas_surrogate_cv(const float *x, const float *y, int n, int d, int folds,
                       const struct anas_surrogate_fit_params *p,
                       struct anas_surrogate_quality *out, struct anas_error *err);
 
-/* The statistics of anas_surrogate_quality for any predictions. */
+/* The statistics of anas_surrogate_quality for any predictions (folds 0).
+ * Kendall's tau-b in O(n log n) (Knight's algorithm). NaN when undefined:
+ * tau and rho with n < 2 or either side constant, mape when every y is 0,
+ * all four when a value is not finite. */
 void anas_surrogate_score(const double *pred, const double *y, int n,
                           struct anas_surrogate_quality *out);
 
 /* XGBoost's JSON model (the text Python's xgboost saves with
- * save_model("m.json") and loads with load_model), malloc'd, and back. */
+ * save_model("m.json") and loads with load_model), NUL-terminated, len
+ * bytes without the NUL, freed with anas_free; and back (JSON, UBJSON or
+ * the legacy binary: ANAS_EINVAL for an empty buffer, ANAS_EFORMAT for
+ * one XGBoost cannot read). */
 int anas_surrogate_save_json(const struct anas_surrogate *m, char **out, size_t *len,
                              struct anas_error *err);
 struct anas_surrogate *anas_surrogate_load_buffer(const void *buf, size_t len,

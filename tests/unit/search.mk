@@ -63,3 +63,14 @@ tests_unit_search_gp_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-bo
 TESTS += tests/unit/search-bo
 tests_unit_search_bo_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/surrogate-fit
+TESTS += tests/unit/surrogate-fit
+tests_unit_surrogate_fit_LDADD = $(UNIT_LIBS)
+
+# anas_surrogate_fit against Python's xgboost (tests/golden/xgb_ref.py;
+# skips without Debian's python3-xgboost)
+check_PROGRAMS += tests/unit/surrogate-xgb-py
+TESTS += tests/unit/surrogate-xgb-py
+tests_unit_surrogate_xgb_py_CPPFLAGS = $(AM_CPPFLAGS) -DANAS_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_surrogate_xgb_py_LDADD = $(UNIT_LIBS)
+EXTRA_DIST += tests/golden/xgb_ref.py
