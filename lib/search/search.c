@@ -37,6 +37,7 @@ static const struct anas_search_ops *const registry[] = {
     &anas__search_regevo_ops,
     &anas__search_grid_ops,
     &anas__search_nsga2_ops,
+    &anas__search_linas_ops,
 };
 #define N_OPS (int)(sizeof(registry) / sizeof(registry[0]))
 

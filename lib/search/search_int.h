@@ -13,5 +13,6 @@ extern const struct anas_search_ops anas__search_ea_ops;
 extern const struct anas_search_ops anas__search_regevo_ops;
 extern const struct anas_search_ops anas__search_grid_ops;
 extern const struct anas_search_ops anas__search_nsga2_ops;
+extern const struct anas_search_ops anas__search_linas_ops;
 
 #endif

@@ -55,3 +55,7 @@ tests_unit_search_grid_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-nsga2
 TESTS += tests/unit/search-nsga2
 tests_unit_search_nsga2_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/search-linas
+TESTS += tests/unit/search-linas
+tests_unit_search_linas_LDADD = $(UNIT_LIBS)
