@@ -56,8 +56,8 @@ void anas_eval_spec_init(struct anas_eval_spec *spec, enum anas_eval_kind kind,
     anas_eval_analog_init(&spec->analog);
 }
 
-int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
-                             struct anas_surrogate *model)
+static int add_model(struct anas_eval_spec *spec, const char *metric,
+                     struct anas_surrogate *model, enum anas_eval_features features)
 {
     if (!metric || !anas_metric_name_valid(metric) || !model)
         return ANAS_EINVAL;
@@ -71,7 +71,20 @@ int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
     /* anas_metric_name_valid() bounded the length. */
     memcpy(m->metric, metric, strlen(metric) + 1);
     m->model = model;
+    m->features = features;
     return 0;
+}
+
+int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
+                             struct anas_surrogate *model)
+{
+    return add_model(spec, metric, model, ANAS_EVAL_FEATURES_RAW);
+}
+
+int anas_eval_spec_add_model_encoded(struct anas_eval_spec *spec, const char *metric,
+                                     struct anas_surrogate *model)
+{
+    return add_model(spec, metric, model, ANAS_EVAL_FEATURES_ENCODED);
 }
 
 /* The space's feature count, from an all-zero configuration. */
@@ -84,22 +97,28 @@ static int space_n_features(const struct anas_space *space)
     return anas_space_features(space, &cfg, x, MAX_FEATURES);
 }
 
+/* The width of what a model of this kind is fed, or a negative code. */
+static int input_width(const struct anas_space *space, enum anas_eval_features features)
+{
+    if (features == ANAS_EVAL_FEATURES_ENCODED)
+        return anas_space_n_hp(space);
+    return space_n_features(space);
+}
+
 static int check_models(const struct anas_eval_spec *spec, struct anas_error *err)
 {
-    int n_features;
-
     if (spec->n_models < 1)
         return anas_error_field(err, ANAS_EINVAL, "models",
                                 "a surrogate evaluator needs at least one model");
-    n_features = space_n_features(spec->space);
-    if (n_features < 0)
-        return anas_error_field(err, n_features, spec->models[0].metric,
-                                "space %s has no surrogate feature vector",
-                                anas_space_name(spec->space));
     for (int i = 0; i < spec->n_models; i++) {
         const struct anas_eval_model *m = &spec->models[i];
-        int want;
+        int encoded = m->features == ANAS_EVAL_FEATURES_ENCODED;
+        int n_features = input_width(spec->space, m->features), want;
 
+        if (n_features < 0)
+            return anas_error_field(err, n_features, m->metric,
+                                    "space %s has no surrogate feature vector",
+                                    anas_space_name(spec->space));
         if (!anas_metric_name_valid(m->metric))
             return anas_error_field(err, ANAS_EINVAL, m->metric, "invalid metric name");
         if (!m->model)
@@ -108,9 +127,9 @@ static int check_models(const struct anas_eval_spec *spec, struct anas_error *er
         want = anas_surrogate_n_features(m->model);
         if (want != n_features)
             return anas_error_field(err, ANAS_ESHAPE, m->metric,
-                                    "model for %s expects %d features, space %s gives %d",
+                                    "model for %s expects %d features, space %s gives %d%s",
                                     m->metric, want, anas_space_name(spec->space),
-                                    n_features);
+                                    n_features, encoded ? " (encoded)" : "");
     }
     return 0;
 }
@@ -215,24 +234,45 @@ static int canceled(const atomic_int *cancel)
     return cancel && atomic_load(cancel) != 0;
 }
 
+/* The configuration as a model of this kind reads it, into x (MAX_FEATURES
+ * floats); the width or a negative code. */
+static int model_input(const struct anas_space *space, const struct anas_config *cfg,
+                       enum anas_eval_features features, float *x)
+{
+    double v[ANAS_SPACE_MAX_HP];
+    int n;
+
+    if (features != ANAS_EVAL_FEATURES_ENCODED)
+        return anas_space_features(space, cfg, x, MAX_FEATURES);
+    n = anas_space_encode(space, cfg, v);
+    for (int i = 0; i < n; i++)
+        x[i] = (float)v[i];
+    return n;
+}
+
 static int run_surrogates(const struct anas_eval_spec *spec,
                           const struct anas_config *cfg, const atomic_int *cancel,
                           struct anas_metrics *out, struct anas_error *err)
 {
-    float x[MAX_FEATURES];
-    int n = anas_space_features(spec->space, cfg, x, MAX_FEATURES);
+    float x[2][MAX_FEATURES];
+    int n[2] = {0, 0}; /* per kind: 0 not computed yet */
 
-    if (n < 0)
-        return anas_error_set(err, n, "space %s has no surrogate feature vector",
-                              anas_space_name(spec->space));
     for (int i = 0; i < spec->n_models; i++) {
         const struct anas_eval_model *m = &spec->models[i];
+        int k = m->features == ANAS_EVAL_FEATURES_ENCODED;
         float y;
         int rc;
 
         if (canceled(cancel))
             return anas_error_set(err, ANAS_ECANCELED, "evaluation canceled");
-        rc = anas_surrogate_predict(m->model, x, 1, n, &y, err);
+        if (n[k] == 0)
+            n[k] = model_input(spec->space, cfg, m->features, x[k]);
+        if (n[k] < 0)
+            return anas_error_field(err, n[k], m->metric,
+                                    "space %s has no surrogate %s",
+                                    anas_space_name(spec->space),
+                                    k ? "encoding" : "feature vector");
+        rc = anas_surrogate_predict(m->model, x[k], 1, n[k], &y, err);
         if (rc < 0) {
             if (err)
                 snprintf(err->field, sizeof(err->field), "%s", m->metric);

@@ -67,9 +67,18 @@ struct anas_eval_rpu_base {
     size_t n_params, n_state;
 };
 
+/* What a surrogate is fed: AnalogNAS's models take the space's surrogate
+ * feature vector (anas_space_features), models fitted from measured
+ * results (anas_surrogate_fit) the numeric encoding (anas_space_encode). */
+enum anas_eval_features {
+    ANAS_EVAL_FEATURES_RAW, /* the default, 0 */
+    ANAS_EVAL_FEATURES_ENCODED,
+};
+
 struct anas_eval_model {
     char metric[ANAS_METRIC_NAME_MAX];
     struct anas_surrogate *model; /* borrowed */
+    enum anas_eval_features features;
 };
 
 struct anas_eval_spec {
@@ -106,8 +115,13 @@ void anas_eval_spec_init(struct anas_eval_spec *spec, enum anas_eval_kind kind,
 int anas_eval_spec_add_model(struct anas_eval_spec *spec, const char *metric,
                              struct anas_surrogate *model);
 
+/* The same for a model fed the space's numeric encoding (a fitted one). */
+int anas_eval_spec_add_model_encoded(struct anas_eval_spec *spec, const char *metric,
+                                     struct anas_surrogate *model);
+
 /* Check a spec before use (e.g. a surrogate's feature count matches the
- * space's feature vector); err->field names the metric at fault. */
+ * space's feature vector, or its encoding for an encoded model);
+ * err->field names the metric at fault. */
 int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *err);
 
 /* Analytic metrics only (cheap: used to reject configurations before

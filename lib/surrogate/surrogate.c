@@ -7,8 +7,10 @@
  * are serialised, and each caller copies its rows out before unlocking.
  * Different models predict in parallel.
  *
- * The booster runs single-threaded (nthread=1): the daemon already runs one
- * evaluation per pool thread, and OpenMP teams inside them only contend.
+ * The booster predicts single-threaded (nthread=1): the daemon already runs
+ * one evaluation per pool thread, and OpenMP teams inside them only
+ * contend. Fitting (anas_surrogate_fit) boosts here too, with the checks
+ * and cross-validation in fit.c and the statistics in score.c.
  */
 #include "config.h"
 
@@ -24,6 +26,7 @@
 #include <xgboost/c_api.h>
 
 #include "core/alloc.h"
+#include "surrogate/surrogate_int.h"
 
 struct anas_surrogate {
     BoosterHandle booster;
@@ -80,17 +83,11 @@ static int check_readable(const char *path, struct anas_error *err)
     return 0;
 }
 
-static int open_booster(struct anas_surrogate *m, const char *path,
-                        struct anas_error *err)
+/* A booster holding a model: predict on one thread, learn its width. */
+static int configure_booster(struct anas_surrogate *m, struct anas_error *err)
 {
     bst_ulong n_features = 0;
 
-    if (XGBoosterCreate(NULL, 0, &m->booster) != 0) {
-        m->booster = NULL;
-        return xgb_error(err, ANAS_ENOMEM, "cannot create booster");
-    }
-    if (XGBoosterLoadModel(m->booster, path) != 0)
-        return xgb_error(err, ANAS_EFORMAT, "cannot load model");
     if (XGBoosterSetParam(m->booster, "nthread", "1") != 0)
         return xgb_error(err, ANAS_EFORMAT, "cannot configure model");
     if (XGBoosterGetNumFeature(m->booster, &n_features) != 0)
@@ -100,6 +97,43 @@ static int open_booster(struct anas_surrogate *m, const char *path,
                               (unsigned long long)n_features);
     m->n_features = (int)n_features;
     return 0;
+}
+
+static int create_booster(struct anas_surrogate *m, DMatrixHandle *train, int n_train,
+                          struct anas_error *err)
+{
+    if (XGBoosterCreate(train, (bst_ulong)n_train, &m->booster) != 0) {
+        m->booster = NULL;
+        return xgb_error(err, ANAS_ENOMEM, "cannot create booster");
+    }
+    return 0;
+}
+
+static int open_booster(struct anas_surrogate *m, const char *path,
+                        struct anas_error *err)
+{
+    if (create_booster(m, NULL, 0, err) < 0)
+        return ANAS_ENOMEM;
+    if (XGBoosterLoadModel(m->booster, path) != 0)
+        return xgb_error(err, ANAS_EFORMAT, "cannot load model");
+    return configure_booster(m, err);
+}
+
+/* A model without a booster yet; NULL with err filled. */
+static struct anas_surrogate *new_model(struct anas_error *err)
+{
+    struct anas_surrogate *m = anas_calloc(1, sizeof(*m));
+
+    if (!m) {
+        anas_error_set(err, ANAS_ENOMEM, "out of memory for a model");
+        return NULL;
+    }
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        anas_free(m);
+        anas_error_set(err, ANAS_ENOMEM, "cannot create model lock");
+        return NULL;
+    }
+    return m;
 }
 
 struct anas_surrogate *anas_surrogate_load(const char *path, struct anas_error *err)
@@ -112,16 +146,9 @@ struct anas_surrogate *anas_surrogate_load(const char *path, struct anas_error *
     }
     if (check_readable(path, err) < 0)
         return NULL;
-    m = anas_calloc(1, sizeof(*m));
-    if (!m) {
-        anas_error_set(err, ANAS_ENOMEM, "out of memory loading %.160s", path);
+    m = new_model(err);
+    if (!m)
         return NULL;
-    }
-    if (pthread_mutex_init(&m->lock, NULL) != 0) {
-        anas_free(m);
-        anas_error_set(err, ANAS_ENOMEM, "cannot create model lock");
-        return NULL;
-    }
     quiet();
     if (open_booster(m, path, err) < 0) {
         anas_surrogate_free(m);
@@ -185,4 +212,161 @@ int anas_surrogate_predict(struct anas_surrogate *m, const float *x, int n_rows,
     pthread_mutex_unlock(&m->lock);
     XGDMatrixFree(dm);
     return rc;
+}
+
+/* --- Fitting, saving and loading from memory ---
+ *
+ * The parameters are set as Python's xgboost.XGBRegressor (1.7) passes
+ * them, so that the same data and seed give the same trees there. Its
+ * tree_method "auto" picks the exact greedy algorithm for data on one
+ * machine under 4M rows (xgboost's src/gbm/gbtree.cc,
+ * PerformTreeMethodHeuristic): "exact" is named here so that it stays so
+ * for larger pools too. */
+
+static int set_param(BoosterHandle b, const char *name, const char *value,
+                     struct anas_error *err)
+{
+    if (XGBoosterSetParam(b, name, value) != 0)
+        return xgb_error(err, ANAS_EINVAL, name);
+    return 0;
+}
+
+/* "%.17g": the double itself, as Python's str() would give it back. */
+static int set_number(BoosterHandle b, const char *name, double v, struct anas_error *err)
+{
+    char text[32];
+
+    snprintf(text, sizeof(text), "%.17g", v);
+    return set_param(b, name, text, err);
+}
+
+static int set_params(BoosterHandle b, const struct anas_surrogate_fit_params *p,
+                      struct anas_error *err)
+{
+    char seed[24];
+
+    /* XGBoost's seed is a signed 64-bit integer: wrap, don't refuse */
+    snprintf(seed, sizeof(seed), "%lld", (long long)p->seed);
+    if (set_param(b, "objective", "reg:squarederror", err) < 0 ||
+        set_param(b, "tree_method", "exact", err) < 0 ||
+        set_number(b, "max_depth", p->max_depth, err) < 0 ||
+        set_number(b, "eta", p->eta, err) < 0 ||
+        set_number(b, "subsample", p->subsample, err) < 0 ||
+        set_number(b, "colsample_bytree", p->colsample_bytree, err) < 0 ||
+        set_number(b, "min_child_weight", p->min_child_weight, err) < 0 ||
+        set_number(b, "lambda", p->lambda, err) < 0 || set_param(b, "seed", seed, err) < 0 ||
+        set_number(b, "nthread", p->n_threads, err) < 0)
+        return ANAS_EINVAL;
+    return 0;
+}
+
+static int boost(struct anas_surrogate *m, DMatrixHandle dm,
+                 const struct anas_surrogate_fit_params *p, struct anas_error *err)
+{
+    int rc = create_booster(m, &dm, 1, err);
+
+    if (rc < 0)
+        return rc;
+    rc = set_params(m->booster, p, err);
+    if (rc < 0)
+        return rc;
+    for (int it = 0; it < p->n_estimators; it++)
+        if (XGBoosterUpdateOneIter(m->booster, it, dm) != 0)
+            return xgb_error(err, ANAS_EINTERNAL, "boosting failed");
+    return configure_booster(m, err);
+}
+
+struct anas_surrogate *anas_surrogate_fit(const float *x, const float *y, int n, int d,
+                                          const struct anas_surrogate_fit_params *p,
+                                          struct anas_error *err)
+{
+    struct anas_surrogate_fit_params defaults;
+    struct anas_surrogate *m;
+    DMatrixHandle dm = NULL;
+    int rc;
+
+    if (!p) {
+        anas_surrogate_fit_params_init(&defaults);
+        p = &defaults;
+    }
+    if (anas__surrogate_fit_check(x, y, n, d, p, err) < 0)
+        return NULL;
+    m = new_model(err);
+    if (!m)
+        return NULL;
+    quiet();
+    if (XGDMatrixCreateFromMat(x, (bst_ulong)n, (bst_ulong)d, NAN, &dm) != 0) {
+        xgb_error(err, ANAS_ENOMEM, "cannot build training matrix");
+        anas_surrogate_free(m);
+        return NULL;
+    }
+    rc = XGDMatrixSetFloatInfo(dm, "label", y, (bst_ulong)n) != 0
+             ? xgb_error(err, ANAS_ENOMEM, "cannot set training targets")
+             : boost(m, dm, p, err);
+    XGDMatrixFree(dm);
+    if (rc < 0) {
+        anas_surrogate_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The text lives in the booster until its next call: copied under the lock
+ * (a const model's lock is still taken: the model itself is not const). */
+int anas_surrogate_save_json(const struct anas_surrogate *m, char **out, size_t *len,
+                             struct anas_error *err)
+{
+    struct anas_surrogate *w = (struct anas_surrogate *)m;
+    const char *raw = NULL;
+    bst_ulong n = 0;
+    int rc = 0;
+
+    if (!m || !out || !len)
+        return anas_error_set(err, ANAS_EINVAL, "invalid save arguments");
+    *out = NULL;
+    *len = 0;
+    quiet();
+    pthread_mutex_lock(&w->lock);
+    if (XGBoosterSaveModelToBuffer(w->booster, "{\"format\": \"json\"}", &n, &raw) != 0) {
+        rc = xgb_error(err, ANAS_EINTERNAL, "cannot save model");
+    } else if ((*out = anas_malloc((size_t)n + 1)) == NULL) {
+        rc = anas_error_set(err, ANAS_ENOMEM, "out of memory saving a model");
+    } else {
+        memcpy(*out, raw, (size_t)n);
+        (*out)[n] = '\0';
+        *len = (size_t)n;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+/* XGBoost tells JSON ('{'), UBJSON and its legacy binary apart itself. */
+static int open_buffer(struct anas_surrogate *m, const void *buf, size_t len,
+                       struct anas_error *err)
+{
+    if (create_booster(m, NULL, 0, err) < 0)
+        return ANAS_ENOMEM;
+    if (XGBoosterLoadModelFromBuffer(m->booster, buf, (bst_ulong)len) != 0)
+        return xgb_error(err, ANAS_EFORMAT, "cannot load model");
+    return configure_booster(m, err);
+}
+
+struct anas_surrogate *anas_surrogate_load_buffer(const void *buf, size_t len,
+                                                  struct anas_error *err)
+{
+    struct anas_surrogate *m;
+
+    if (!buf || len == 0) {
+        anas_error_set(err, ANAS_EINVAL, "no model to load");
+        return NULL;
+    }
+    m = new_model(err);
+    if (!m)
+        return NULL;
+    quiet();
+    if (open_buffer(m, buf, len, err) < 0) {
+        anas_surrogate_free(m);
+        return NULL;
+    }
+    return m;
 }

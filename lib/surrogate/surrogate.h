@@ -33,7 +33,7 @@ int anas_surrogate_n_features(const struct anas_surrogate *m);
 int anas_surrogate_predict(struct anas_surrogate *m, const float *x, int n_rows,
                            int n_features, float *out, struct anas_error *err);
 
-/* --- Fitting from measured results (fit.c) ---
+/* --- Fitting from measured results (fit.c, score.c) ---
  *
  * A gradient-boosted regressor fitted through libxgboost's C API on rows
  * of features (a space's numeric encoding, anas_space_encode) and one

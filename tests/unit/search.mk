@@ -59,3 +59,7 @@ tests_unit_search_nsga2_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-linas
 TESTS += tests/unit/search-linas
 tests_unit_search_linas_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/surrogate-fit
+TESTS += tests/unit/surrogate-fit
+tests_unit_surrogate_fit_LDADD = $(UNIT_LIBS)
