@@ -55,7 +55,8 @@
  * in the spec's order), k the loop whose batch was scored (2, 3, ...; the
  * first is random); a metric that is both objective and constraint is
  * reported as the objective. NAN when fewer than two of the batch's
- * results could be scored. When all figures do not fit in an anas_metrics,
+ * results could be scored, or when its predictions are all tied (a
+ * one-objective batch often sits on one plateau of the trees). When all figures do not fit in an anas_metrics,
  * the latest loops are kept.
  */
 #include "config.h"
