@@ -38,6 +38,7 @@ static const struct anas_search_ops *const registry[] = {
     &anas__search_grid_ops,
     &anas__search_nsga2_ops,
     &anas__search_bo_ops,
+    &anas__search_linas_ops,
 };
 #define N_OPS (int)(sizeof(registry) / sizeof(registry[0]))
 

@@ -14,5 +14,6 @@ extern const struct anas_search_ops anas__search_regevo_ops;
 extern const struct anas_search_ops anas__search_grid_ops;
 extern const struct anas_search_ops anas__search_nsga2_ops;
 extern const struct anas_search_ops anas__search_bo_ops;
+extern const struct anas_search_ops anas__search_linas_ops;
 
 #endif

@@ -370,9 +370,9 @@ static void free_all(struct trace *t, int seeds)
 
 /* --- Part (a): single objective --- */
 
-#define N_SINGLE 5
-static const char *const single[N_SINGLE] = {"bo", "ea", "regularized-evolution", "ea-analognas",
-                                             "random"};
+#define N_SINGLE 6
+static const char *const single[N_SINGLE] = {"bo", "ea", "regularized-evolution",
+                                             "ea-analognas", "linas", "random"};
 
 /* "mean +- sem (found/seeds)" of the best feasible acc@1d at `upto`. */
 static void cell_best(const struct trace *t, int seeds, int upto, double *mean_out)
@@ -523,8 +523,9 @@ static void cell_hv(const struct trace *t, int seeds, int upto, double pmax)
 
 static void part_b(const struct bench *b, double pmax)
 {
-    static const char *const names[3] = {"bo", "nsga2", "random"};
-    struct trace *t[3];
+#define N_MULTI 4
+    static const char *const names[N_MULTI] = {"bo", "nsga2", "linas", "random"};
+    struct trace *t[N_MULTI];
     char head[32];
 
     printf("\n(b) acc@1d max, params min, subject to avm <= %g: hypervolume of the feasible "
@@ -532,7 +533,7 @@ static void part_b(const struct bench *b, double pmax)
            "%.0f\n    (the largest of the 10,000 uniform samples); printed divided by that "
            "params, mean +- standard error\n    over %d seeds\n\n",
            AVM_MAX, pmax, b->seeds);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_MULTI; i++)
         t[i] = run_all(b, names[i], 1);
     printf("\n%-22s", "optimizer");
     for (int k = 0; k < N_BUDGETS; k++) {
@@ -540,7 +541,7 @@ static void part_b(const struct bench *b, double pmax)
         printf(" %-22s", head);
     }
     printf("\n");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < N_MULTI; i++) {
         if (!t[i])
             continue;
         printf("%-22s", names[i]);
@@ -548,7 +549,7 @@ static void part_b(const struct bench *b, double pmax)
             cell_hv(t[i], b->seeds, budgets[k] < b->evals ? budgets[k] : b->evals, pmax);
         printf("\n");
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_MULTI; i++)
         free_all(t[i], b->seeds);
 }
 

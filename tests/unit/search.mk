@@ -63,6 +63,10 @@ tests_unit_search_gp_LDADD = $(UNIT_LIBS)
 check_PROGRAMS += tests/unit/search-bo
 TESTS += tests/unit/search-bo
 tests_unit_search_bo_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/search-linas
+TESTS += tests/unit/search-linas
+tests_unit_search_linas_LDADD = $(UNIT_LIBS)
+
 check_PROGRAMS += tests/unit/surrogate-fit
 TESTS += tests/unit/surrogate-fit
 tests_unit_surrogate_fit_LDADD = $(UNIT_LIBS)
