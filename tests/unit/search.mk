@@ -78,3 +78,7 @@ TESTS += tests/unit/surrogate-xgb-py
 tests_unit_surrogate_xgb_py_CPPFLAGS = $(AM_CPPFLAGS) -DANAS_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_surrogate_xgb_py_LDADD = $(UNIT_LIBS)
 EXTRA_DIST += tests/golden/xgb_ref.py
+
+# tests/bench/worker-utilisation (run by hand): how busy the scheduler keeps
+# two workers in a training search.
+EXTRA_DIST += tests/bench/worker-utilisation
