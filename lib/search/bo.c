@@ -108,8 +108,6 @@ struct bo {
     double *y, *yc, *xs, *acq, *mu, *var;
     struct anas_config *cand;
     long refits;
-    int fail_rc;
-    struct anas_error fail_err;
 };
 
 static long budget(const struct anas_search_spec *spec)
@@ -577,21 +575,12 @@ static void fini(struct anas_search *s)
     state_free(anas_search_state(s));
 }
 
-static int report_failure(const struct bo *b, struct anas_error *err)
-{
-    if (err)
-        *err = b->fail_err;
-    return b->fail_rc;
-}
-
 static int propose(struct anas_search *s, struct anas_config *out, int max, int *n_out,
                    struct anas_error *err)
 {
     struct bo *b = anas_search_state(s);
     int k = 0;
 
-    if (b->fail_rc < 0)
-        return report_failure(b, err);
     for (; k < max && b->proposed < b->made; k++)
         out[k] = b->rec[b->proposed++].cfg;
     *n_out = k;
@@ -624,14 +613,10 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
 {
     struct bo *b = anas_search_state(s);
 
-    if (b->fail_rc < 0)
-        return report_failure(b, err);
     for (int k = 0; k < n; k++) {
         int rc = observe_one(s, b, &res[k]);
-        if (rc < 0) {
-            b->fail_rc = anas_error_set(&b->fail_err, rc, "cannot make proposal %d", b->made);
-            return report_failure(b, err);
-        }
+        if (rc < 0)
+            return anas_error_set(err, rc, "cannot make proposal %d", b->made);
     }
     return 0;
 }

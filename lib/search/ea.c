@@ -63,8 +63,6 @@ struct ea {
     int *rank, *draw;                /* [pop_size] scratch for selection */
     double *crowd;
     struct anas__seen seen;
-    int fail_rc;
-    struct anas_error fail_err;
 };
 
 static long budget(const struct anas_search_spec *spec)
@@ -228,21 +226,12 @@ static void fini(struct anas_search *s)
     state_free(anas_search_state(s));
 }
 
-static int report_failure(const struct ea *ea, struct anas_error *err)
-{
-    if (err)
-        *err = ea->fail_err;
-    return ea->fail_rc;
-}
-
 static int propose(struct anas_search *s, struct anas_config *out, int max, int *n_out,
                    struct anas_error *err)
 {
     struct ea *ea = anas_search_state(s);
     int k = ea->n_batch - ea->n_proposed;
 
-    if (ea->fail_rc < 0)
-        return report_failure(ea, err);
     if (ea->done)
         return 0;
     /* k = 0: the generation is out; the next one needs its results. */
@@ -280,18 +269,14 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
     struct ea *ea = anas_search_state(s);
     int rc;
 
-    if (ea->fail_rc < 0)
-        return report_failure(ea, err);
     for (int k = 0; k < n; k++)
         anas_search_point_of(spec, &res[k], &ea->next_pts[ea->off + ea->n_observed + k]);
     ea->n_observed += n;
     if (ea->n_observed < ea->n_batch)
         return 0;
     rc = advance(s, ea);
-    if (rc < 0) {
-        ea->fail_rc = anas_error_set(&ea->fail_err, rc, "cannot breed the next generation");
-        return report_failure(ea, err);
-    }
+    if (rc < 0)
+        return anas_error_set(err, rc, "cannot breed the next generation");
     return 0;
 }
 

@@ -71,7 +71,6 @@ enum phase {
     PH_RESAMPLE, /* a round of the AVM filter */
     PH_GENERATE, /* a generation of children */
     PH_DONE,
-    PH_FAILED,
 };
 
 struct ea {
@@ -87,8 +86,6 @@ struct ea {
     unsigned char *stale_bad;  /* [n] slots that failed the filter in round one */
     unsigned char *pass;       /* [n] slots whose current member passes the filter */
     int n_batch, n_proposed, n_observed;
-    int fail_rc;
-    struct anas_error fail_err;
 };
 
 static int effective_n(const struct anas_search_spec *spec)
@@ -262,15 +259,6 @@ static void fini(struct anas_search *s)
     state_free(anas_search_state(s));
 }
 
-/* Record a failure so that every later call reports it too. */
-static void fail(struct ea *ea, int rc, const struct anas_error *why)
-{
-    ea->phase = PH_FAILED;
-    ea->fail_rc = rc;
-    ea->fail_err = *why;
-    ea->fail_err.code = rc;
-}
-
 static int all_pass(const struct ea *ea)
 {
     for (int i = 0; i < ea->n; i++)
@@ -338,21 +326,12 @@ static int advance(struct anas_search *s, struct ea *ea, struct anas_error *err)
     }
 }
 
-static int report_failure(const struct ea *ea, struct anas_error *err)
-{
-    if (err)
-        *err = ea->fail_err;
-    return ea->fail_rc;
-}
-
 static int propose(struct anas_search *s, struct anas_config *out, int max, int *n_out,
                    struct anas_error *err)
 {
     struct ea *ea = anas_search_state(s);
     int k;
 
-    if (ea->phase == PH_FAILED)
-        return report_failure(ea, err);
     if (ea->phase == PH_DONE)
         return 0;
     /* The next batch depends on this one's results: observe more first. */
@@ -382,11 +361,7 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
                    struct anas_error *err)
 {
     struct ea *ea = anas_search_state(s);
-    struct anas_error local;
-    int rc;
 
-    if (ea->phase == PH_FAILED)
-        return report_failure(ea, err);
     for (int k = 0; k < n; k++) {
         int pos = ea->n_observed + k;
         if (ea->phase != PH_GENERATE)
@@ -395,13 +370,9 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
     ea->n_observed += n;
     if (ea->n_observed < ea->n_batch)
         return 0;
-    anas_error_clear(&local);
-    rc = advance(s, ea, &local);
-    if (rc < 0) {
-        fail(ea, rc, &local);
-        return report_failure(ea, err);
-    }
-    return 0;
+    /* An error here (the filter giving up) ends the search: search.c
+     * returns it to every later call. */
+    return advance(s, ea, err);
 }
 
 const struct anas_search_ops anas__search_ea_analognas_ops = {

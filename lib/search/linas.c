@@ -147,8 +147,6 @@ struct linas {
     double *sp, *sy;                   /* [n_pop]: a batch's predictions, results */
     struct anas_search_point *pts;
     float *xbuf, *ybuf; /* [2 n_pop][n_hp], [2 n_pop] */
-    int fail_rc;
-    struct anas_error fail_err;
 };
 
 static long budget(const struct anas_search_spec *spec)
@@ -658,21 +656,12 @@ static void fini(struct anas_search *s)
     state_free(anas_search_state(s));
 }
 
-static int report_failure(const struct linas *st, struct anas_error *err)
-{
-    if (err)
-        *err = st->fail_err;
-    return st->fail_rc;
-}
-
 static int propose(struct anas_search *s, struct anas_config *out, int max, int *n_out,
                    struct anas_error *err)
 {
     struct linas *st = anas_search_state(s);
     long k = st->made - st->proposed, room = st->batch - (st->proposed - st->observed);
 
-    if (st->fail_rc < 0)
-        return report_failure(st, err);
     if (k > room)
         k = room;
     if (k > max)
@@ -689,20 +678,10 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
 {
     struct linas *st = anas_search_state(s);
 
-    if (st->fail_rc < 0)
-        return report_failure(st, err);
     for (int k = 0; k < n; k++) {
-        struct anas_error local;
-        int rc;
-
-        anas_error_clear(&local);
-        rc = take(s, st, &res[k], &local);
-        if (rc < 0) {
-            st->fail_rc = rc;
-            st->fail_err = local;
-            st->fail_err.code = rc;
-            return report_failure(st, err);
-        }
+        int rc = take(s, st, &res[k], err);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

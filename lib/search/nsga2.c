@@ -125,8 +125,6 @@ struct nsga2 {
     double *crowd;
     struct keyed *order;
     struct seen seen;
-    int fail_rc;
-    struct anas_error fail_err;
 };
 
 static long budget(const struct anas_search_spec *spec)
@@ -608,21 +606,12 @@ static void fini(struct anas_search *s)
     state_free(anas_search_state(s));
 }
 
-static int report_failure(const struct nsga2 *st, struct anas_error *err)
-{
-    if (err)
-        *err = st->fail_err;
-    return st->fail_rc;
-}
-
 static int propose(struct anas_search *s, struct anas_config *out, int max, int *n_out,
                    struct anas_error *err)
 {
     struct nsga2 *st = anas_search_state(s);
     long k = st->made - st->proposed;
 
-    if (st->fail_rc < 0)
-        return report_failure(st, err);
     if (k > max)
         k = max;
     for (long i = 0; i < k; i++)
@@ -637,20 +626,10 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
 {
     struct nsga2 *st = anas_search_state(s);
 
-    if (st->fail_rc < 0)
-        return report_failure(st, err);
     for (int k = 0; k < n; k++) {
-        struct anas_error local;
-        int rc;
-
-        anas_error_clear(&local);
-        rc = take(s, st, &res[k], &local);
-        if (rc < 0) {
-            st->fail_rc = rc;
-            st->fail_err = local;
-            st->fail_err.code = rc;
-            return report_failure(st, err);
-        }
+        int rc = take(s, st, &res[k], err);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

@@ -54,8 +54,6 @@ struct regevo {
     double *crowd;
     struct anas_search_point *sample;
     struct anas__seen seen;
-    int fail_rc;
-    struct anas_error fail_err;
 };
 
 static long budget(const struct anas_search_spec *spec)
@@ -180,21 +178,12 @@ static int make_children(struct anas_search *s, struct regevo *r)
     return 0;
 }
 
-static int report_failure(const struct regevo *r, struct anas_error *err)
-{
-    if (err)
-        *err = r->fail_err;
-    return r->fail_rc;
-}
-
 static int propose(struct anas_search *s, struct anas_config *out, int max, int *n_out,
                    struct anas_error *err)
 {
     struct regevo *r = anas_search_state(s);
     int k = 0;
 
-    if (r->fail_rc < 0)
-        return report_failure(r, err);
     if (r->init_proposed < r->pop_size) {
         k = r->pop_size - r->init_proposed;
         k = k < max ? k : max;
@@ -233,14 +222,10 @@ static int observe(struct anas_search *s, const struct anas_search_result *res, 
 {
     struct regevo *r = anas_search_state(s);
 
-    if (r->fail_rc < 0)
-        return report_failure(r, err);
     for (int k = 0; k < n; k++) {
         int rc = observe_one(s, r, &res[k]);
-        if (rc < 0) {
-            r->fail_rc = anas_error_set(&r->fail_err, rc, "cannot make the next child");
-            return report_failure(r, err);
-        }
+        if (rc < 0)
+            return anas_error_set(err, rc, "cannot make the next child");
     }
     return 0;
 }

@@ -28,7 +28,26 @@ struct anas_search {
     void *state;
     struct anas_config *out;
     long out_head, out_n, out_cap;
+    /* An optimizer's error ends the search: every later call returns it. */
+    int fail_rc;
+    struct anas_error fail_err;
 };
+
+static int failed(const struct anas_search *s, struct anas_error *err)
+{
+    if (err)
+        *err = s->fail_err;
+    return s->fail_rc;
+}
+
+static int latch(struct anas_search *s, int rc, const struct anas_error *why,
+                 struct anas_error *err)
+{
+    s->fail_rc = rc;
+    s->fail_err = *why;
+    s->fail_err.code = rc;
+    return failed(s, err);
+}
 
 static const struct anas_search_ops *const registry[] = {
     &anas__search_random_ops,
@@ -270,6 +289,7 @@ static int out_reserve(struct anas_search *s, long n)
 int anas_search_propose(struct anas_search *s, struct anas_config *out, int max,
                         int *n_out, struct anas_error *err)
 {
+    struct anas_error why;
     int rc;
 
     if (!s || !n_out || (max > 0 && !out))
@@ -277,12 +297,17 @@ int anas_search_propose(struct anas_search *s, struct anas_config *out, int max,
     *n_out = 0;
     if (max < 1)
         return anas_error_set(err, ANAS_EINVAL, "propose needs room for 1 configuration");
+    if (s->fail_rc < 0)
+        return failed(s, err);
     /* Reserved first: once the optimizer has proposed, it must be kept. */
     if (out_reserve(s, max) < 0)
         return anas_error_set(err, ANAS_ENOMEM, "out of memory for %d proposals", max);
-    rc = s->spec.ops->propose(s, out, max, n_out, err);
-    if (rc < 0)
-        return rc;
+    anas_error_clear(&why);
+    rc = s->spec.ops->propose(s, out, max, n_out, &why);
+    if (rc < 0) {
+        *n_out = 0;
+        return latch(s, rc, &why, err);
+    }
     for (int k = 0; k < *n_out; k++)
         s->out[(s->out_head + s->out_n++) % s->out_cap] = out[k];
     return 0;
@@ -291,10 +316,13 @@ int anas_search_propose(struct anas_search *s, struct anas_config *out, int max,
 int anas_search_observe(struct anas_search *s, const struct anas_search_result *res,
                         int n, struct anas_error *err)
 {
+    struct anas_error why;
     int rc;
 
     if (!s || n < 0 || (n > 0 && !res))
         return anas_error_set(err, ANAS_EINVAL, "invalid arguments to observe");
+    if (s->fail_rc < 0)
+        return failed(s, err);
     if (n == 0)
         return 0;
     if (n > s->out_n)
@@ -305,9 +333,10 @@ int anas_search_observe(struct anas_search *s, const struct anas_search_result *
                                &s->out[(s->out_head + k) % s->out_cap]))
             return anas_error_set(err, ANAS_EINVAL,
                                   "result %d is not for the configuration proposed", k);
-    rc = s->spec.ops->observe(s, res, n, err);
+    anas_error_clear(&why);
+    rc = s->spec.ops->observe(s, res, n, &why);
     if (rc < 0)
-        return rc;
+        return latch(s, rc, &why, err);
     s->out_head = (s->out_head + n) % s->out_cap;
     s->out_n -= n;
     return 0;
