@@ -45,6 +45,9 @@ const struct anas_space *api_arch_space(struct anasd *d, const char *name,
 /* An ISO 8601 UTC time, or null for t <= 0 (unset). */
 json_t *api_time_json(double t);
 
+/* Stored JSON text as a value; null when absent or unreadable. */
+json_t *api_text_json(const char *text);
+
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs);
 int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,

@@ -22,23 +22,6 @@
 #include "store.h"
 #include "surrogates.h"
 
-static json_t *time_json(double t)
-{
-    char buf[32];
-    time_t s = (time_t)t;
-    struct tm tm;
-    if (t <= 0 || !gmtime_r(&s, &tm))
-        return json_null();
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
-static json_t *text_json(const char *text)
-{
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
 /* The run object of doc/api.md; live values for active runs. */
 static json_t *run_json(struct anasd *d, const struct store_run *r)
 {
@@ -49,8 +32,8 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
     done = p.done;
     total = p.total;
     if (!live) {
-        best = text_json(r->best_json);
-        summary = text_json(r->summary_json);
+        best = api_text_json(r->best_json);
+        summary = api_text_json(r->summary_json);
     } else if (strcmp(r->state, "running") != 0) {
         live = 0;
     }
@@ -65,10 +48,10 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
         json_object_set_new(progress, "evaluating", evaluating);
     o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)r->id, "kind", r->kind, "name", r->name, "state", r->state,
-                  "spec", text_json(r->spec_json), "created_at", time_json(r->created_at),
-                  "started_at", time_json(r->started_at), "finished_at",
-                  time_json(r->finished_at), "progress", progress, "best", best, "summary",
-                  live ? json_null() : summary, "error", text_json(r->error_json));
+                  "spec", api_text_json(r->spec_json), "created_at", api_time_json(r->created_at),
+                  "started_at", api_time_json(r->started_at), "finished_at",
+                  api_time_json(r->finished_at), "progress", progress, "best", best, "summary",
+                  live ? json_null() : summary, "error", api_text_json(r->error_json));
     json_object_set_new(o, "warnings", codec_run_warnings(json_object_get(o, "spec")));
     if (live)
         json_decref(summary);
@@ -277,15 +260,15 @@ int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_ar
 static json_t *eval_json(const struct store_eval *e)
 {
     return json_pack("{s:I, s:i, s:s, s:o, s:s, s:b, s:b, s:o, s:o}", "seq", (json_int_t)e->seq,
-                     "rep", e->rep, "hash", e->hash, "config", text_json(e->config_json),
+                     "rep", e->rep, "hash", e->hash, "config", api_text_json(e->config_json),
                      "state", e->state, "feasible", e->feasible, "cached", e->cached,
-                     "metrics", text_json(e->metrics_json), "error", text_json(e->error_json));
+                     "metrics", api_text_json(e->metrics_json), "error", api_text_json(e->error_json));
 }
 
 /* Is `metric` one the run's evaluator produces (analytic or a model's)? */
 static int run_has_metric(struct anasd *d, const struct store_run *r, const char *metric)
 {
-    json_t *spec = text_json(r->spec_json);
+    json_t *spec = api_text_json(r->spec_json);
     struct run_spec *s = malloc(sizeof *s);
     struct anas_error err;
     int has = spec && s && codec_run_spec(&d->conf, spec, s, &err) == 0 &&
@@ -406,7 +389,7 @@ static void csv_value(FILE *f, json_t *v)
 static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
                       const struct store_run *r)
 {
-    json_t *spec = text_json(r->spec_json);
+    json_t *spec = api_text_json(r->spec_json);
     const struct anas_space *s = api_spec_space(d, r->spec_json); /* recipe columns too */
     struct store_eval *e = NULL;
     json_t *metric_names = json_object();
@@ -423,7 +406,7 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
         return reply_problem(rs, rq, 500, ANAS_EINTERNAL, NULL, "cannot export run");
     }
     for (i = 0; i < n; i++) { /* the union of metric names, in first-seen order */
-        json_t *m = text_json(e[i].metrics_json);
+        json_t *m = api_text_json(e[i].metrics_json);
         json_object_foreach(m, key, v) json_object_set_new(metric_names, key, json_true());
         json_decref(m);
     }
@@ -433,7 +416,7 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
     json_object_foreach(metric_names, key, v) fprintf(f, ",%s", key);
     fputc('\n', f);
     for (i = 0; i < n; i++) {
-        json_t *cfg = text_json(e[i].config_json), *m = text_json(e[i].metrics_json);
+        json_t *cfg = api_text_json(e[i].config_json), *m = api_text_json(e[i].metrics_json);
         fprintf(f, "%lld,%d,%s,%s,%d", e[i].seq, e[i].rep, e[i].hash, e[i].state, e[i].feasible);
         for (k = 0; k < anas_space_n_hp(s); k++) {
             fputc(',', f);
@@ -462,13 +445,13 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
 static int export_analognas(struct anasd *d, const struct req *rq, struct resp *rs,
                             const struct store_run *r)
 {
-    json_t *summary = text_json(r->summary_json), *best, *cfg, *v;
+    json_t *summary = api_text_json(r->summary_json), *best, *cfg, *v;
     long long rep;
     char *buf = NULL;
     size_t len = 0;
     const char *key;
     FILE *f;
-    json_t *spec = text_json(r->spec_json);
+    json_t *spec = api_text_json(r->spec_json);
     long long runs = json_integer_value(json_object_get(spec, "runs"));
     json_decref(spec);
     if (api_query_int(rq, rs, "rep", 0, runs > 0 ? runs - 1 : 0, 0, &rep) < 0) {

@@ -161,25 +161,19 @@ static int to_floats(const struct row *rows, int n, int dim, float **x, float **
     return 0;
 }
 
-static json_t *text_json(const char *text)
-{
-    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
 /* The surrogate object of doc/api.md. */
 static json_t *surrogate_json(const struct store_surrogate *s)
 {
-    json_t *spec = text_json(s->spec_json);
+    json_t *spec = api_text_json(s->spec_json);
     json_t *o = json_pack("{s:I, s:s, s:s, s:O, s:s, s:O, s:I, s:O, s:O, s:o, s:o, s:o, s:o}",
                           "id", (json_int_t)s->id, "name", s->name, "state", s->state,
                           "metric", json_object_get(spec, "metric"), "space", s->space,
                           "runs", json_object_get(spec, "runs"), "n", (json_int_t)s->n,
                           "folds", json_object_get(spec, "folds"), "params",
                           json_object_get(spec, "params"), "quality",
-                          text_json(s->quality_json), "created_at",
+                          api_text_json(s->quality_json), "created_at",
                           api_time_json(s->created_at), "finished_at",
-                          api_time_json(s->finished_at), "error", text_json(s->error_json));
+                          api_time_json(s->finished_at), "error", api_text_json(s->error_json));
     json_decref(spec);
     return o;
 }

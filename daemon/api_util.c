@@ -131,6 +131,12 @@ const struct anas_space *api_arch_space(struct anasd *d, const char *name, const
     return s && strcmp(anas_space_name(s), name) == 0 ? s : NULL;
 }
 
+json_t *api_text_json(const char *text)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
 json_t *api_time_json(double t)
 {
     char buf[32];
