@@ -121,10 +121,13 @@ ok "a second identical run reports identical predictions" \
 # Python's xgboost, on anas_space_encode's formula (space.h): a CHOICE as
 # index / (n - 1), an INT or FLOAT as (v - lo) / (hi - lo), inactive (zeroed)
 # values as 0.
-if python3 -c 'import xgboost, numpy' 2>/dev/null; then
+# Debian's python3 (where python3-xgboost installs), not whatever python3
+# comes first in PATH; ANAS_XGB_PYTHON overrides, as for surrogate-xgb-py.
+PY=${ANAS_XGB_PYTHON:-/usr/bin/python3}
+if "$PY" -c 'import xgboost, numpy' 2>/dev/null; then
     req GET /api/v1/spaces/resnet
     cp "$BODY_FILE" "$tmp/space.json"
-    if python3 - "$tmp/model.json" "$tmp/space.json" "$tmp/use1.json" >"$tmp/py.out" 2>&1 <<'PY'
+    if "$PY" - "$tmp/model.json" "$tmp/space.json" "$tmp/use1.json" >"$tmp/py.out" 2>&1 <<'PY'
 import json, sys
 import numpy as np
 import xgboost as xgb
