@@ -24,6 +24,7 @@ lib_libanas_a_SOURCES += lib/search/grid.c
 lib_libanas_a_SOURCES += lib/search/nsga2.c lib/search/nsga2_int.h
 lib_libanas_a_SOURCES += lib/search/bo.c lib/search/gp.c lib/search/gp.h
 lib_libanas_a_SOURCES += lib/search/linas.c lib/search/linas_int.h
+lib_libanas_a_SOURCES += lib/search/prune.c
 
 # lib/nn and lib/tensor: the training engine's numerical core.
 lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \

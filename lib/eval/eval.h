@@ -51,10 +51,15 @@ struct anas_eval_analog {
     double times[ANAS_EVAL_MAX_TIMES];                    /* seconds, ascending */
     char time_names[ANAS_EVAL_MAX_TIMES][ANAS_EVAL_TIME_NAME]; /* "1s", "1h", "30d" */
     int repeats;
+    /* A learning curve on the tiles: after every epoch, when someone
+     * watches the epochs (anas_train_progress.epoch_end), program the
+     * weights and read them `repeats` times at times[curve_time] (metric
+     * acc@<t> of that epoch); -1: never. */
+    int curve_time;
 };
 
 /* Defaults: disabled, hwa 0, preset aihwkit-default, times 1s 1h 1d 30d,
- * repeats 5. */
+ * repeats 5, no curve on the tiles. */
 void anas_eval_analog_init(struct anas_eval_analog *a);
 
 /* The fixed trained network the rpu evaluator measures (borrowed): its
@@ -136,7 +141,11 @@ int anas_eval_run(const struct anas_eval_spec *spec, const struct anas_config *c
                   struct anas_error *err);
 
 /* Train the configuration's network and measure it: acc@fp (a fraction)
- * or neg_mse@fp, train_loss, test_loss, train_s. progress may be NULL.
+ * or neg_mse@fp, train_loss, test_loss, train_s, epochs (trained). progress
+ * may be NULL; its epoch_end, when set, watches every epoch and may stop
+ * the training early: the evaluation then returns 0 with
+ * progress->stopped_at set and the metrics of the last epoch trained (no
+ * final analog measurement).
  * keep: when not NULL, receives the trained network (the caller frees it
  * with anas_net_free), e.g. to save its weights. */
 int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config *cfg,

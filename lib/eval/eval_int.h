@@ -16,4 +16,13 @@ int anas__eval_analog_measure(const struct anas_eval_spec *spec, struct anas_net
                               const atomic_int *cancel, struct anas_train_progress *progress,
                               struct anas_metrics *out, struct anas_error *err);
 
+/* One reading for a learning curve: program the net's current weights,
+ * read them at times[time_index] `repeats` times (acc@<t>, acc_std@<t>
+ * into out), and put `an` back in the mode training uses (HWA or
+ * DIGITAL). */
+int anas__eval_analog_read(const struct anas_eval_spec *spec, struct anas_net *net,
+                           struct anas_anet *an, enum anas_train_loss loss, int time_index,
+                           const atomic_int *cancel, struct anas_metrics *out,
+                           struct anas_error *err);
+
 #endif

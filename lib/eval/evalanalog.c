@@ -112,3 +112,29 @@ int anas__eval_analog_measure(const struct anas_eval_spec *spec, struct anas_net
         return anas_error_set(err, rc, "too many metrics");
     return 0;
 }
+
+int anas__eval_analog_read(const struct anas_eval_spec *spec, struct anas_net *net,
+                           struct anas_anet *an, enum anas_train_loss loss, int time_index,
+                           const atomic_int *cancel, struct anas_metrics *out,
+                           struct anas_error *err)
+{
+    const struct anas_eval_analog *a = &spec->analog;
+    double mean = 0, std = 0;
+    int rc;
+
+    if (time_index < 0 || time_index >= a->n_times)
+        return anas_error_field(err, ANAS_EINVAL, "curve_drift", "no such drift time");
+    rc = anas_anet_set_mode(an, ANAS_ANET_ANALOG);
+    if (rc == 0)
+        rc = anas_anet_program(an);
+    if (rc < 0)
+        return anas_error_set(err, rc, "programming the tiles: %s", anas_strerror(rc));
+    rc = measure_time(spec, net, an, loss, a->times[time_index], cancel, NULL, &mean, &std,
+                      err);
+    if (rc == 0 && set_pair(out, loss == ANAS_TRAIN_MSE ? "neg_mse" : "acc",
+                            a->time_names[time_index], mean, std) < 0)
+        rc = anas_error_set(err, ANAS_ELIMIT, "too many metrics");
+    if (rc == 0)
+        rc = anas_anet_set_mode(an, a->hwa ? ANAS_ANET_HWA : ANAS_ANET_DIGITAL);
+    return rc;
+}

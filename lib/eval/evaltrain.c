@@ -35,6 +35,7 @@ void anas_eval_analog_init(struct anas_eval_analog *a)
         strcpy(a->time_names[i], t[i].name);
     }
     a->repeats = 5;
+    a->curve_time = -1;
 }
 
 /* Reconstruction networks (autoencoders) output an image of the input's
@@ -60,6 +61,65 @@ static int report(const struct anas_train_result *res, enum anas_train_loss loss
         rc = anas_metrics_set(out, "test_loss", res->test_loss);
     if (rc == 0)
         rc = anas_metrics_set(out, "train_s", res->seconds);
+    if (rc == 0)
+        rc = anas_metrics_set(out, "epochs", res->epochs_done);
+    return rc;
+}
+
+/* Whoever watches the epochs (progress->epoch_end), and what it needs. */
+struct watch {
+    const struct anas_eval_spec *spec;
+    struct anas_net *net;
+    struct anas_anet *an;
+    const struct anas_train_spec *ts;
+    const atomic_int *cancel;
+    struct anas_train_progress *progress;
+    struct anas_metrics last; /* the latest epoch's */
+    struct anas_error *err;
+};
+
+static int epoch_metrics(struct watch *w, const struct anas_train_result *res)
+{
+    struct anas_metrics *m = &w->last;
+    int rc;
+
+    anas_metrics_init(m);
+    rc = w->ts->loss == ANAS_TRAIN_MSE ? anas_metrics_set(m, "neg_mse@fp", res->neg_mse)
+                                       : anas_metrics_set(m, "acc@fp", res->acc_fp);
+    if (rc == 0)
+        rc = anas_metrics_set(m, "train_loss", res->train_loss);
+    if (rc == 0)
+        rc = anas_metrics_set(m, "test_loss", res->test_loss);
+    if (rc < 0)
+        return anas_error_set(w->err, rc, "too many metrics");
+    if (w->an && w->spec->analog.curve_time >= 0)
+        rc = anas__eval_analog_read(w->spec, w->net, w->an, w->ts->loss,
+                                    w->spec->analog.curve_time, w->cancel, m, w->err);
+    return rc;
+}
+
+static int epoch_end(void *ctx, int epoch, const struct anas_train_result *res)
+{
+    struct watch *w = ctx;
+    int rc = epoch_metrics(w, res);
+
+    if (rc == 0)
+        rc = w->progress->epoch_end(w->progress->epoch_ctx, epoch, w->ts->epochs, &w->last);
+    if (rc == 1)
+        w->progress->stopped_at = epoch;
+    else if (rc < 0 && w->err && !w->err->code)
+        anas_error_set(w->err, rc, "after epoch %d: %s", epoch, anas_strerror(rc));
+    return rc;
+}
+
+/* Stopped early: the figures of the last epoch trained, as they are. */
+static int report_stopped(const struct watch *w, const struct anas_train_result *res,
+                          struct anas_metrics *out)
+{
+    int rc = report(res, w->ts->loss, out);
+
+    for (int i = 0; rc == 0 && i < w->last.n; i++)
+        rc = anas_metrics_set(out, w->last.m[i].name, w->last.m[i].value);
     return rc;
 }
 
@@ -174,6 +234,7 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     struct anas_anet *an = NULL;
     struct anas_train_result *res = NULL;
     struct anas_train_spec ts = spec->train;
+    struct watch w;
     struct anas_config own;
     struct anas_rng rng;
     int rc, batch;
@@ -221,12 +282,22 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     anas_net_init(net, &rng);
     if (spec->analog.enabled && (rc = analog_open(spec, net, &ts, &an, err)) < 0)
         goto out;
+    w = (struct watch){.spec = spec, .net = net, .an = an, .ts = &ts, .cancel = cancel,
+                       .progress = progress, .err = err};
+    if (progress && progress->epoch_end) {
+        progress->stopped_at = 0;
+        ts.epoch_end = epoch_end;
+        ts.epoch_end_ctx = &w;
+    }
     rc = anas_train_run(net, spec->train_set, spec->test_set, &ts, progress, cancel, res, err);
-    if (rc == 0 && an)
+    if (rc == 0 && res->stopped)
+        rc = report_stopped(&w, res, out) < 0 ? anas_error_set(err, ANAS_ELIMIT, "too many metrics")
+                                              : 0;
+    else if (rc == 0 && an)
         rc = analog_close(spec, net, an, &ts, cancel, progress, res, out, err);
     else if (rc == 0)
         rc = report(res, ts.loss, out);
-    if (rc == 0 && keep) {
+    if (rc == 0 && keep && !res->stopped) {
         *keep = net;
         net = NULL;
     }

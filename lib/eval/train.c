@@ -468,6 +468,13 @@ int anas_train_run(struct anas_net *net, const struct anas_dataset *train,
         rc = epoch(&r, e, &train_loss, err);
         if (rc == 0)
             rc = record(&r, test, e, train_loss, out, err);
+        if (rc == 0 && ts->epoch_end)
+            rc = ts->epoch_end(ts->epoch_end_ctx, e + 1, out);
+        if (rc == 1) {
+            out->stopped = 1;
+            rc = 0;
+            break;
+        }
     }
     run_close(&r);
     out->seconds = now() - t0;

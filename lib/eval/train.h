@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/metrics.h"
 #include "data/data.h"
 #include "nn/net.h"
 
@@ -31,6 +32,8 @@ enum anas_train_loss {
     ANAS_TRAIN_XENT, /* classification: softmax cross-entropy on labels */
     ANAS_TRAIN_MSE,  /* reconstruction: the target is the input image */
 };
+
+struct anas_train_result;
 
 struct anas_train_spec {
     int epochs;
@@ -46,16 +49,33 @@ struct anas_train_spec {
      * training with that code. */
     int (*post_step)(void *ctx);
     void *post_step_ctx;
+    /* Called after every epoch's test evaluation (NULL: none) with the
+     * epoch (1-based) and the result so far: 1 ends training there (early
+     * stopping: anas_train_run returns 0 with out->stopped set), a
+     * negative code ends it with that error. */
+    int (*epoch_end)(void *ctx, int epoch, const struct anas_train_result *res);
+    void *epoch_end_ctx;
 };
 
 struct anas_train_progress {
     atomic_long batches_done;
     atomic_long batches_total;
     atomic_int epoch;
+    /* Set by whoever runs the train evaluator, before it starts (all
+     * optional): after every epoch, on the training thread, epoch_end gets
+     * that epoch's metrics (train_loss, test_loss, acc@fp or neg_mse@fp,
+     * and acc@<t> when the evaluator reads the tiles every epoch) and the
+     * planned number of epochs; 1 stops training there (the evaluator
+     * then sets stopped_at to the epoch and skips the final measurement),
+     * a negative code fails the evaluation. */
+    int (*epoch_end)(void *ctx, int epoch, int epochs, const struct anas_metrics *m);
+    void *epoch_ctx;
+    int stopped_at;
 };
 
 struct anas_train_result {
     int epochs_done;
+    int stopped;              /* ended early by ts->epoch_end */
     double acc_fp;            /* test accuracy (XENT), 0..1 */
     double neg_mse;           /* -test MSE (MSE) */
     double train_loss;        /* mean loss of the last epoch */

@@ -263,4 +263,83 @@ int anas_pareto_hypervolume(const double *f, int n, int d, const double *ref, do
  * *mean NAN when n < 1. */
 void anas_search_mean_sem(const double *x, int n, double *mean, double *sem);
 
+/* --- Early stopping of trainings (prune.c) --- */
+
+/* A pruner watches every training's learning curve, epoch by epoch, and
+ * says after an epoch whether to stop it. Values are the objectives that
+ * have a learning curve, minimised (-accuracy), d of them; with several
+ * objectives "better" is Pareto domination, which for one objective is
+ * plain "<", so one rule serves both (Optuna prunes single-objective
+ * studies only).
+ *
+ *   median: Optuna's MedianPruner / PercentilePruner. After epoch e >=
+ *     min_epochs, once `startup` evaluations have completed: stop when more
+ *     than `percentile` % of the completed evaluations that reached epoch e
+ *     dominate this one's best values so far (per objective). percentile 50
+ *     is the median rule.
+ *   successive-halving: asynchronous successive halving (ASHA; Li et al.
+ *     2020, "A system for massively parallel hyperparameter tuning"; Optuna's
+ *     SuccessiveHalvingPruner). Rungs at epochs min_epochs * eta^k; at a
+ *     rung, among the n evaluations (in any state) that reached it, one
+ *     goes on when fewer than max(1, floor(n / eta)) of them dominate its
+ *     value there.
+ *
+ *     struct anas_prune_spec ps;
+ *     anas_prune_spec_init(&ps, ANAS_PRUNE_MEDIAN, 1);
+ *     struct anas_pruner *p = anas_pruner_new(&ps, &err);
+ *     anas_pruner_report(p, rep, seq, epoch, f);   // after each epoch
+ *     anas_pruner_decide(p, seq, epoch, &stop);
+ *     anas_pruner_finish(p, seq, completed);       // when it ends
+ *     anas_pruner_free(p);
+ *
+ * Evaluations are compared only with those of the same group (a run's
+ * repetition). Not thread-safe: callers serialise. */
+#define ANAS_PRUNE_MAX_EPOCHS 1000
+
+enum anas_prune_kind {
+    ANAS_PRUNE_NONE,
+    ANAS_PRUNE_MEDIAN,
+    ANAS_PRUNE_HALVING,
+};
+
+struct anas_prune_spec {
+    enum anas_prune_kind kind;
+    int d;             /* values per report, 1..ANAS_SEARCH_MAX_OBJECTIVES */
+    int min_epochs;    /* median: first epoch decided; halving: first rung (1) */
+    int startup;       /* median: completed evaluations before any stop (5) */
+    double percentile; /* median: 0..100 (50) */
+    int eta;           /* halving: reduction factor, >= 2 (3) */
+};
+
+/* Defaults as Optuna's (n_startup_trials 5, percentile 50, reduction
+ * factor 3, min_resource 1). */
+void anas_prune_spec_init(struct anas_prune_spec *ps, enum anas_prune_kind kind, int d);
+
+/* "none", "median", "successive-halving"; parse: ANAS_EINVAL if unknown. */
+const char *anas_prune_kind_name(enum anas_prune_kind kind);
+int anas_prune_kind_parse(const char *name, enum anas_prune_kind *out);
+
+/* Ranges; err->field names the field ("min_epochs", "eta", ...). */
+int anas_prune_spec_check(const struct anas_prune_spec *ps, struct anas_error *err);
+
+struct anas_pruner;
+
+struct anas_pruner *anas_pruner_new(const struct anas_prune_spec *ps, struct anas_error *err);
+void anas_pruner_free(struct anas_pruner *p);
+
+/* Evaluation id (of group `group`) has values f[0..d) after epoch (1-based;
+ * each id reports epochs 1, 2, ... in order: ANAS_EINVAL otherwise, or
+ * after it finished). NAN values never dominate nor are dominated. */
+int anas_pruner_report(struct anas_pruner *p, int group, long long id, int epoch,
+                       const double *f);
+
+/* Should id stop after `epoch`, its latest report? *stop = 1 or 0.
+ * ANAS_ENOTFOUND for an id that did not report that epoch. */
+int anas_pruner_decide(const struct anas_pruner *p, long long id, int epoch, int *stop);
+
+/* id ended; `completed` 1 when it trained to the end (its curve then joins
+ * the median's reference), 0 when pruned or failed (it still counts in the
+ * rungs it reached). Unknown ids are ignored. */
+int anas_pruner_finish(struct anas_pruner *p, long long id, int completed);
+
 #endif

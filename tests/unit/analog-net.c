@@ -318,6 +318,74 @@ static void evaluator(void)
        "the same evaluation twice: the same metrics");
 }
 
+/* The watcher of early_stop(): records the curve, stops after `stop_at`. */
+struct watched {
+    int stop_at, calls, epochs;
+    double acc[4], acc1d[4];
+};
+
+static int watch_epoch(void *ctx, int epoch, int epochs, const struct anas_metrics *m)
+{
+    struct watched *w = ctx;
+    w->calls++;
+    w->epochs = epochs;
+    if (epoch <= 4) {
+        anas_metrics_get(m, "acc@fp", &w->acc[epoch - 1]);
+        if (anas_metrics_get(m, "acc@1d", &w->acc1d[epoch - 1]) < 0)
+            w->acc1d[epoch - 1] = -1;
+    }
+    return epoch == w->stop_at;
+}
+
+static void early_stop(void)
+{
+    struct anas_eval_spec spec;
+    struct anas_config cfg;
+    struct anas_metrics full, cut;
+    struct anas_train_progress pr;
+    struct anas_error err = {0};
+    struct watched w = {.stop_at = 0};
+    double v = 0, a1d = 0;
+    int rc;
+
+    eval_spec(&spec, 1);
+    spec.train.epochs = 3;
+    spec.analog.curve_time = 2; /* 1d */
+    mlp_config(&cfg, 64);
+    memset(&pr, 0, sizeof pr);
+    pr.epoch_end = watch_epoch;
+    pr.epoch_ctx = &w;
+    rc = anas_eval_train(&spec, &cfg, NULL, &pr, &full, NULL, &err);
+    is_int(rc, 0, "watched training runs (%s)", rc ? err.msg : "ok");
+    ok(w.calls == 3 && w.epochs == 3 && pr.stopped_at == 0,
+       "the watcher sees 3 of 3 epochs and stops none (%d calls)", w.calls);
+    ok(w.acc1d[0] >= 0 && w.acc1d[2] >= 0 && w.acc1d[2] <= 1,
+       "a tile reading at 1d after every epoch: %.3f %.3f %.3f", w.acc1d[0], w.acc1d[1],
+       w.acc1d[2]);
+    anas_metrics_get(&full, "epochs", &v);
+    is_near(v, 3, 0, "epochs 3 reported");
+    ok(anas_metrics_get(&full, "acc@30d", &v) == 0, "the final measurement was made");
+
+    memset(&w, 0, sizeof w);
+    w.stop_at = 1;
+    memset(&pr, 0, sizeof pr);
+    pr.epoch_end = watch_epoch;
+    pr.epoch_ctx = &w;
+    rc = anas_eval_train(&spec, &cfg, NULL, &pr, &cut, NULL, &err);
+    is_int(rc, 0, "stopped training returns 0");
+    is_int(pr.stopped_at, 1, "stopped_at 1");
+    is_int(w.calls, 1, "no epoch after the stop");
+    anas_metrics_get(&cut, "epochs", &v);
+    is_near(v, 1, 0, "epochs 1 reported");
+    ok(anas_metrics_get(&cut, "acc@30d", &v) < 0, "no final measurement (no acc@30d)");
+    rc = anas_metrics_get(&cut, "acc@1d", &a1d);
+    ok(rc == 0 && a1d == w.acc1d[0], "acc@1d is the last epoch's reading (%.3f)", a1d);
+    rc = anas_metrics_get(&cut, "params", &v);
+    ok(rc == 0 && v > 0, "analytic metrics kept");
+    rc = anas_metrics_get(&cut, "acc@fp", &v);
+    ok(rc == 0 && v == w.acc[0], "acc@fp is the last epoch's (%.3f)", v);
+}
+
 static void rpu(void)
 {
     struct anas_eval_spec tspec, spec;
@@ -377,6 +445,7 @@ int main(void)
     train_set = anas_data_synthetic(512, 1, 8, 8, CLASSES, 1, NULL);
     test_set = anas_data_synthetic(256, 1, 8, 8, CLASSES, 2, NULL);
     evaluator();
+    early_stop();
     rpu();
     anas_data_free(train_set);
     anas_data_free(test_set);

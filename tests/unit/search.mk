@@ -82,3 +82,7 @@ EXTRA_DIST += tests/golden/xgb_ref.py
 # tests/bench/worker-utilisation (run by hand): how busy the scheduler keeps
 # two workers in a training search.
 EXTRA_DIST += tests/bench/worker-utilisation
+
+check_PROGRAMS += tests/unit/search-prune
+TESTS += tests/unit/search-prune
+tests_unit_search_prune_LDADD = $(UNIT_LIBS)
