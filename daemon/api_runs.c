@@ -257,12 +257,18 @@ int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_ar
     return reply_empty(rs, 204);
 }
 
+/* A trained evaluation carries its learning curve, the others none. */
 static json_t *eval_json(const struct store_eval *e)
 {
-    return json_pack("{s:I, s:i, s:s, s:o, s:s, s:b, s:b, s:o, s:o}", "seq", (json_int_t)e->seq,
-                     "rep", e->rep, "hash", e->hash, "config", api_text_json(e->config_json),
-                     "state", e->state, "feasible", e->feasible, "cached", e->cached,
-                     "metrics", api_text_json(e->metrics_json), "error", api_text_json(e->error_json));
+    json_t *o = json_pack("{s:I, s:i, s:s, s:o, s:s, s:b, s:b, s:o, s:o}", "seq",
+                          (json_int_t)e->seq, "rep", e->rep, "hash", e->hash, "config",
+                          api_text_json(e->config_json), "state", e->state, "feasible",
+                          e->feasible, "cached", e->cached, "metrics",
+                          api_text_json(e->metrics_json), "error",
+                          api_text_json(e->error_json));
+    if (o && e->curve_json)
+        json_object_set_new(o, "curve", api_text_json(e->curve_json));
+    return o;
 }
 
 /* Is `metric` one the run's evaluator produces (analytic or a model's)? */
@@ -281,7 +287,7 @@ static int run_has_metric(struct anasd *d, const struct store_run *r, const char
 /* ?state= and ?feasible=, into f; 0, or -1 when answered with a 422. */
 static int eval_filters(const struct req *rq, struct resp *rs, struct store_eval_filter *f)
 {
-    static const char *const states[] = {"complete", "failed", "invalid", NULL};
+    static const char *const states[] = {"complete", "failed", "invalid", "pruned", NULL};
     const char *state = req_query(rq, "state"), *feasible = req_query(rq, "feasible");
     const char *const *s;
     f->state = NULL;
@@ -291,7 +297,7 @@ static int eval_filters(const struct req *rq, struct resp *rs, struct store_eval
             ;
         if (!*s) {
             reply_problem(rs, rq, 422, ANAS_EINVAL, "?state",
-                          "state must be complete, failed or invalid");
+                          "state must be complete, failed, invalid or pruned");
             return -1;
         }
         f->state = *s;

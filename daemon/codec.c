@@ -667,7 +667,7 @@ int codec_metric_known(const struct run_spec *s, const char *metric)
 {
     int i;
     /* evaltrain.c: a classifier reports acc@fp, a reconstruction neg_mse@fp */
-    static const char *const trained[] = {"train_loss", "test_loss", "train_s", NULL};
+    static const char *const trained[] = {"train_loss", "test_loss", "train_s", "epochs", NULL};
     if (analog_metric(s, metric))
         return 1;
     /* The rpu evaluator reports the analytic metrics of its model, whose
@@ -913,7 +913,7 @@ static int parse_head(json_t *body, struct run_spec *out, struct anas_error *err
                                        "optimizer",  "objectives",  "constraints",
                                        "budget",     "runs",        "seed",
                                        "architecture", "dataset",   "model",
-                                       "reference_point", NULL};
+                                       "reference_point", "pruner", NULL};
     json_t *f;
     long long x;
     if (!json_is_object(body))
@@ -1017,7 +1017,8 @@ int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,
     }
     if (parse_objectives(json_object_get(body, "objectives"), out, err) < 0 ||
         parse_reference_point(json_object_get(body, "reference_point"), out, err) < 0 ||
-        parse_constraints(json_object_get(body, "constraints"), out, err) < 0)
+        parse_constraints(json_object_get(body, "constraints"), out, err) < 0 ||
+        codec__pruner(json_object_get(body, "pruner"), out, err) < 0)
         return err->code;
     /* What optimizers screen analytic constraints with before proposing:
      * the tiles counted are the simulated hardware's when there is one. */
@@ -1137,6 +1138,8 @@ json_t *codec_run_spec_to_json(const struct run_spec *s)
             json_object_set_new(b, "seconds", json_real(s->max_seconds));
         json_object_set_new(o, "budget", b);
     }
+    if (s->prune.kind != ANAS_PRUNE_NONE)
+        json_object_set_new(o, "pruner", codec__pruner_to_json(s));
     if (s->search.has_reference_point) {
         json_t *a = json_array();
         for (int i = 0; i < s->search.n_objectives; i++)

@@ -57,6 +57,12 @@ struct run_spec {
     struct anas_train_spec train;  /* evaluator kind train; seed = the run's */
     struct anas_eval_analog analog; /* evaluator kind train: analog measurement */
     long long model_run; /* evaluator rpu: the train run whose model it measures */
+    /* "pruner" (kind ANAS_PRUNE_NONE: none): prune.d values follow the
+     * objectives prune_obj[k] through the epoch metric prune_metric[k]
+     * ("" for an analytic objective, whose value is fixed). */
+    struct anas_prune_spec prune;
+    int prune_obj[ANAS_SEARCH_MAX_OBJECTIVES];
+    char prune_metric[ANAS_SEARCH_MAX_OBJECTIVES][ANAS_METRIC_NAME_MAX];
 };
 
 int codec_run_spec(const struct conf *c, json_t *body, struct run_spec *out,

@@ -28,6 +28,11 @@ void codec__train_to_json(const struct run_spec *s, json_t *evaluator);
 /* The rpu evaluator: {"kind": "rpu", "hardware", "drift_times",
  * "repeats"} (codec_train.c); and its echo. */
 int codec__rpu(json_t *v, struct run_spec *out, struct anas_error *err);
+
+/* codec_prune.c: "pruner" (after objectives are parsed: it follows them),
+ * and its echo. */
+int codec__pruner(json_t *v, struct run_spec *out, struct anas_error *err);
+json_t *codec__pruner_to_json(const struct run_spec *s);
 void codec__rpu_to_json(const struct run_spec *s, json_t *evaluator);
 
 /* The shortest decimal that reads back as the same float (codec_analog.c). */

@@ -332,6 +332,27 @@ static int reram_times(const struct anas_eval_analog *a, int times_given,
     return 0;
 }
 
+/* "curve_drift": "1d" reads the tiles at that drift time after every
+ * epoch, for the learning curve a pruner can follow (one of drift_times,
+ * so that its final value is the objective's). */
+static int parse_curve_drift(json_t *f, struct anas_eval_analog *a, struct anas_error *err)
+{
+    char name[ANAS_EVAL_TIME_NAME + 8];
+    if (codec__str(f, "/evaluator/curve_drift", name, sizeof name, err) < 0)
+        return err->code;
+    if (!a->enabled)
+        return codec__bad(err, ANAS_EINVAL, "/evaluator/curve_drift",
+                          "curve_drift reads the tiles: it needs the analog measurement "
+                          "(hardware, hwa or drift_times)");
+    for (int i = 0; i < a->n_times; i++)
+        if (strcmp(a->time_names[i], name) == 0) {
+            a->curve_time = i;
+            return 0;
+        }
+    return codec__bad(err, ANAS_EINVAL, "/evaluator/curve_drift",
+                      "curve_drift must be one of the drift_times");
+}
+
 /* Any analog field turns the measurement on; the others keep
  * anas_eval_analog_init's defaults. */
 static int parse_analog(json_t *v, struct anas_eval_analog *a, struct anas_error *err)
@@ -362,7 +383,9 @@ static int parse_analog(json_t *v, struct anas_eval_analog *a, struct anas_error
             return rc;
         a->repeats = (int)x;
     }
-    return reram_times(a, json_object_get(v, "drift_times") != NULL, err);
+    if ((rc = reram_times(a, json_object_get(v, "drift_times") != NULL, err)) < 0)
+        return rc;
+    return (f = json_object_get(v, "curve_drift")) ? parse_curve_drift(f, a, err) : 0;
 }
 
 /* --- choices: training hyperparameters as search dimensions ---
@@ -634,7 +657,8 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
 {
     static const char *const keys[] = {"kind",     "epochs",  "batch_size", "optimizer",
                                        "schedule", "augment", "mapping",    "hardware",
-                                       "hwa",      "drift_times", "repeats", NULL};
+                                       "hwa",      "drift_times", "repeats",
+                                       "curve_drift", NULL};
     struct choices c;
     json_t *plain;
     int any, rc;
@@ -728,6 +752,8 @@ static void analog_to_json(const struct anas_eval_analog *a, json_t *ev)
     json_object_set_new(ev, "hwa", json_boolean(a->hwa));
     json_object_set_new(ev, "drift_times", times);
     json_object_set_new(ev, "repeats", json_integer(a->repeats));
+    if (a->curve_time >= 0)
+        json_object_set_new(ev, "curve_drift", json_string(a->time_names[a->curve_time]));
 }
 
 void codec__train_to_json(const struct run_spec *s, json_t *ev)

@@ -13,6 +13,7 @@
 
 #include "run.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct work {
     uv_work_t req;
     struct run *run;
     long long seq;
+    int rep;
 };
 
 /* --- identity --- */
@@ -85,6 +87,162 @@ void dispatch_identity(struct run *r)
     }
 }
 
+/* --- learning curves and pruning --- */
+
+int run_planned_epochs(const struct run *r, const struct anas_config *cfg)
+{
+    struct anas_train_spec ts = r->eval.train;
+    struct anas_config own = *cfg;
+    own.space = r->eval.space;
+    if (anas_eval_apply_recipe(&own, &ts) < 0)
+        ts = r->eval.train;
+    return ts.epochs;
+}
+
+double run_cost(const struct run *r, const struct anas_search_result *res)
+{
+    double e;
+    int planned;
+    if (res->ok || r->spec.prune.kind == ANAS_PRUNE_NONE ||
+        anas_metrics_get(&res->metrics, "epochs", &e) < 0)
+        return 1;
+    planned = run_planned_epochs(r, &res->config);
+    return planned > 0 && e < planned ? e / planned : 1;
+}
+
+/* [{"epoch": 1, "train_loss": ...}, ...], or NULL for no curve. */
+static char *curve_text(const struct slot *sl)
+{
+    json_t *a;
+    char *txt;
+    if (sl->curve_n == 0)
+        return NULL;
+    a = json_array();
+    for (int i = 0; a && i < sl->curve_n; i++) {
+        json_t *o = codec_metrics_to_json(&sl->curve[i]);
+        json_object_set_new(o, "epoch", json_integer(i + 1));
+        json_array_append_new(a, o);
+    }
+    txt = a ? codec_dump(a) : NULL;
+    json_decref(a);
+    return txt;
+}
+
+static int curve_push(struct slot *sl, int epochs, const struct anas_metrics *m)
+{
+    if (sl->curve_n == sl->curve_cap) {
+        int cap = sl->curve_n + (epochs > sl->curve_n ? epochs - sl->curve_n : 1);
+        struct anas_metrics *c = realloc(sl->curve, (size_t)cap * sizeof *c);
+        if (!c)
+            return ANAS_ENOMEM;
+        sl->curve = c;
+        sl->curve_cap = cap;
+    }
+    sl->curve[sl->curve_n++] = *m;
+    return 0;
+}
+
+/* The pruner's values for one epoch: the followed objectives, minimised;
+ * an analytic one from the evaluation's analytic metrics. */
+static void prune_values(const struct run *r, const struct anas_metrics *epoch,
+                         const struct anas_metrics *analytic, double *f)
+{
+    const struct run_spec *s = &r->spec;
+    for (int k = 0; k < s->prune.d; k++) {
+        const struct anas_objective *o = &s->search.objectives[s->prune_obj[k]];
+        const char *name = s->prune_metric[k][0] ? s->prune_metric[k] : o->metric;
+        double v = NAN;
+        anas_metrics_get(s->prune_metric[k][0] ? epoch : analytic, name, &v);
+        f[k] = o->maximize ? -v : v;
+    }
+}
+
+static int prune_report(struct run *r, int rep, long long seq, int epoch,
+                        const struct anas_metrics *m, const struct anas_metrics *analytic)
+{
+    double f[ANAS_SEARCH_MAX_OBJECTIVES];
+    prune_values(r, m, analytic, f);
+    return anas_pruner_report(r->pruner, rep, seq, epoch, f);
+}
+
+/* On the worker, after every epoch: keep the curve; ask the pruner. */
+static int on_epoch(void *ctx, int epoch, int epochs, const struct anas_metrics *m)
+{
+    struct work *w = ctx;
+    struct run *r = w->run;
+    struct slot *sl = ring_slot(r, w->seq);
+    int stop = 0, rc;
+    if (curve_push(sl, epochs, m) < 0)
+        return ANAS_ENOMEM;
+    if (!r->pruner)
+        return 0;
+    uv_mutex_lock(&r->prune_lock);
+    /* A retried training reports its epochs again: the pruner keeps the
+     * first attempt's curve and this one goes to the end. */
+    /* sl->res.metrics holds the analytic metrics while training runs. */
+    rc = prune_report(r, w->rep, sl->seq, epoch, m, &sl->res.metrics);
+    if (rc == 0 && epoch < epochs)
+        rc = anas_pruner_decide(r->pruner, sl->seq, epoch, &stop);
+    uv_mutex_unlock(&r->prune_lock);
+    return rc == 0 && stop;
+}
+
+static void prune_finish(struct run *r, long long seq, int completed)
+{
+    if (!r->pruner)
+        return;
+    uv_mutex_lock(&r->prune_lock);
+    anas_pruner_finish(r->pruner, seq, completed);
+    uv_mutex_unlock(&r->prune_lock);
+}
+
+/* A stored curve back into sl->curve. */
+static int curve_parse(const char *txt, struct slot *sl)
+{
+    json_t *a = txt ? json_loads(txt, 0, NULL) : NULL, *o;
+    size_t i;
+    int rc = 0;
+    sl->curve_n = 0;
+    json_array_foreach(a, i, o)
+    {
+        struct anas_metrics m;
+        char *t;
+        json_object_del(o, "epoch");
+        t = codec_dump(o);
+        rc = t && codec_metrics_from_text(t, &m) == 0 ? curve_push(sl, (int)json_array_size(a), &m)
+                                                     : ANAS_EFORMAT;
+        free(t);
+        if (rc < 0)
+            break;
+    }
+    json_decref(a);
+    return rc;
+}
+
+static void feed_slot(struct run *r, int rep, const struct slot *sl, int completed)
+{
+    uv_mutex_lock(&r->prune_lock);
+    for (int e = 0; e < sl->curve_n; e++)
+        if (prune_report(r, rep, sl->seq, e + 1, &sl->curve[e], &sl->res.metrics) < 0)
+            break;
+    anas_pruner_finish(r->pruner, sl->seq, completed);
+    uv_mutex_unlock(&r->prune_lock);
+}
+
+void dispatch_prune_feed(struct run *r, long long seq, int rep, const char *curve_json,
+                         const struct anas_metrics *m, int completed)
+{
+    struct slot tmp;
+    if (!r->pruner || !curve_json)
+        return;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.seq = seq;
+    tmp.res.metrics = *m;
+    if (curve_parse(curve_json, &tmp) == 0)
+        feed_slot(r, rep, &tmp, completed);
+    free(tmp.curve);
+}
+
 /* --- committing --- */
 
 static int store_result(struct run *r, const struct slot *sl, const char *state, int cached)
@@ -117,12 +275,14 @@ static int store_result(struct run *r, const struct slot *sl, const char *state,
     }
     e.started_at = sl->t0;
     e.finished_at = sl->t1;
+    e.curve_json = curve_text(sl);
     rc = store_arch_put(st, sl->hash, anas_space_name(r->spec.space), shape_txt,
                         e.config_json, e.metrics_json, jobs_now());
     if (rc == 0)
         rc = store_eval_put(st, &e);
     free(e.config_json);
     free(e.metrics_json);
+    free(e.curve_json);
     free(shape_txt);
     free(err_txt);
     json_decref(cfg);
@@ -207,6 +367,7 @@ static void eval_work_cb(uv_work_t *req)
     anas_error_clear(&sl->err);
     sl->t0 = wall_now();
     for (int attempt = 1;; attempt++) {
+        sl->curve_n = 0;
         if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
             sl->rc = train_slot(r, sl);
         else if (r->spec.eval_kind == ANAS_EVAL_RPU)
@@ -222,8 +383,14 @@ static void eval_work_cb(uv_work_t *req)
         anas_error_clear(&sl->err);
     }
     sl->t1 = wall_now();
-    sl->res.ok = sl->rc == 0;
+    /* A pruned training has metrics, but not the final ones. */
+    sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
     sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
+}
+
+static const char *slot_state_name(const struct slot *sl)
+{
+    return sl->res.ok ? "complete" : sl->rc == 0 && sl->progress.stopped_at ? "pruned" : "failed";
 }
 
 /* The leader's result is the followers' too. */
@@ -242,7 +409,7 @@ static int settle_followers(struct run *r, const struct slot *lead)
         f->t0 = lead->t0;
         f->t1 = lead->t1;
         f->leader = 0;
-        rc = dispatch_settle(r, f, lead->res.ok ? "complete" : "failed", 1);
+        rc = dispatch_settle(r, f, slot_state_name(lead), 1);
         r->pending--;
         if (rc == 0)
             run_result_in(r, f);
@@ -268,7 +435,8 @@ static void eval_after_cb(uv_work_t *req, int status)
     }
     r->res.worked++;
     r->res.work_s += sl->t1 - sl->t0;
-    rc = dispatch_settle(r, sl, sl->res.ok ? "complete" : "failed", 0);
+    prune_finish(r, sl->seq, sl->res.ok);
+    rc = dispatch_settle(r, sl, slot_state_name(sl), 0);
     if (rc == 0 && sl->model) {
         rc = store_model_put(run_daemon(r)->store, r->id, "safetensors", sl->model,
                              sl->model_len, jobs_now());
@@ -291,7 +459,12 @@ static int queue_eval(struct run *r, struct slot *sl)
         return ANAS_ENOMEM;
     w->run = r;
     w->seq = sl->seq;
+    w->rep = r->rep;
     w->req.data = w;
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN) {
+        sl->progress.epoch_end = on_epoch;
+        sl->progress.epoch_ctx = w;
+    }
     rc = uv_queue_work(run_daemon(r)->loop, &w->req, eval_work_cb, eval_after_cb);
     if (rc < 0) {
         free(w);
@@ -326,12 +499,14 @@ static int try_cached(struct run *r, struct slot *sl)
     struct anas_metrics m;
     if (store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
         return 0;
-    if (codec_metrics_from_text(e.metrics_json, &m) < 0) {
+    if (codec_metrics_from_text(e.metrics_json, &m) < 0 || curve_parse(e.curve_json, sl) < 0) {
         store_eval_fini(&e);
         return 0;
     }
     store_eval_fini(&e);
     sl->res.metrics = m;
+    if (r->pruner)
+        feed_slot(r, r->rep, sl, 1);
     sl->res.ok = 1;
     sl->res.feasible = anas_search_feasible(&r->spec.search, &m);
     sl->t0 = sl->t1 = jobs_now();

@@ -96,6 +96,7 @@ static int load_history(struct run *r)
         results_record(r, e[i].seq, e[i].rep, e[i].state, e[i].cached, h->hash, &h->res,
                        json_string_value(json_object_get(ej, "code")),
                        json_string_value(json_object_get(ej, "detail")));
+        dispatch_prune_feed(r, e[i].seq, e[i].rep, e[i].curve_json, &h->res.metrics, h->res.ok);
         json_decref(ej);
         atomic_fetch_add(&r->done, 1);
     }
@@ -226,9 +227,18 @@ static int ask(struct run *r, struct anas_config *cfgs, int max, int *n)
 /* Budgets end a repetition between proposals; the decision depends only
  * on stored values (the count, and the times of the results observed so
  * far), so a resumed run stops where the original did. */
+/* Whole evaluations the budget still allows: what is out counts in full
+ * until its result says otherwise (a pruned training costs its share of
+ * the planned epochs), so the budget is never exceeded. */
+static long long budget_left(const struct run *r)
+{
+    double used = r->rep_cost + (double)(r->rep_count - r->rep_obs);
+    return (long long)floor((double)r->spec.max_evals - used + 1e-9);
+}
+
 static enum stop budget_stop(const struct run *r)
 {
-    if (r->spec.max_evals > 0 && r->rep_count >= r->spec.max_evals)
+    if (r->spec.max_evals > 0 && budget_left(r) <= 0)
         return STOP_EVALUATIONS;
     if (r->spec.max_seconds > 0 && r->rep_t0 > 0 && r->last_t1 - r->rep_t0 >= r->spec.max_seconds)
         return STOP_SECONDS;
@@ -279,8 +289,8 @@ static int propose_some(struct run *r)
         r->stop = budget_stop(r);
     if (r->stop != STOP_NONE)
         return 0;
-    if (r->spec.max_evals > 0 && max > r->spec.max_evals - r->rep_count)
-        max = r->spec.max_evals - r->rep_count;
+    if (r->spec.max_evals > 0 && max > budget_left(r))
+        max = budget_left(r);
     if (max <= 0)
         return 0;
     rc = ask(r, cfgs, (int)max, &n);
@@ -303,6 +313,8 @@ static int observe_one(struct run *r, const struct anas_search_result *res, doub
     if (rc < 0)
         return rc;
     r->obs_seq++;
+    r->rep_obs++;
+    r->rep_cost += run_cost(r, res);
     if (r->rep_t0 <= 0)
         r->rep_t0 = t0;
     if (t1 > r->last_t1)
@@ -390,6 +402,7 @@ static int take_proposals(struct run *r)
             return anas_error_set(&r->step_err, ANAS_EINTERNAL, "ring slot of %lld is busy",
                                   p->seq);
         free(sl->model);
+        free(sl->curve);
         memset(sl, 0, sizeof *sl);
         sl->seq = p->seq;
         snprintf(sl->hash, sizeof sl->hash, "%s", p->hash);
@@ -417,7 +430,8 @@ static void end_rep(struct run *r)
     r->search = NULL;
     r->stop = STOP_NONE;
     r->rep_started = 0;
-    r->rep_count = 0;
+    r->rep_count = r->rep_obs = 0;
+    r->rep_cost = 0;
     r->rep_t0 = r->last_t1 = 0;
     r->rep++;
     if (r->rep < r->spec.runs) {
@@ -583,8 +597,14 @@ void run_fail(struct run *r, int rc, const char *what)
 static void run_free(struct run *r)
 {
     int i;
-    for (i = 0; i < RING; i++)
+    for (i = 0; i < RING; i++) {
         free(r->ring[i].model);
+        free(r->ring[i].curve);
+    }
+    if (r->pruner) {
+        anas_pruner_free(r->pruner);
+        uv_mutex_destroy(&r->prune_lock);
+    }
     anas_data_free(r->train_set);
     anas_data_free(r->test_set);
     rpu_base_free(r->rpu);
@@ -697,6 +717,18 @@ static int start_run(struct jobs *j, long long id)
     r->total = estimate_total(&r->spec);
     r->eval.train.seed = rep_seed(r, 0);
     dispatch_identity(r);
+    if (r->spec.prune.kind != ANAS_PRUNE_NONE) {
+        r->pruner = anas_pruner_new(&r->spec.prune, &err);
+        if (!r->pruner || uv_mutex_init(&r->prune_lock) < 0) {
+            anas_pruner_free(r->pruner);
+            r->pruner = NULL;
+            if (!err.code)
+                anas_error_set(&err, ANAS_ENOMEM, "cannot make the pruner");
+            store_run_fini(&sr);
+            fail_start(j, r, id, &err);
+            return 0;
+        }
+    }
     rc = load_history(r);
     if (rc == 0 && r->n_hist > 0)
         anas_log(ANAS_LOG_INFO, "run %lld: resuming with %lld stored evaluations", id,

@@ -72,6 +72,11 @@ void results_record(struct run *r, long long seq, int rep, const char *state, in
     x->cached += cached != 0;
     if (strcmp(state, "invalid") == 0) {
         x->invalid++;
+    } else if (strcmp(state, "pruned") == 0) {
+        double e;
+        x->pruned++;
+        if (anas_metrics_get(&res->metrics, "epochs", &e) == 0)
+            x->epochs_saved += fmax(0.0, run_planned_epochs(r, &res->config) - e);
     } else if (strcmp(state, "failed") == 0) {
         if (!x->failed++) {
             snprintf(x->first_error_code, sizeof x->first_error_code, "%s",
@@ -267,6 +272,10 @@ json_t *results_summary_json(const struct run *r)
                   (json_int_t)x->failed, "invalid", (json_int_t)x->invalid, "cached",
                   (json_int_t)x->cached);
     json_object_set_new(o, "stopped_by", stopped ? json_string(stopped) : json_null());
+    if (s->prune.kind != ANAS_PRUNE_NONE) {
+        json_object_set_new(o, "pruned", json_integer((json_int_t)x->pruned));
+        json_object_set_new(o, "epochs_saved", json_real(x->epochs_saved));
+    }
     json_object_set_new(o, "best_score",
                         x->best.have ? json_real(user_score(s, x->best.score)) : json_null());
     json_object_set_new(o, "mean", num_or_null(mean));

@@ -75,6 +75,10 @@ struct slot {
     struct anas_train_progress progress; /* read by the API while training */
     void *model;                         /* kind train: the trained weights */
     size_t model_len;
+    /* A training's learning curve, one entry per epoch, written by the
+     * worker (read once the evaluation is back on the loop thread). */
+    struct anas_metrics *curve;
+    int curve_n, curve_cap;
 };
 
 /* What a step hands back: proposals in sequence order; those the stored
@@ -108,7 +112,8 @@ struct results {
     long long rep_evals[RUN_MAX_RUNS];
     enum stop rep_stop[RUN_MAX_RUNS];
     struct anas_metrics *rep_info; /* [RUN_MAX_RUNS]: the optimizer's figures */
-    long long complete, failed, invalid, cached;
+    long long complete, failed, invalid, cached, pruned;
+    double epochs_saved; /* by pruning: planned epochs not trained */
     char first_error_code[32]; /* of the first failed evaluation, "" if none */
     char first_error_detail[240];
     struct front_pt *pts; /* feasible complete results, all repetitions */
@@ -143,6 +148,8 @@ struct run {
     long long next_seq;  /* last seq proposed */
     long long obs_seq;   /* last seq the optimizer observed */
     long long rep_count; /* proposals in this repetition */
+    long long rep_obs;   /* of them observed, */
+    double rep_cost;     /* costing this much (a pruned training: its share) */
     double rep_t0, last_t1; /* first start and latest observed finish */
 
     /* Step (pool) state: touched by the loop thread only between steps. */
@@ -162,6 +169,11 @@ struct run {
 
     struct slot ring[RING];
     int pending; /* slots dispatched or following */
+
+    /* Early stopping: every training's curve, shared by the workers
+     * (under prune_lock) and the loop thread. NULL without a pruner. */
+    struct anas_pruner *pruner;
+    uv_mutex_t prune_lock;
 
     atomic_llong done;
     long long total;
@@ -203,6 +215,18 @@ void results_record(struct run *r, long long seq, int rep, const char *state, in
                     const char *code, const char *detail);
 json_t *results_best_json(const struct run_spec *s, const struct best *b);
 json_t *results_summary_json(const struct run *r);
+
+/* Pruning (dispatch.c). The epochs a configuration's training plans (the
+ * run's recipe, or the configuration's own train.epochs). */
+int run_planned_epochs(const struct run *r, const struct anas_config *cfg);
+/* What an observed result costs the budget: 1, or for a pruned training
+ * the share of its planned epochs it trained. */
+double run_cost(const struct run *r, const struct anas_search_result *res);
+/* A stored curve (JSON text) into the pruner as evaluation seq of rep,
+ * completed or not; m: its stored metrics (the analytic ones are read).
+ * Nothing without a pruner or a curve. */
+void dispatch_prune_feed(struct run *r, long long seq, int rep, const char *curve_json,
+                         const struct anas_metrics *m, int completed);
 /* The time a remaining evaluation is expected to take, per worker-second;
  * NAN when nothing was measured yet. */
 double results_eta(const struct run *r, long long remaining, int workers);

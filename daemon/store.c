@@ -36,7 +36,7 @@
     "id, name, state, spec, space, n, quality, error, created_at, finished_at"
 #define EVAL_COLS                                                                        \
     "run, seq, rep, hash, state, feasible, cached, eval_key, config, metrics, "          \
-    "error, started_at, finished_at"
+    "error, started_at, finished_at, curve"
 
 enum stmt {
     S_BEGIN,
@@ -118,7 +118,7 @@ static const char *const stmt_sql[N_STMT] = {
 
     [S_EVAL_PUT] = "INSERT OR REPLACE INTO evaluations (" EVAL_COLS ")"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                   "  coalesce(?10, '{}'), ?11, ?12, ?13)",
+                   "  coalesce(?10, '{}'), ?11, ?12, ?13, ?14)",
     /* ?3 < 0: every repetition; ?4 < 0: no limit (SQLite's LIMIT -1);
      * ?7 NULL: any state; ?8 < 0: feasible or not. */
     [S_EVAL_LIST] = "SELECT " EVAL_COLS " FROM evaluations"
@@ -841,7 +841,8 @@ void store_eval_fini(struct store_eval *e)
     free(e->config_json);
     free(e->metrics_json);
     free(e->error_json);
-    e->config_json = e->metrics_json = e->error_json = NULL;
+    free(e->curve_json);
+    e->config_json = e->metrics_json = e->error_json = e->curve_json = NULL;
 }
 
 static void eval_fini_elem(void *elem)
@@ -876,6 +877,7 @@ static int eval_read(sqlite3_stmt *q, void *elem)
     e->error_json = col_dup(q, 10, &oom);
     e->started_at = sqlite3_column_double(q, 11);
     e->finished_at = sqlite3_column_double(q, 12);
+    e->curve_json = col_dup(q, 13, &oom);
     if (oom) {
         store_eval_fini(e);
         return ANAS_ENOMEM;
@@ -904,6 +906,7 @@ int store_eval_put(struct store *st, const struct store_eval *e)
     bind_text(q, 11, e->error_json, &b);
     bind_time(q, 12, e->started_at, &b);
     bind_time(q, 13, e->finished_at, &b);
+    bind_text(q, 14, e->curve_json, &b);
     return exec_write(st, q, b, 0, "evaluation put");
 }
 

@@ -107,7 +107,7 @@ struct store_eval {
     long long seq;          /* 1-based order in the run, as the optimizer proposed */
     int rep;                /* repetition (runs: R) */
     char hash[17];          /* architecture */
-    char state[12];         /* complete failed invalid */
+    char state[12];         /* complete failed invalid pruned */
     int feasible;
     int cached;             /* result reused from an identical evaluation */
     char eval_key[65];      /* sha256 of (architecture, evaluator settings) */
@@ -115,6 +115,7 @@ struct store_eval {
     char *metrics_json;     /* {} when none */
     char *error_json;       /* NULL unless failed */
     double started_at, finished_at;
+    char *curve_json;       /* per-epoch metrics of a training, or NULL */
 };
 
 void store_eval_fini(struct store_eval *e);

@@ -86,3 +86,7 @@ EXTRA_DIST += tests/bench/worker-utilisation
 check_PROGRAMS += tests/unit/search-prune
 TESTS += tests/unit/search-prune
 tests_unit_search_prune_LDADD = $(UNIT_LIBS)
+
+# tests/bench/demo-pareto (run by hand): the main job's model-based search
+# against random search with the same trainings.
+EXTRA_DIST += tests/bench/demo-pareto
