@@ -319,7 +319,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     struct store_eval *e = NULL;
     struct store_eval_filter f;
     struct store_run r;
-    long long after, limit, rep;
+    long long after, limit, rep, offset;
     int n = 0, i, desc = 0;
     json_t *items, *o;
     if (get_run(d, rq, rs, a->id, &r) < 0)
@@ -327,6 +327,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
         api_query_int(rq, rs, "limit", 1, 10000, 100, &limit) < 0 ||
         api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0 ||
+        api_query_int(rq, rs, "offset", 0, 100000000, 0, &offset) < 0 ||
         eval_filters(rq, rs, &f) < 0) {
         store_run_fini(&r);
         return 0;
@@ -349,6 +350,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     f.rep = (int)rep;
     f.sort_metric = sort;
     f.desc = desc;
+    f.offset = offset;
     if (store_eval_query(d->store, a->id, &f, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
     items = json_array();

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -56,6 +57,12 @@ static const struct opt opts[] = {
      "directory surrogate models may be read from (repeatable)"},
     {"log-level", "log_level", OPT_LEVEL, OFF(log_level), 8, 0, 0, "LEVEL",
      "debug, info, warn or error (default info)"},
+    {"www-root", "www_root", OPT_STR, OFF(www_root), CONF_PATH_MAX, 0, 0, "DIR",
+     "the dashboard's files, served at / (default: see anasd(8))"},
+    {"chartjs-root", "chartjs_root", OPT_STR, OFF(chartjs_root), CONF_PATH_MAX, 0, 0, "DIR",
+     "Chart.js, served at /vendor/chart.js/ (default " ANASD_CHARTJS_DIR ")"},
+    {"examples-root", "examples_root", OPT_STR, OFF(examples_root), CONF_PATH_MAX, 0, 0,
+     "DIR", "example run specs, served at /examples/ (default: see anasd(8))"},
 };
 
 #define N_OPTS ((int)(sizeof opts / sizeof opts[0]))
@@ -71,6 +78,48 @@ static int fail(char *why, size_t n, const char *fmt, ...)
     return CONF_ERROR;
 }
 
+/* Is this process the build tree's daemon/anasd? Then the dashboard and
+ * the examples come from the source tree, so that a change to www/ shows
+ * without `make install`; an installed anasd reads the installed copies. */
+static int running_from_build_tree(void)
+{
+    char self[CONF_PATH_MAX], built[CONF_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+    if (n <= 0 || !realpath(ANASD_BUILD_EXE, built))
+        return 0;
+    self[n] = '\0';
+    return strcmp(self, built) == 0;
+}
+
+static void default_roots(struct conf *c)
+{
+    int dev = running_from_build_tree();
+
+    snprintf(c->www_root, sizeof c->www_root, "%s",
+             dev ? ANASD_SRCDIR "/www" : ANASD_PKGDATADIR "/www");
+    snprintf(c->examples_root, sizeof c->examples_root, "%s",
+             dev ? ANASD_SRCDIR "/clients/examples" : ANASD_PKGDATADIR "/examples");
+    snprintf(c->chartjs_root, sizeof c->chartjs_root, "%s", ANASD_CHARTJS_DIR);
+}
+
+/* A folder named on the command line or in the file must exist: a typo
+ * would otherwise show only as a dashboard answering 404. The defaults may
+ * be absent (Chart.js not installed): their pages say so. */
+static int check_roots(const struct conf *c, const struct conf *dflt, char *why, size_t n)
+{
+    const char *names[] = {"www-root", "chartjs-root", "examples-root"};
+    const char *got[] = {c->www_root, c->chartjs_root, c->examples_root};
+    const char *def[] = {dflt->www_root, dflt->chartjs_root, dflt->examples_root};
+    struct stat st;
+    int i;
+
+    for (i = 0; i < 3; i++)
+        if (strcmp(got[i], def[i]) != 0 && (stat(got[i], &st) < 0 || !S_ISDIR(st.st_mode)))
+            return fail(why, n, "%s: '%s' is not a directory", names[i], got[i]);
+    return CONF_OK;
+}
+
 static void defaults(struct conf *c)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -83,6 +132,7 @@ static void defaults(struct conf *c)
     c->max_queued = 100;
     c->max_body = 1L << 20;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    default_roots(c);
 }
 
 static int parse_listen(struct conf *c, const char *v, char *why, size_t n)
@@ -288,6 +338,7 @@ static const char *find_config_arg(int argc, char **argv)
 int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len)
 {
     struct option lopts[N_OPTS + 4];
+    struct conf dflt;
     const char *file;
     int i, ch;
     defaults(c);
@@ -322,6 +373,9 @@ int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len)
     if (optind < argc)
         return fail(why, why_len, "unexpected argument '%s' (see --help)", argv[optind]);
     if (load_tokens(c, why, why_len) < 0)
+        return CONF_ERROR;
+    defaults(&dflt);
+    if (check_roots(c, &dflt, why, why_len) < 0)
         return CONF_ERROR;
     if (!conf_is_loopback(c->listen_addr) && c->n_tokens == 0)
         return fail(why, why_len,

@@ -39,6 +39,9 @@ struct conf {
     char *model_roots[CONF_MAX_ROOTS];  /* realpath'd */
     int n_tokens;
     char **tokens;
+    char www_root[CONF_PATH_MAX];      /* the dashboard, served at / */
+    char chartjs_root[CONF_PATH_MAX];  /* Chart.js, at /vendor/chart.js/ */
+    char examples_root[CONF_PATH_MAX]; /* example specs, at /examples/ */
 };
 
 int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len);

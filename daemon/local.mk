@@ -5,7 +5,15 @@ DAEMON_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/schema -I$(top_srcdir)/schema
 	$(MHD_CFLAGS) $(UV_CFLAGS) $(SQLITE_CFLAGS) $(JANSSON_CFLAGS)
 DAEMON_LIBS = $(LIBANAS_LIBS) $(MHD_LIBS) $(UV_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS)
 
-daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS)
+# Debian's libjs-chart.js; anasd --chartjs-root overrides it.
+CHARTJS_DIR = /usr/share/javascript/chart.js
+
+# Where the dashboard's files are (daemon/conf.c: the source tree's for the
+# build tree's binary, the installed copies otherwise).
+daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) \
+	-DANASD_PKGDATADIR='"$(pkgdatadir)"' -DANASD_SRCDIR='"$(abs_top_srcdir)"' \
+	-DANASD_BUILD_EXE='"$(abs_top_builddir)/daemon/anasd"' \
+	-DANASD_CHARTJS_DIR='"$(CHARTJS_DIR)"'
 daemon_anasd_SOURCES = \
 	daemon/anasd.h daemon/main.c \
 	daemon/conf.h daemon/conf.c \
@@ -20,6 +28,7 @@ daemon_anasd_SOURCES = \
 	daemon/api.h daemon/api_util.c daemon/api_health.c daemon/api_spaces.c \
 	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c \
 	daemon/api_surrogates.c
+daemon_anasd_SOURCES += daemon/static.h daemon/static.c
 nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
 daemon_anasd_LDADD = $(DAEMON_LIBS)
 

@@ -15,6 +15,7 @@
 #include "api.h"
 #include "core/log.h"
 #include "reply.h"
+#include "static.h"
 
 struct route {
     const char *method;
@@ -194,5 +195,6 @@ void route_dispatch(void *ctx, const struct req *rq, struct resp *rs)
                                    "%s is not allowed on %s (allowed: %s)", rq->method,
                                    rq->path, allow);
     }
-    reply_problem(rs, rq, 404, ANAS_ENOTFOUND, NULL, "no such resource: %s", rq->path);
+    if (!static_serve(d, rq, rs))
+        reply_problem(rs, rq, 404, ANAS_ENOTFOUND, NULL, "no such resource: %s", rq->path);
 }

@@ -124,7 +124,7 @@ static const char *const stmt_sql[N_STMT] = {
     [S_EVAL_LIST] = "SELECT " EVAL_COLS " FROM evaluations"
                     " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
                     " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
-                    " ORDER BY seq LIMIT ?4",
+                    " ORDER BY seq LIMIT ?4 OFFSET ?9",
     /*
      * The metric name ?5 is bound, never pasted into the SQL; it only builds
      * the JSON path $."name" (quoted, since names contain '@'). Rows without
@@ -139,7 +139,7 @@ static const char *const stmt_sql[N_STMT] = {
         " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
         " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
         " ORDER BY m IS NULL, NOT (state = 'complete' AND feasible),"
-        " CASE WHEN ?6 THEN m END DESC, m, seq LIMIT ?4",
+        " CASE WHEN ?6 THEN m END DESC, m, seq LIMIT ?4 OFFSET ?9",
     [S_EVAL_COUNT] = "SELECT count(*) FROM evaluations WHERE run = ?1",
     /* state = 'complete' spelled out so that the partial index applies. */
     [S_EVAL_FIND_KEY] = "SELECT " EVAL_COLS " FROM evaluations"
@@ -937,6 +937,7 @@ int store_eval_query(struct store *st, long long run, const struct store_eval_fi
     }
     bind_text(q, 7, f->state, &b);
     bind_int(q, 8, f->feasible < 0 ? -1 : f->feasible != 0, &b);
+    bind_int(q, 9, f->offset, &b);
     rc = collect(st, q, b, &eval_rows, &rows, n_out, "evaluation list");
     if (rc == 0)
         *out = rows;
@@ -947,7 +948,7 @@ int store_eval_list(struct store *st, long long run, long long after, int limit,
                     const char *sort_metric, int desc, struct store_eval **out,
                     int *n_out)
 {
-    struct store_eval_filter f = {after, limit, rep, NULL, -1, sort_metric, desc};
+    struct store_eval_filter f = {after, limit, rep, NULL, -1, sort_metric, desc, 0};
     return store_eval_query(st, run, &f, out, n_out);
 }
 

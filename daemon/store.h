@@ -134,6 +134,7 @@ struct store_eval_filter {
     int feasible;            /* 0 or 1; < 0: either */
     const char *sort_metric; /* NULL: by seq ascending */
     int desc;                /* sort_metric descending */
+    long long offset;        /* rows skipped first: pages of a sorted list */
 };
 
 /* A run's evaluations. Sorted by a metric (json_extract on metrics_json):

@@ -39,3 +39,4 @@ include tests/unit/train.mk
 include tests/unit/torch.mk
 include tests/unit/analog.mk
 include tests/api/api.mk
+include tests/www/www.mk
