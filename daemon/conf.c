@@ -58,11 +58,11 @@ static const struct opt opts[] = {
     {"log-level", "log_level", OPT_LEVEL, OFF(log_level), 8, 0, 0, "LEVEL",
      "debug, info, warn or error (default info)"},
     {"www-root", "www_root", OPT_STR, OFF(www_root), CONF_PATH_MAX, 0, 0, "DIR",
-     "the dashboard's files, served at / (default: see anasd(8))"},
+     "the dashboard, served at / (default: the installed copy)"},
     {"chartjs-root", "chartjs_root", OPT_STR, OFF(chartjs_root), CONF_PATH_MAX, 0, 0, "DIR",
-     "Chart.js, served at /vendor/chart.js/ (default " ANASD_CHARTJS_DIR ")"},
+     "Chart.js, served at /vendor/chart.js/ (default\n" "                         " ANASD_CHARTJS_DIR ")"},
     {"examples-root", "examples_root", OPT_STR, OFF(examples_root), CONF_PATH_MAX, 0, 0,
-     "DIR", "example run specs, served at /examples/ (default: see anasd(8))"},
+     "DIR", "example run specs, served at /examples/ (default: installed)"},
 };
 
 #define N_OPTS ((int)(sizeof opts / sizeof opts[0]))

@@ -20,7 +20,8 @@ TESTS += \
 	tests/api/90-defects.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
-	tests/api/93-pruning.sh
+	tests/api/93-pruning.sh \
+	tests/api/95-www.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
@@ -43,7 +44,8 @@ EXTRA_DIST += \
 	tests/api/90-defects.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
-	tests/api/93-pruning.sh
+	tests/api/93-pruning.sh \
+	tests/api/95-www.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and

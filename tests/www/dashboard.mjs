@@ -129,12 +129,11 @@ async function main(shots) {
   const pd = await chartData(page, 'chart-pareto');
   is(pd.find((d) => d.kind === 'front').n, front.pareto_size, `the Pareto chart draws the front's ${front.pareto_size} points`);
   is(pd.find((d) => d.kind === 'feasible').n, feasible.length, `and the ${feasible.length} feasible evaluations`);
+  await page.screenshot({ path: `${shots}/dashboard.png` });
   await page.selectOption('#pareto-y', 'params');
   const pd2 = await chartData(page, 'chart-pareto');
   is(pd2.find((d) => d.kind === 'feasible').n, feasible.length, 'other axes (macs, params) draw as many points');
   await shot('run-pareto');
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: `${shots}/dashboard.png` });
 
   const firstSeqs = async () => (await page.locator('#evals tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.dataset.seq))));
   is((await firstSeqs()).length, 50, 'the evaluations table shows a page of 50');
