@@ -1,2 +1,2 @@
 dist_man_MANS = doc/anasd.8
-EXTRA_DIST += doc/api.md
+EXTRA_DIST += doc/api.md doc/dashboard.png

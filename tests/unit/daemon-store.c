@@ -294,7 +294,7 @@ static void test_eval_filters(struct store *st, long long run)
         "1111111111111111111111111111111111111111111111111111111111111111";
     struct store_eval e =
         make_eval(run, 4, 1, "aaaaaaaaaaaaaaaa", "complete", K1, "{\"acc@1d\":0.7}");
-    struct store_eval_filter f = {0, 0, -1, NULL, -1, "acc@1d", 1};
+    struct store_eval_filter f = {0, 0, -1, NULL, -1, "acc@1d", 1, 0};
 
     e.feasible = 0;
     store_eval_put(st, &e);
@@ -335,7 +335,7 @@ static void test_eval_filters(struct store *st, long long run)
         static const long long want[] = {2};
         ok(query_is(st, run, &f, want, 1), "feasible=1 after 1, limit 1");
     }
-    f = (struct store_eval_filter){0, 0, 1, "invalid", -1, "acc@1d", 0};
+    f = (struct store_eval_filter){0, 0, 1, "invalid", -1, "acc@1d", 0, 0};
     {
         static const long long want[] = {5};
         ok(query_is(st, run, &f, want, 1), "rep 1, invalid, sorted");
