@@ -132,14 +132,21 @@ static const char *const stmt_sql[N_STMT] = {
      * ones come first: a failed, invalid or infeasible architecture is no
      * candidate however small its params. The CASE puts the descending key
      * first only when ?6 asks for it, so one statement serves both orders.
+     * The inner query sorts narrow rows (seq and key) and only the page is
+     * joined to the whole rows: with a deep OFFSET the sorter would
+     * otherwise hold every skipped row's config, metrics and curve.
      */
     [S_EVAL_LIST_BY_METRIC] =
-        "SELECT " EVAL_COLS ", json_extract(metrics, '$.\"' || ?5 || '\"') AS m"
+        "SELECT " EVAL_COLS " FROM (SELECT seq AS k_seq,"
+        " json_extract(metrics, '$.\"' || ?5 || '\"') AS m,"
+        " NOT (state = 'complete' AND feasible) AS worse"
         " FROM evaluations"
         " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
         " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
-        " ORDER BY m IS NULL, NOT (state = 'complete' AND feasible),"
-        " CASE WHEN ?6 THEN m END DESC, m, seq LIMIT ?4 OFFSET ?9",
+        " ORDER BY m IS NULL, worse, CASE WHEN ?6 THEN m END DESC, m, k_seq"
+        " LIMIT ?4 OFFSET ?9)"
+        " JOIN evaluations ON run = ?1 AND seq = k_seq"
+        " ORDER BY m IS NULL, worse, CASE WHEN ?6 THEN m END DESC, m, k_seq",
     [S_EVAL_COUNT] = "SELECT count(*) FROM evaluations WHERE run = ?1",
     /* state = 'complete' spelled out so that the partial index applies. */
     [S_EVAL_FIND_KEY] = "SELECT " EVAL_COLS " FROM evaluations"
