@@ -103,8 +103,9 @@ double run_cost(const struct run *r, const struct anas_search_result *res)
 {
     double e;
     int planned;
-    if (res->ok || r->spec.prune.kind == ANAS_PRUNE_NONE ||
-        anas_metrics_get(&res->metrics, "epochs", &e) < 0)
+    if (res->rejected) /* never evaluated */
+        return 0;
+    if (!res->pruned || anas_metrics_get(&res->metrics, "epochs", &e) < 0)
         return 1;
     planned = run_planned_epochs(r, &res->config);
     return planned > 0 && e < planned ? e / planned : 1;
@@ -385,12 +386,13 @@ static void eval_work_cb(uv_work_t *req)
     sl->t1 = wall_now();
     /* A pruned training has metrics, but not the final ones. */
     sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
+    sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
     sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
 }
 
 static const char *slot_state_name(const struct slot *sl)
 {
-    return sl->res.ok ? "complete" : sl->rc == 0 && sl->progress.stopped_at ? "pruned" : "failed";
+    return sl->res.ok ? "complete" : sl->res.pruned ? "pruned" : "failed";
 }
 
 /* The leader's result is the followers' too. */
@@ -403,6 +405,7 @@ static int settle_followers(struct run *r, const struct slot *lead)
             continue;
         f->res.ok = lead->res.ok;
         f->res.feasible = lead->res.feasible;
+        f->res.pruned = lead->res.pruned;
         f->res.metrics = lead->res.metrics;
         f->rc = lead->rc;
         f->err = lead->err;
@@ -537,6 +540,7 @@ int dispatch_plan(struct run *r, struct slot *sl)
     if (rc == 0 && !analytic_feasible(&r->spec, &sl->res.metrics)) {
         sl->res.ok = 0;
         sl->res.feasible = 0;
+        sl->res.rejected = 1;
         sl->t0 = sl->t1 = jobs_now();
         rc = dispatch_settle(r, sl, "invalid", 0);
         if (rc == 0)
