@@ -151,7 +151,8 @@ int main(int argc, char **argv)
         conf_fini(&d.conf);
         return 1;
     }
-    rc = metrics_new(&d.metrics) < 0 || surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+    rc = metrics_new(&d.metrics) < 0 || surrogates_new(&d, &d.surrogates) < 0 ||
+         surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
