@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
 
@@ -368,7 +369,10 @@ static void step_run(struct run *r)
 static void step_work_cb(uv_work_t *req)
 {
     struct step_work *w = req->data;
+    struct metrics *m = w->run->jobs->d->metrics;
+    metrics_work_begin(m);
     step_run(w->run);
+    metrics_work_end(m);
 }
 
 /* --- between steps (loop thread) --- */
