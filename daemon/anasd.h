@@ -15,6 +15,7 @@ struct store;
 struct http;
 struct jobs;
 struct surrogates;
+struct metrics;
 
 struct anasd {
     uv_loop_t *loop;
@@ -23,6 +24,7 @@ struct anasd {
     struct http *http;
     struct jobs *jobs;
     struct surrogates *surrogates; /* fits on the pool */
+    struct metrics *metrics;       /* GET /metrics */
     double started_at; /* unix seconds */
     int stopping;
     uv_signal_t sig_term, sig_int;
@@ -34,5 +36,9 @@ double anasd_now(void);
 /* Begin a graceful stop (signals, fatal errors): stop HTTP, leave running
  * runs interrupted, let the loop drain. */
 void anasd_stop(struct anasd *d);
+
+/* Server-sent event streams open now, for GET /metrics. The event streams
+ * define it; until they do, a weak default in api_metrics.c answers 0. */
+int anasd_streams_open(const struct anasd *d);
 
 #endif

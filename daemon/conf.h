@@ -32,6 +32,7 @@ struct conf {
     int max_queued;
     long max_body;
     char token_file[CONF_PATH_MAX];
+    char metrics_token_file[CONF_PATH_MAX];
     char log_level[8];
     int n_data_roots;
     char *data_roots[CONF_MAX_ROOTS];   /* realpath'd */
@@ -39,6 +40,8 @@ struct conf {
     char *model_roots[CONF_MAX_ROOTS];  /* realpath'd */
     int n_tokens;
     char **tokens;
+    int n_metrics_tokens;
+    char **metrics_tokens; /* these may only read /metrics */
     char www_root[CONF_PATH_MAX];      /* the dashboard, served at / */
     char chartjs_root[CONF_PATH_MAX];  /* Chart.js, at /vendor/chart.js/ */
     char examples_root[CONF_PATH_MAX]; /* example specs, at /examples/ */

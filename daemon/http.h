@@ -24,6 +24,7 @@
 #define ANASD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -47,6 +48,7 @@ struct req {
     size_t body_len;
     int too_big;                /* 0, 413 or 414 */
     char request_id[17];        /* random hex, for logs and problem bodies */
+    uint64_t received;          /* uv_hrtime() when the request line arrived */
 };
 
 /* The response a handler fills. body is malloc'd and taken by http.c. */

@@ -18,6 +18,7 @@
 #include "tensor/blas.h"
 #include "http.h"
 #include "jobs.h"
+#include "metrics.h"
 #include "route.h"
 #include "store.h"
 #include "surrogates.h"
@@ -150,7 +151,8 @@ int main(int argc, char **argv)
         conf_fini(&d.conf);
         return 1;
     }
-    rc = surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+    rc = metrics_new(&d.metrics) < 0 || surrogates_new(&d, &d.surrogates) < 0 ||
+         surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
@@ -161,6 +163,7 @@ int main(int argc, char **argv)
     jobs_free(d.jobs);
     surrogates_free(d.surrogates);
     store_close(d.store);
+    metrics_free(d.metrics);
     conf_fini(&d.conf);
     anas_log(ANAS_LOG_INFO, "stopped");
     return rc ? 1 : 0;

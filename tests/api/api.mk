@@ -21,10 +21,13 @@ TESTS += \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
-	tests/api/95-www.sh
+	tests/api/95-metrics.sh \
+	tests/api/96-export-rep.sh \
+	tests/api/97-www.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
+	tests/api/prom-check.awk \
 	tests/api/10-health.sh \
 	tests/api/15-cli.sh \
 	tests/api/20-architectures.sh \
@@ -45,7 +48,9 @@ EXTRA_DIST += \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
-	tests/api/95-www.sh
+	tests/api/95-metrics.sh \
+	tests/api/96-export-rep.sh \
+	tests/api/97-www.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and
