@@ -9,7 +9,7 @@
  *     search-efficiency serve                 configurations in, what Python needs out
  *     search-efficiency sample N SEED         N uniform configurations
  *     search-efficiency run OPT PART SEED EVALS FILE   one anasd search's trace
- *     search-efficiency tables DIR SEEDS PARTS          the tables from every trace
+ *     search-efficiency tables DIR SEEDS PARTS EVALS    the tables from every trace
  *
  * Parts: (a) max acc@1d; (b) acc@1d max, params min; (c) acc@1d max,
  * params min, acc_std@1d min (the spread of the accuracy over analog
@@ -223,6 +223,7 @@ struct traces {
 struct tables {
     const char *dir;
     int seeds;
+    int n_budgets; /* the budgets within the searches' length */
     double ref[3]; /* hypervolume reference: acc@1d 0, params max, acc_std@1d max */
     struct traces t[N_METHODS];
 };
@@ -408,20 +409,20 @@ static int goal[N_METHODS][2][3];
 
 static void print_part(struct tables *tb, char part)
 {
-    int d = part - 'a' + 1;
+    int d = part - 'a' + 1, last = budgets[tb->n_budgets - 1];
     double tpe_target = NAN, rnd_target = NAN;
     char head[48];
 
     printf("\n(%c) %s\n\n%-14s", part, part_title[d - 1], "method");
-    for (int k = 0; k < N_BUDGETS; k++) {
+    for (int k = 0; k < tb->n_budgets; k++) {
         snprintf(head, sizeof head, "B=%d", budgets[k]);
         printf(" %-24s", head);
     }
     if (d == 1) {
         if (tb->t[M_TPE].present)
-            tpe_target = score_at(tb, M_TPE, 1, budgets[N_BUDGETS - 1]).mean;
+            tpe_target = score_at(tb, M_TPE, 1, last).mean;
         if (tb->t[M_RANDOM].present)
-            rnd_target = score_at(tb, M_RANDOM, 1, budgets[N_BUDGETS - 1]).mean;
+            rnd_target = score_at(tb, M_RANDOM, 1, last).mean;
         snprintf(head, sizeof head, "evals to %.4f (tpe)", tpe_target);
         printf(" %-20s", head);
         snprintf(head, sizeof head, "evals to %.4f (rnd)", rnd_target);
@@ -432,7 +433,7 @@ static void print_part(struct tables *tb, char part)
         if (!tb->t[m].present)
             continue;
         printf("%-14s", methods[m]);
-        for (int k = 0; k < N_BUDGETS; k++)
+        for (int k = 0; k < tb->n_budgets; k++)
             cell_score(score_at(tb, m, d, budgets[k]), tb->seeds, d);
         if (d == 1) {
             cell_reach(tb, m, tpe_target);
@@ -444,20 +445,20 @@ static void print_part(struct tables *tb, char part)
         printf("(evals to X: the mean evaluation at which the best feasible acc@1d first "
                "reached X, Optuna-TPE's or random's\n mean at %d, over the seeds that "
                "reached it)\n",
-               budgets[N_BUDGETS - 1]);
+               last);
     for (int m = 0; m < N_METHODS; m++) {
         goal[m][0][d - 1] = goal[m][1][d - 1] = -1;
         if (!tb->t[m].present || !tb->t[M_TPE].present || !tb->t[M_OPT_NSGA2].present)
             continue;
         goal[m][0][d - 1] = 1;
-        for (int k = 0; k < N_BUDGETS; k++) {
+        for (int k = 0; k < tb->n_budgets; k++) {
             struct score me = score_at(tb, m, d, budgets[k]);
             goal[m][0][d - 1] &= at_or_above(me, score_at(tb, M_TPE, d, budgets[k])) &&
                                  at_or_above(me, score_at(tb, M_OPT_NSGA2, d, budgets[k]));
         }
-        if (tb->t[M_RANDOM].present)
+        if (tb->t[M_RANDOM].present && last == budgets[N_BUDGETS - 1])
             goal[m][1][d - 1] = at_or_above(score_at(tb, m, d, GOAL_EVALS),
-                                            score_at(tb, M_RANDOM, d, budgets[N_BUDGETS - 1]));
+                                            score_at(tb, M_RANDOM, d, last));
     }
     printf("%d evaluations: ", GOAL_EVALS);
     for (int m = 0; m < N_METHODS; m++)
@@ -544,9 +545,17 @@ static void survey(const struct bench_eval *b, struct tables *tb)
 }
 
 static int cmd_tables(const struct bench_eval *b, const char *dir, int seeds,
-                      const char *parts)
+                      const char *parts, int evals)
 {
     struct tables tb = {.dir = dir, .seeds = seeds};
+
+    while (tb.n_budgets < N_BUDGETS && budgets[tb.n_budgets] <= evals)
+        tb.n_budgets++;
+    if (tb.n_budgets == 0) {
+        fprintf(stderr, "search-efficiency: tables need %d evaluations at least\n",
+                budgets[0]);
+        return 2;
+    }
 
     survey(b, &tb);
     for (int p = 0; p < 3; p++)
@@ -584,12 +593,12 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "run") == 0 && argc == 7)
         rc = cmd_run(&b, argv[2], argv[3][0], strtoull(argv[4], NULL, 10), atoi(argv[5]),
                      argv[6]);
-    else if (strcmp(cmd, "tables") == 0 && argc == 5 && atoi(argv[3]) >= 1 &&
+    else if (strcmp(cmd, "tables") == 0 && argc == 6 && atoi(argv[3]) >= 1 &&
              atoi(argv[3]) <= MAX_SEEDS)
-        rc = cmd_tables(&b, argv[2], atoi(argv[3]), argv[4]);
+        rc = cmd_tables(&b, argv[2], atoi(argv[3]), argv[4], atoi(argv[5]));
     else {
         fprintf(stderr, "usage: search-efficiency space | serve | sample N SEED | run OPT "
-                        "PART SEED EVALS FILE | tables DIR SEEDS PARTS\n");
+                        "PART SEED EVALS FILE | tables DIR SEEDS PARTS EVALS\n");
         rc = 2;
     }
     bench_eval_free(&b);
