@@ -273,7 +273,7 @@ static void test_params(void)
     linas_spec(&spec, anas_space_find("resnet"), 250, 50, 5000);
     anas_search_spec_init(&spec, spec.space, ops);
     is_near(anas_search_spec_get(&spec, "evaluations"), 250, 0, "evaluations default 250");
-    is_near(anas_search_spec_get(&spec, "population"), 50, 0, "population default 50");
+    is_near(anas_search_spec_get(&spec, "population"), 25, 0, "population default 25");
     is_near(anas_search_spec_get(&spec, "inner_evaluations"), 5000, 0,
             "inner_evaluations default 5000");
     is_near(anas_search_spec_get(&spec, "batch"), 8, 0, "batch default 8");
