@@ -448,6 +448,9 @@ static void print_part(struct tables *tb, char part)
                last);
     for (int m = 0; m < N_METHODS; m++) {
         goal[m][0][d - 1] = goal[m][1][d - 1] = -1;
+        if (tb->t[m].present && tb->t[M_RANDOM].present && last == budgets[N_BUDGETS - 1])
+            goal[m][1][d - 1] = at_or_above(score_at(tb, m, d, GOAL_EVALS),
+                                            score_at(tb, M_RANDOM, d, last));
         if (!tb->t[m].present || !tb->t[M_TPE].present || !tb->t[M_OPT_NSGA2].present)
             continue;
         goal[m][0][d - 1] = 1;
@@ -456,9 +459,6 @@ static void print_part(struct tables *tb, char part)
             goal[m][0][d - 1] &= at_or_above(me, score_at(tb, M_TPE, d, budgets[k])) &&
                                  at_or_above(me, score_at(tb, M_OPT_NSGA2, d, budgets[k]));
         }
-        if (tb->t[M_RANDOM].present && last == budgets[N_BUDGETS - 1])
-            goal[m][1][d - 1] = at_or_above(score_at(tb, m, d, GOAL_EVALS),
-                                            score_at(tb, M_RANDOM, d, last));
     }
     printf("%d evaluations: ", GOAL_EVALS);
     for (int m = 0; m < N_METHODS; m++)
