@@ -59,6 +59,33 @@ double anas__gp_kernel(const double *a, const double *b, int d, const struct ana
     return h->sf2 * (1 + SQRT5 * r + 5.0 / 3.0 * r2) * exp(-SQRT5 * r);
 }
 
+/* The kernel between inputs already divided by the length scales: what
+ * the fit and prediction loops call, sparing a division per dimension. */
+static double kernel_scaled(const double *a, const double *b, int d, double sf2)
+{
+    double r2 = 0, r;
+
+    for (int i = 0; i < d; i++) {
+        double t = a[i] - b[i];
+        r2 += t * t;
+    }
+    r = sqrt(r2);
+    return sf2 * (1 + SQRT5 * r + 5.0 / 3.0 * r2) * exp(-SQRT5 * r);
+}
+
+/* rows[0..n) of d inputs divided by h's length scales, into out. */
+static void scale_rows(const double *x, int n, int d, const struct anas_gp_hyper *h,
+                       double *out)
+{
+    double inv[ANAS_GP_MAX_DIM];
+
+    for (int k = 0; k < d; k++)
+        inv[k] = 1.0 / h->ls[k];
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < d; k++)
+            out[(size_t)i * d + k] = x[(size_t)i * d + k] * inv[k];
+}
+
 static int reserve(struct anas_gp *gp, int n, int d)
 {
     if (n <= gp->cap && d == gp->d)
@@ -81,12 +108,17 @@ static int reserve(struct anas_gp *gp, int n, int d)
 static int factor(struct anas_gp *gp, double jitter)
 {
     int n = gp->n, d = gp->d, ld = gp->cap;
+    double *xs = anas_malloc((size_t)n * (size_t)d * sizeof(*xs));
 
+    if (!xs)
+        return ANAS_ENOMEM;
+    scale_rows(gp->x, n, d, &gp->h, xs);
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < i; j++)
-            gp->L[i * ld + j] = anas__gp_kernel(gp->x + i * d, gp->x + j * d, d, &gp->h);
+            gp->L[i * ld + j] = kernel_scaled(xs + i * d, xs + j * d, d, gp->h.sf2);
         gp->L[i * ld + i] = gp->h.sf2 + gp->h.sn2 + jitter;
     }
+    anas_free(xs);
     return anas_lapack_dpotrf(n, gp->L, ld);
 }
 
@@ -126,17 +158,27 @@ int anas__gp_predict(const struct anas_gp *gp, const double *xs, int m, double *
                      double *var)
 {
     int n = gp->n, d = gp->d;
-    double *kt;
+    double *kt, *sx, *ss;
 
     if (m <= 0)
         return 0;
     /* k*^T as n x m, the layout the triangular solve takes. */
     kt = anas_malloc((size_t)n * (size_t)m * sizeof(double));
-    if (!kt)
+    sx = anas_malloc((size_t)n * (size_t)d * sizeof(double));
+    ss = anas_malloc((size_t)m * (size_t)d * sizeof(double));
+    if (!kt || !sx || !ss) {
+        anas_free(kt);
+        anas_free(sx);
+        anas_free(ss);
         return ANAS_ENOMEM;
+    }
+    scale_rows(gp->x, n, d, &gp->h, sx);
+    scale_rows(xs, m, d, &gp->h, ss);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m; j++)
-            kt[(size_t)i * m + j] = anas__gp_kernel(gp->x + i * d, xs + j * d, d, &gp->h);
+            kt[(size_t)i * m + j] = kernel_scaled(sx + i * d, ss + j * d, d, gp->h.sf2);
+    anas_free(sx);
+    anas_free(ss);
     for (int j = 0; j < m; j++)
         mean[j] = 0;
     for (int i = 0; i < n; i++)

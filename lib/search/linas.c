@@ -78,7 +78,11 @@ enum { P_EVALUATIONS, P_POPULATION, P_INNER_EVALUATIONS, P_BATCH, P_N_ESTIMATORS
 static const struct anas_param_desc params[] = {
     [P_EVALUATIONS] = {"evaluations", 1, 2, 100000, 250,
                        "real evaluations in all (the search's budget)"},
-    [P_POPULATION] = {"population", 1, 2, 10000, 50,
+    /* DyNAS-T's default is 50; 25 learns from its results twice as often,
+     * and finds a constrained optimum much sooner (tests/bench/
+     * search-efficiency: AnalogNAS's avm <= 5 feasible in 7 of 10 seeds
+     * within 100 evaluations, 2 of 10 with 50). */
+    [P_POPULATION] = {"population", 1, 2, 10000, 25,
                       "configurations evaluated per loop (the first loop's at random), and "
                       "the inner search's population; at most evaluations"},
     [P_INNER_EVALUATIONS] = {"inner_evaluations", 1, 4, 1000000, 5000,
@@ -98,6 +102,12 @@ static const struct anas_param_desc params[] = {
 /* Rounds of fresh children bred to fill a batch, and random draws after. */
 #define FILL_ROUNDS 20
 #define RANDOM_TRIES 1000
+/* Each inner search starts with the best measured results in the last
+ * fifth of its population (see inner_start). */
+#define INJECT_DIVISOR 5
+/* A batch takes at most a tenth of its places (at least one) from
+ * candidates the predictors cannot tell apart (see offer). */
+#define SAME_DIVISOR 10
 
 struct keyed {
     int rank;
@@ -130,6 +140,10 @@ struct linas {
     float *x, *y; /* [evaluations][n_hp], [MAX_TARGETS][evaluations] */
     int n_rows;
     struct anas__seen validated; /* every proposal */
+    /* Every observed result: its configuration and real standing. */
+    struct anas_config *hist_cfg;
+    struct anas_search_point *hist_pt;
+    int n_hist;
     /* The loop being evaluated. */
     struct cand *loop; /* [n_pop] */
     int loop_n;
@@ -363,21 +377,62 @@ static int order_rest(const struct anas_search_spec *spec, struct linas *st)
     return rc;
 }
 
-/* The initial population: the last inner search's final one, else the
- * batch just evaluated, topped up at random. Every member is recorded as
- * scored so that no child repeats it. */
+/* The measured results best first by their real standing (Deb's
+ * constraint-domination; fronts then crowding for several objectives):
+ * their indices into order[0..n_hist). */
+static int hist_order(const struct anas_search_spec *spec, const struct linas *st, int *order)
+{
+    int n = st->n_hist, *rank = anas_malloc((size_t)n * sizeof(*rank)), rc;
+    double *crowd = anas_malloc((size_t)n * sizeof(*crowd));
+    struct keyed *keys = anas_malloc((size_t)n * sizeof(*keys));
+
+    rc = rank && crowd && keys ? anas__evo_rank(spec, st->hist_pt, n, rank, crowd)
+                               : ANAS_ENOMEM;
+    for (int i = 0; rc == 0 && i < n; i++)
+        keys[i] = (struct keyed){rank[i], isnan(crowd[i]) ? 0 : crowd[i], i};
+    if (rc == 0)
+        qsort(keys, (size_t)n, sizeof(*keys), by_standing);
+    for (int i = 0; rc == 0 && i < n; i++)
+        order[i] = keys[i].pos;
+    anas_free(rank);
+    anas_free(crowd);
+    anas_free(keys);
+    return rc;
+}
+
+/* The initial population: the last inner search's final one (its best
+ * four fifths by the predictors), then the best measured results not
+ * already in it (a fifth: the predictors may have drifted away from what
+ * really worked, and children of these search around it; when nothing is
+ * feasible yet, the results nearest feasibility), else the batch just
+ * evaluated; topped up at random. Every member is recorded as scored so
+ * that no child repeats it. */
 static int inner_start(struct anas_search *s, struct linas *st)
 {
     const struct anas_search_spec *spec = anas_search_spec_of(s);
-    int have = st->has_final ? st->n_pop : st->loop_n, n, rc;
+    int have = st->has_final ? st->n_pop - st->n_pop / INJECT_DIVISOR : st->loop_n, n, rc;
+    int *order;
 
     anas__seen_free(&st->scored);
     memset(&st->scored, 0, sizeof st->scored);
-    for (n = 0; n < have; n++)
+    for (n = 0; n < have; n++) {
         st->pop[n].cfg = st->has_final ? st->final[n] : st->loop[n].cfg;
-    for (int i = 0; i < n; i++)
-        if ((rc = anas__seen_add(&st->scored, spec->space, &st->pop[i].cfg)) < 0)
+        if ((rc = anas__seen_add(&st->scored, spec->space, &st->pop[n].cfg)) < 0)
             return rc;
+    }
+    if (!(order = anas_malloc((size_t)(st->n_hist + 1) * sizeof(*order))))
+        return ANAS_ENOMEM;
+    rc = hist_order(spec, st, order);
+    for (int i = 0; rc == 0 && i < st->n_hist && n < st->n_pop; i++) {
+        const struct anas_config *c = &st->hist_cfg[order[i]];
+        if (anas__seen_has(&st->scored, spec->space, c))
+            continue;
+        st->pop[n].cfg = *c;
+        rc = anas__seen_add(&st->scored, spec->space, &st->pop[n++].cfg);
+    }
+    anas_free(order);
+    if (rc < 0)
+        return rc;
     for (; n < st->n_pop; n++)
         if ((rc = anas__evo_sample(s, &st->scored, &st->pop[n].cfg)) < 0)
             return rc;
@@ -413,13 +468,38 @@ static int fresh(const struct anas_search_spec *spec, const struct linas *st,
            (!screen || anas_search_analytic_ok(spec, cfg));
 }
 
-/* Put c into the batch (recorded as validated) when it is fresh. */
+/* How many batch members have every prediction equal to c's (0 when c
+ * has none: a random draw). */
+static int same_predictions(const struct linas *st, const struct cand *c)
+{
+    int same = 0;
+
+    for (int t = 0; t < st->n_targets; t++)
+        if (!st->tg[t].analytic && isnan(c->pred[t]))
+            return 0;
+    for (int i = 0; i < st->loop_n; i++) {
+        int eq = 1;
+        for (int t = 0; t < st->n_targets && eq; t++)
+            eq = st->loop[i].pred[t] == c->pred[t];
+        same += eq;
+    }
+    return same;
+}
+
+/* Put c into the batch (recorded as validated) when it is fresh, and
+ * when the batch does not already hold its share of candidates the
+ * predictors cannot tell from c. XGBoost's predictions are piecewise
+ * constant, and so are AnalogNAS's own surrogates: a GA's final
+ * population often sits on one plateau of them, and evaluating fifty
+ * neighbours there teaches the predictors little (and, under a
+ * constraint, tends to land fifty times on the same side of it). */
 static int offer(const struct anas_search_spec *spec, struct linas *st,
                  const struct cand *c, int screen, int want)
 {
-    int rc;
+    int rc, share = want / SAME_DIVISOR > 1 ? want / SAME_DIVISOR : 1;
 
-    if (st->loop_n >= want || !fresh(spec, st, &c->cfg, screen))
+    if (st->loop_n >= want || !fresh(spec, st, &c->cfg, screen) ||
+        same_predictions(st, c) >= share)
         return 0;
     if ((rc = anas__seen_add(&st->validated, spec->space, &c->cfg)) < 0)
         return rc;
@@ -541,6 +621,8 @@ static int take(struct anas_search *s, struct linas *st, const struct anas_searc
     struct cand *c = &st->loop[st->loop_n - (st->made - st->observed)];
     int complete = r->ok;
 
+    st->hist_cfg[st->n_hist] = c->cfg;
+    anas_search_point_of(spec, r, &st->hist_pt[st->n_hist++]);
     for (int t = 0; t < st->n_targets; t++) {
         double v;
         c->real[t] = NAN;
@@ -573,6 +655,8 @@ static void state_free(struct linas *st)
     anas_free(st->y);
     anas__seen_free(&st->validated);
     anas__seen_free(&st->scored);
+    anas_free(st->hist_cfg);
+    anas_free(st->hist_pt);
     anas_free(st->loop);
     anas_free(st->tau);
     anas_free(st->pop);
@@ -613,6 +697,8 @@ static struct linas *state_new(const struct anas_search_spec *spec)
     st->x = anas_calloc((size_t)st->evaluations * (size_t)st->n_hp, sizeof(*st->x));
     st->y = anas_calloc((size_t)st->evaluations * MAX_TARGETS, sizeof(*st->y));
     st->loop = anas_calloc((size_t)st->n_pop, sizeof(*st->loop));
+    st->hist_cfg = anas_calloc((size_t)st->evaluations, sizeof(*st->hist_cfg));
+    st->hist_pt = anas_calloc((size_t)st->evaluations, sizeof(*st->hist_pt));
     st->tau = anas_calloc(loops * MAX_TARGETS, sizeof(*st->tau));
     st->pop = anas_calloc((size_t)st->n_pop, sizeof(*st->pop));
     st->pool = anas_calloc(n2, sizeof(*st->pool));
@@ -627,7 +713,7 @@ static struct linas *state_new(const struct anas_search_spec *spec)
     st->sy = anas_calloc((size_t)st->n_pop, sizeof(*st->sy));
     st->xbuf = anas_calloc(n2 * (size_t)st->n_hp, sizeof(*st->xbuf));
     st->ybuf = anas_calloc(n2, sizeof(*st->ybuf));
-    if (!st->x || !st->y || !st->loop || !st->tau || !st->pop || !st->pool || !st->start ||
+    if (!st->x || !st->y || !st->loop || !st->hist_cfg || !st->hist_pt || !st->tau || !st->pop || !st->pool || !st->start ||
         !st->final || !st->rank || !st->order || !st->crowd || !st->pts || !st->keys || !st->sp ||
         !st->sy || !st->xbuf || !st->ybuf) {
         state_free(st);

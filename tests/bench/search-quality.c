@@ -27,8 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench-search.h"
 #include "core/rng.h"
 #include "eval/eval.h"
 #include "search/search.h"
@@ -40,10 +40,9 @@ static const int budgets[N_BUDGETS] = {100, 300, 1000};
 #define AVM_MAX 5.0
 
 struct bench {
+    struct bench_eval e;
     const struct anas_space *space;
-    struct anas_shape shape;
     struct anas_eval_spec eval;
-    struct anas_surrogate *models[3];
     int seeds, evals;
 };
 
@@ -52,97 +51,8 @@ struct trace {
     int n;
     double *acc, *params;
     unsigned char *feasible;
-    int rc; /* an error that ended the search early, else 0 */
-    int finished_early;
-    int old_contract; /* propose said ANAS_ESTATE for "observe first" */
+    struct bench_run run;
 };
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* --- Setup --- */
-
-static int load_models(struct bench *b, const char *shared)
-{
-    static const char *const files[3] = {"xgboost_ranker_acc.bst", "xgboost_avm.bst",
-                                         "xgboost_std.bst"};
-    static const char *const metrics[3] = {"acc@1d", "avm", "acc_std@1d"};
-    char path[4096];
-    struct anas_error err = {0};
-
-    b->space = anas_space_find("resnet");
-    b->shape = (struct anas_shape){.c = 3, .h = 32, .w = 32, .classes = 10};
-    anas_eval_spec_init(&b->eval, ANAS_EVAL_SURROGATE, b->space, &b->shape);
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/reference/analognas/weights/%s", shared, files[i]);
-        b->models[i] = anas_surrogate_load(path, NULL);
-        if (!b->models[i]) {
-            printf("search-quality: skip: cannot load %s\n", path);
-            return -1;
-        }
-        anas_eval_spec_add_model(&b->eval, metrics[i], b->models[i]);
-    }
-    if (anas_eval_spec_check(&b->eval, &err) < 0) {
-        printf("search-quality: the surrogates do not fit the space: %s\n", err.msg);
-        return -2;
-    }
-    return 0;
-}
-
-/* --- Optimizer parameters --- */
-
-static int is_length_param(const char *name)
-{
-    static const char *const names[] = {"evaluations", "cycles", "max_evaluations",
-                                        "iterations", "generations", "n_generations",
-                                        "n_iter", "budget"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/* Make the search last at least `evals` evaluations (the driver stops it
- * there): a length counted in evaluations is set to `evals`; one counted
- * in generations grows from its default until the declared budget covers
- * `evals` (or, with no declared budget, is set to `evals`: generations
- * are at least one evaluation each). Other parameters keep their
- * defaults, which are what a user gets. */
-static void set_length(struct anas_search_spec *spec, int evals)
-{
-    const struct anas_search_ops *ops = spec->ops;
-
-    for (int i = 0; i < ops->n_params; i++) {
-        const struct anas_param_desc *d = &ops->params[i];
-        int per_eval = strcmp(d->name, "evaluations") == 0 || strcmp(d->name, "cycles") == 0 ||
-                       strcmp(d->name, "max_evaluations") == 0 ||
-                       strcmp(d->name, "budget") == 0;
-
-        if (!is_length_param(d->name))
-            continue;
-        if (per_eval || anas_search_budget(spec) < 0) {
-            spec->params[i] = fmin(d->hi, (double)evals);
-            continue;
-        }
-        while (anas_search_budget(spec) < evals && spec->params[i] < d->hi)
-            spec->params[i] = fmin(d->hi, spec->params[i] + 1);
-    }
-}
-
-static void print_params(const struct anas_search_spec *spec)
-{
-    const struct anas_search_ops *ops = spec->ops;
-
-    printf("  %-22s", ops->name);
-    for (int i = 0; i < ops->n_params; i++)
-        if (!isnan(spec->params[i]))
-            printf(" %s=%.6g", ops->params[i].name, spec->params[i]);
-    printf(" (budget %ld)\n", anas_search_budget(spec));
-}
 
 /* acc@1d max (and params min when two), avm <= 5. */
 static void spec_for(const struct bench *b, const struct anas_search_ops *ops, int two,
@@ -150,7 +60,7 @@ static void spec_for(const struct bench *b, const struct anas_search_ops *ops, i
 {
     anas_search_spec_init(spec, b->space, ops);
     spec->has_shape = 1;
-    spec->shape = b->shape;
+    spec->shape = b->e.shape;
     spec->mapping = b->eval.mapping;
     spec->n_objectives = two ? 2 : 1;
     snprintf(spec->objectives[0].metric, ANAS_METRIC_NAME_MAX, "acc@1d");
@@ -161,30 +71,12 @@ static void spec_for(const struct bench *b, const struct anas_search_ops *ops, i
     snprintf(spec->constraints[0].metric, ANAS_METRIC_NAME_MAX, "avm");
     spec->constraints[0].has_max = 1;
     spec->constraints[0].max = AVM_MAX;
-    set_length(spec, b->evals);
+    bench_set_length(spec, b->evals);
 }
 
-/* --- Driving one search --- */
-
-/* Evaluate one configuration as the daemon does: rejected on an analytic
- * constraint before evaluation (ok 0, its analytic metrics kept), else
- * the surrogates. Either way it counts as an evaluation. */
-static void evaluate(const struct bench *b, const struct anas_search_spec *spec,
-                     const struct anas_config *cfg, struct anas_search_result *r)
+static void record(void *ctx, const struct anas_search_result *r)
 {
-    memset(r, 0, sizeof *r);
-    r->config = *cfg;
-    anas_metrics_init(&r->metrics);
-    if (!anas_search_analytic_ok(spec, cfg)) {
-        anas_eval_analytic(&b->eval, cfg, &r->metrics, NULL);
-        return;
-    }
-    r->ok = anas_eval_run(&b->eval, cfg, NULL, &r->metrics, NULL) == 0;
-    r->feasible = r->ok && anas_search_feasible(spec, &r->metrics);
-}
-
-static void record(struct trace *t, const struct anas_search_result *r)
-{
+    struct trace *t = ctx;
     double v;
 
     t->acc[t->n] = anas_metrics_get(&r->metrics, "acc@1d", &v) == 0 ? v : NAN;
@@ -193,73 +85,11 @@ static void record(struct trace *t, const struct anas_search_result *r)
     t->n++;
 }
 
-/* Proposals waiting for evaluation, in proposal order. */
-struct queue {
-    struct anas_config *c;
-    int head, tail, cap;
-};
-
-static int queue_push(struct queue *q, const struct anas_config *c, int n)
-{
-    if (q->head > 0 && q->tail + n > q->cap) {
-        memmove(q->c, q->c + q->head, (size_t)(q->tail - q->head) * sizeof(*q->c));
-        q->tail -= q->head;
-        q->head = 0;
-    }
-    if (q->tail + n > q->cap) {
-        int cap = 2 * (q->tail + n);
-        struct anas_config *p = realloc(q->c, (size_t)cap * sizeof(*p));
-        if (!p)
-            return -1;
-        q->c = p;
-        q->cap = cap;
-    }
-    memcpy(q->c + q->tail, c, (size_t)n * sizeof(*c));
-    q->tail += n;
-    return 0;
-}
-
-/* Until `evals` evaluations, the search finishes, or an error ends it. */
 static void drive(const struct bench *b, const struct anas_search_spec *spec, uint64_t seed,
                   struct trace *t)
 {
-    static struct anas_config batch[ANAS_SEARCH_MAX_BATCH];
-    struct anas_error err = {0};
-    struct anas_search *s = anas_search_new(spec, seed, &err);
-    struct queue q = {0};
-
     t->n = 0;
-    t->rc = s ? 0 : err.code;
-    while (s && t->n < b->evals) {
-        struct anas_search_result r;
-        int n = 0;
-
-        t->rc = anas_search_propose(s, batch, ANAS_SEARCH_MAX_BATCH, &n, &err);
-        /* An optimizer written before propose could answer "observe more
-         * first" refuses with ANAS_ESTATE while proposals are out: the
-         * same answer in the old words. */
-        if (t->rc == ANAS_ESTATE && q.head < q.tail) {
-            t->old_contract = 1;
-            t->rc = 0;
-            n = 0;
-        }
-        if (t->rc < 0 || queue_push(&q, batch, n) < 0)
-            break;
-        if (q.head == q.tail) {
-            t->finished_early = 1;
-            break;
-        }
-        evaluate(b, spec, &q.c[q.head++], &r);
-        record(t, &r);
-        t->rc = anas_search_observe(s, &r, 1, &err);
-        if (t->rc < 0)
-            break;
-    }
-    if (t->rc < 0)
-        printf("  # %s seed %llu: %s after %d evaluations: %s\n", spec->ops->name,
-               (unsigned long long)seed, anas_err_name(t->rc), t->n, err.msg);
-    free(q.c);
-    anas_search_free(s);
+    bench_drive(&b->e, spec, seed, b->evals, record, t, &t->run);
 }
 
 /* --- Judging traces --- */
@@ -329,14 +159,14 @@ static struct trace *run_all(const struct bench *b, const char *name, int two)
     struct trace *t;
     int early = 0, old = 0;
     long feasible = 0, total = 0;
-    double t0 = now();
+    double t0 = bench_now();
 
     if (!ops) {
         printf("  %-22s not in the registry: skipped\n", name);
         return NULL;
     }
     spec_for(b, ops, two, &spec);
-    print_params(&spec);
+    bench_print_params(&spec);
     t = calloc((size_t)b->seeds, sizeof(*t));
     for (int s = 0; t && s < b->seeds; s++) {
         if (trace_alloc(&t[s], b->evals) < 0) {
@@ -344,14 +174,14 @@ static struct trace *run_all(const struct bench *b, const char *name, int two)
             exit(1);
         }
         drive(b, &spec, (uint64_t)s + 1, &t[s]);
-        early += t[s].finished_early;
-        old |= t[s].old_contract;
+        early += t[s].run.finished_early;
+        old |= t[s].run.old_contract;
         total += t[s].n;
         for (int i = 0; i < t[s].n; i++)
             feasible += t[s].feasible[i];
     }
     printf("  %-22s %d runs, %ld evaluations (%.1f%% feasible) in %.1f s", "", b->seeds,
-           total, total ? 100.0 * (double)feasible / (double)total : 0.0, now() - t0);
+           total, total ? 100.0 * (double)feasible / (double)total : 0.0, bench_now() - t0);
     if (early)
         printf("; %d finished before %d evaluations", early, b->evals);
     printf("\n");
@@ -577,7 +407,7 @@ int main(int argc, char **argv)
 {
     const char *shared = getenv("ANAS_SHARED"), *part;
     struct bench b;
-    double t0 = now();
+    double t0 = bench_now();
     int rc;
 
     memset(&b, 0, sizeof b);
@@ -590,7 +420,9 @@ int main(int argc, char **argv)
         printf("search-quality: skip: ANAS_SHARED is not set\n");
         return 0;
     }
-    rc = load_models(&b, shared);
+    rc = bench_eval_load(&b.e, shared, "search-quality");
+    b.space = b.e.space;
+    b.eval = b.e.eval;
     if (rc == 0) {
         printf("search-quality: resnet, input 3x32x32, 10 classes; AnalogNAS's CIFAR-10 "
                "surrogates; %d seeds, up to %d evaluations each\n",
@@ -601,9 +433,8 @@ int main(int argc, char **argv)
             part_a(&b);
         if (strchr(part, 'b'))
             part_b(&b, pmax);
-        printf("\ntotal %.1f s\n", now() - t0);
+        printf("\ntotal %.1f s\n", bench_now() - t0);
     }
-    for (int i = 0; i < 3; i++)
-        anas_surrogate_free(b.models[i]);
+    bench_eval_free(&b.e);
     return rc == -2 ? 1 : 0;
 }

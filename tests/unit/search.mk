@@ -38,7 +38,13 @@ tests_unit_search_pareto_LDADD = $(UNIT_LIBS)
 # that it keeps compiling (or: make tests/bench/search-quality).
 check_PROGRAMS += tests/bench/search-quality
 tests_bench_search_quality_LDADD = $(UNIT_LIBS)
-EXTRA_DIST += tests/bench/search-quality
+EXTRA_DIST += tests/bench/search-quality tests/bench/bench-search.h
+
+# tests/bench/search-efficiency (run by hand) runs anasd's optimizers against
+# Optuna's samplers on the same surrogates; its program is built here too.
+check_PROGRAMS += tests/bench/search-efficiency
+tests_bench_search_efficiency_LDADD = $(UNIT_LIBS)
+EXTRA_DIST += tests/bench/search-efficiency tests/bench/search_efficiency.py
 EXTRA_DIST += tests/search-drive.h
 
 check_PROGRAMS += tests/unit/search-ea
