@@ -15,6 +15,7 @@ struct store;
 struct http;
 struct jobs;
 struct surrogates;
+struct events;
 
 struct anasd {
     uv_loop_t *loop;
@@ -23,6 +24,7 @@ struct anasd {
     struct http *http;
     struct jobs *jobs;
     struct surrogates *surrogates; /* fits on the pool */
+    struct events *events;         /* run state changes and results, for streams */
     double started_at; /* unix seconds */
     int stopping;
     uv_signal_t sig_term, sig_int;

@@ -23,6 +23,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "events.h"
 #include "store.h"
 
 struct work {
@@ -300,6 +301,7 @@ int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cache
                    anas_err_name(sl->rc), sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
     r->res.live++;
     atomic_fetch_add(&r->done, 1);
+    events_evaluation(run_daemon(r)->events, r->id);
     return 0;
 }
 

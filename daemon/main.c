@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "tensor/blas.h"
+#include "events.h"
 #include "http.h"
 #include "jobs.h"
 #include "route.h"
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
         conf_fini(&d.conf);
         return 1;
     }
-    rc = surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+    rc = events_new(d.loop, &d.events) < 0 || surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
     uv_loop_close(d.loop);
     jobs_free(d.jobs);
     surrogates_free(d.surrogates);
+    events_free(d.events);
     store_close(d.store);
     conf_fini(&d.conf);
     anas_log(ANAS_LOG_INFO, "stopped");

@@ -116,6 +116,7 @@ struct store_eval {
     char *error_json;       /* NULL unless failed */
     double started_at, finished_at;
     char *curve_json;       /* per-epoch metrics of a training, or NULL */
+    long long cursor;       /* commit order, across runs; set by the store */
 };
 
 void store_eval_fini(struct store_eval *e);
@@ -134,9 +135,12 @@ struct store_eval_filter {
     int feasible;            /* 0 or 1; < 0: either */
     const char *sort_metric; /* NULL: by seq ascending */
     int desc;                /* sort_metric descending */
+    int by_cursor;           /* instead of seq > after: cursor > since, in commit */
+    long long since;         /* order (no sort_metric) */
 };
 
-/* A run's evaluations. Sorted by a metric (json_extract on metrics_json):
+/* A run's evaluations. By cursor: those committed after `since`, oldest
+ * commit first. Sorted by a metric (json_extract on metrics_json):
  * the feasible complete ones first, by the metric (descending when desc),
  * then the other ones that have the metric, by it too, then the ones
  * without it; ties by seq. *out malloc'd (store_evals_free). */
@@ -152,6 +156,9 @@ int store_eval_list(struct store *st, long long run, long long after, int limit,
 int store_eval_all(struct store *st, long long run, struct store_eval **out, int *n_out);
 
 int store_eval_count(struct store *st, long long run, long long *out);
+
+/* The cursor of a run's last committed evaluation, 0 when none. */
+int store_eval_last_cursor(struct store *st, long long run, long long *out);
 
 /* A completed evaluation with this key, from any run (dedup); ANAS_ENOTFOUND
  * when none. */
