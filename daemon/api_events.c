@@ -207,11 +207,10 @@ static void write_pareto(struct client *c, const struct store_run *r)
  * were written. */
 static int write_evaluations(struct client *c)
 {
-    struct store_eval_filter f = {.limit = PAGE, .rep = -1, .feasible = -1, .by_cursor = 1};
+    struct store_eval_filter f = {.limit = PAGE, .rep = -1, .feasible = -1};
     struct store_eval *e = NULL;
     int n = 0, i;
-    f.since = c->cursor;
-    if (store_eval_query(c->d->store, c->run, &f, &e, &n) < 0) {
+    if (store_eval_since(c->d->store, c->run, c->cursor, &f, &e, &n) < 0) {
         c->drop = 1;
         return 0;
     }

@@ -377,9 +377,8 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     f.rep = (int)rep;
     f.sort_metric = sort;
     f.desc = desc;
-    f.by_cursor = since >= 0;
-    f.since = since;
-    if (store_eval_query(d->store, a->id, &f, &e, &n) < 0)
+    if ((since >= 0 ? store_eval_since(d->store, a->id, since, &f, &e, &n)
+                    : store_eval_query(d->store, a->id, &f, &e, &n)) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
     items = json_array();
     for (i = 0; i < n && i < limit; i++)

@@ -929,20 +929,24 @@ static int metric_name_ok(const char *name)
     return name[0] != '\0' && strchr(name, '"') == NULL;
 }
 
-int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
-                     struct store_eval **out, int *n_out)
+/* Both listings: by seq (or a metric) after f->after, or by cursor after
+ * since (since >= 0). */
+static int eval_select(struct store *st, long long run, long long since,
+                       const struct store_eval_filter *f, struct store_eval **out, int *n_out)
 {
-    enum stmt s = f->by_cursor     ? S_EVAL_SINCE
+    enum stmt s = since >= 0        ? S_EVAL_SINCE
                   : f->sort_metric ? S_EVAL_LIST_BY_METRIC
                                    : S_EVAL_LIST;
     sqlite3_stmt *q = st->stmt[s];
     void *rows;
     int b = SQLITE_OK, rc;
 
-    if (f->sort_metric && (f->by_cursor || !metric_name_ok(f->sort_metric)))
+    if (f->sort_metric && (since >= 0 || !metric_name_ok(f->sort_metric)))
+        return ANAS_EINVAL;
+    if (since >= 0 && f->after != 0)
         return ANAS_EINVAL;
     bind_int(q, 1, run, &b);
-    bind_int(q, 2, f->by_cursor ? f->since : f->after, &b);
+    bind_int(q, 2, since >= 0 ? since : f->after, &b);
     bind_int(q, 3, f->rep < 0 ? -1 : f->rep, &b);
     bind_int(q, 4, f->limit > 0 ? f->limit : -1, &b);
     if (f->sort_metric) {
@@ -957,11 +961,23 @@ int store_eval_query(struct store *st, long long run, const struct store_eval_fi
     return rc;
 }
 
+int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
+                     struct store_eval **out, int *n_out)
+{
+    return eval_select(st, run, -1, f, out, n_out);
+}
+
+int store_eval_since(struct store *st, long long run, long long since,
+                     const struct store_eval_filter *f, struct store_eval **out, int *n_out)
+{
+    return eval_select(st, run, since < 0 ? 0 : since, f, out, n_out);
+}
+
 int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
                     const char *sort_metric, int desc, struct store_eval **out,
                     int *n_out)
 {
-    struct store_eval_filter f = {after, limit, rep, NULL, -1, sort_metric, desc, 0, 0};
+    struct store_eval_filter f = {after, limit, rep, NULL, -1, sort_metric, desc};
     return store_eval_query(st, run, &f, out, n_out);
 }
 

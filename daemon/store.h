@@ -135,17 +135,20 @@ struct store_eval_filter {
     int feasible;            /* 0 or 1; < 0: either */
     const char *sort_metric; /* NULL: by seq ascending */
     int desc;                /* sort_metric descending */
-    int by_cursor;           /* instead of seq > after: cursor > since, in commit */
-    long long since;         /* order (no sort_metric) */
 };
 
-/* A run's evaluations. By cursor: those committed after `since`, oldest
- * commit first. Sorted by a metric (json_extract on metrics_json):
+/* A run's evaluations. Sorted by a metric (json_extract on metrics_json):
  * the feasible complete ones first, by the metric (descending when desc),
  * then the other ones that have the metric, by it too, then the ones
  * without it; ties by seq. *out malloc'd (store_evals_free). */
 int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
                      struct store_eval **out, int *n_out);
+
+/* The evaluations committed after cursor `since`, oldest commit first,
+ * with f's limit, rep, state and feasible (its after and sort must be 0
+ * and NULL: ANAS_EINVAL otherwise). */
+int store_eval_since(struct store *st, long long run, long long since,
+                     const struct store_eval_filter *f, struct store_eval **out, int *n_out);
 
 /* store_eval_query without the state and feasible filters. */
 int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,

@@ -20,10 +20,13 @@ TESTS += \
 	tests/api/90-defects.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
-	tests/api/93-pruning.sh
+	tests/api/93-pruning.sh \
+	tests/api/94-cursor.sh \
+	tests/api/95-events.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
+	tests/api/sse.sh \
 	tests/api/10-health.sh \
 	tests/api/15-cli.sh \
 	tests/api/20-architectures.sh \
@@ -43,7 +46,9 @@ EXTRA_DIST += \
 	tests/api/90-defects.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
-	tests/api/93-pruning.sh
+	tests/api/93-pruning.sh \
+	tests/api/94-cursor.sh \
+	tests/api/95-events.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and
