@@ -65,7 +65,7 @@ struct http {
     int n_open;       /* uv handles still to close before freeing */
     int in_run;       /* inside MHD_run(): stopping must wait */
     int stopping;
-    int kick; /* a stream was resumed: run MHD again */
+    int kick; /* a stream was woken: resume it, run MHD again */
     size_t max_body, max_url;
     http_handler handler;
     void *ctx;
@@ -82,6 +82,7 @@ struct http_stream {
     const struct http_stream_ops *ops;
     void *cls;
     int suspended;
+    int wake; /* woken inside MHD_run(): resume when it returns */
     struct http_stream *next, *prev;
 };
 
@@ -127,6 +128,7 @@ static void request_id_next(struct http *h, char out[17])
 
 static void stop_now(struct http *h);
 static void on_timer(uv_timer_t *t);
+static void streams_resume(struct http *h);
 
 static void drive(struct http *h)
 {
@@ -136,6 +138,7 @@ static void drive(struct http *h)
     h->kick = 0;
     MHD_run(h->mhd);
     h->in_run = 0;
+    streams_resume(h);
     if (h->stopping) {
         stop_now(h);
         return;
@@ -376,16 +379,39 @@ static void stream_free(void *cls)
     free(s);
 }
 
-void http_stream_wake(struct http_stream *s)
+/* Resumed only outside MHD_run(): a connection whose reader suspended it
+ * earlier in the same run may not be suspended for MHD yet, and resuming
+ * it then can be lost. MHD takes resumed connections back in its next
+ * MHD_run(), which the kick asks for. */
+static void stream_resume(struct http_stream *s)
 {
+    s->wake = 0;
     if (!s->suspended)
         return;
     s->suspended = 0;
     MHD_resume_connection(s->conn);
-    /* MHD takes resumed connections back in its next MHD_run(). */
     s->h->kick = 1;
-    if (!s->h->in_run && !s->h->stopping)
-        uv_timer_start(&s->h->timer, on_timer, 0, 0);
+}
+
+static void streams_resume(struct http *h)
+{
+    for (struct http_stream *s = h->streams; s; s = s->next)
+        if (s->wake)
+            stream_resume(s);
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+    struct http *h = s->h;
+
+    if (h->in_run) {
+        s->wake = 1;
+        h->kick = 1;
+        return;
+    }
+    stream_resume(s);
+    if (h->kick && !h->stopping)
+        uv_timer_start(&h->timer, on_timer, 0, 0);
 }
 
 /* A stream's response; NULL (and the producer told done) without memory. */
@@ -646,7 +672,7 @@ static void stop_now(struct http *h)
     struct http_stream *s;
 
     for (s = h->streams; s; s = s->next)
-        http_stream_wake(s);
+        stream_resume(s);
     MHD_run(h->mhd);
     uv_poll_stop(&h->poll);
     uv_timer_stop(&h->timer);
