@@ -16,6 +16,7 @@ struct http;
 struct jobs;
 struct surrogates;
 struct events;
+struct event_pages;
 
 struct anasd {
     uv_loop_t *loop;
@@ -25,6 +26,7 @@ struct anasd {
     struct jobs *jobs;
     struct surrogates *surrogates; /* fits on the pool */
     struct events *events;         /* run state changes and results, for streams */
+    struct event_pages *event_pages; /* api_events.c: evaluations as streams send them */
     double started_at; /* unix seconds */
     int stopping;
     uv_signal_t sig_term, sig_int;

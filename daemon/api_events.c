@@ -13,7 +13,16 @@
  * evaluations are not queued here but read back from the store, a page at
  * a time, after the last cursor sent, when the client has taken the page
  * before; progress and the Pareto front are coalesced to their latest
- * value; a run's state is one value. Only the stream of every run's state
+ * value; a run's state is one value.
+ *
+ * And bounded time on the loop thread, which also answers every request:
+ * a stream is woken for evaluations on the bus's tick (four times a
+ * second), not at each commit, and takes at most PAGES_PER_TICK pages
+ * then, so a run committing faster is followed with a delay (nothing is
+ * lost: the cursor catches up). The text of a page is made once and
+ * shared (struct event_pages): many clients of one run, all at the same
+ * cursor when they follow it live, cost one query and one serialisation
+ * per page, and a copy each. Only the stream of every run's state
  * changes queues events, up to BACKLOG_MAX bytes: a client further behind
  * is disconnected (an EventSource reconnects by itself) rather than
  * followed. The same reading from the store makes Last-Event-ID exact: a
@@ -40,8 +49,11 @@
 #include "reply.h"
 #include "store.h"
 
-/* Evaluations read from the store per refill. */
-#define PAGE 32
+/* Evaluations per page, pages a stream may take per tick, and pages
+ * whose text is kept for other streams. */
+#define PAGE 64
+#define PAGES_PER_TICK 2
+#define SHARED_PAGES 16
 /* A heartbeat after this many seconds without a byte sent: proxies keep
  * the connection, and a vanished client is noticed when it fails. */
 #define HEARTBEAT_S 15
@@ -68,6 +80,8 @@ struct client {
 
     /* One run's stream. */
     int opened;          /* the opening events are written */
+    int pages;           /* of evaluations it may still take before the next tick */
+    double next_progress; /* when to look at progress and the front again */
     long long cursor;    /* of the last evaluation written */
     int evals;           /* the store may hold evaluations after cursor */
     char state[16];      /* a state change to write, "" when none */
@@ -143,6 +157,84 @@ static json_t *state_json(long long id, const char *state, const char *kind,
     return o;
 }
 
+/* --- pages of evaluations, made once --- */
+
+/* The events of the evaluations of `run` committed after cursor `from`, up
+ * to cursor `to` (n of them, at most PAGE). A full page never changes; a
+ * shorter one holds only while nothing was committed after it. */
+struct page {
+    long long run, from, to;
+    int n;
+    char *text;
+    size_t len;
+    unsigned long long used; /* for replacing the least recently used */
+};
+
+struct event_pages {
+    struct page p[SHARED_PAGES];
+    unsigned long long clock;
+};
+
+static void pages_free(struct event_pages *ps)
+{
+    for (int i = 0; ps && i < SHARED_PAGES; i++)
+        free(ps->p[i].text);
+    free(ps);
+}
+
+static struct page *page_find(struct anasd *d, long long run, long long from)
+{
+    struct event_pages *ps = d->event_pages;
+    long long last;
+    for (int i = 0; ps && i < SHARED_PAGES; i++) {
+        struct page *p = &ps->p[i];
+        if (!p->text || p->run != run || p->from != from)
+            continue;
+        if (p->n < PAGE &&
+            (store_eval_last_cursor(d->store, run, &last) < 0 || last != p->to))
+            return NULL;
+        p->used = ++ps->clock;
+        return p;
+    }
+    return NULL;
+}
+
+/* The page after `from`, read and kept; NULL without memory or on a store
+ * error. */
+static struct page *page_make(struct anasd *d, long long run, long long from)
+{
+    struct store_eval_filter f = {.limit = PAGE, .rep = -1, .feasible = -1};
+    struct store_eval *e = NULL;
+    struct client tmp = {0};
+    struct page *p;
+    int n = 0, i;
+    if (!d->event_pages && !(d->event_pages = calloc(1, sizeof *d->event_pages)))
+        return NULL;
+    if (store_eval_since(d->store, run, from, &f, &e, &n) < 0)
+        return NULL;
+    for (i = 0; i < n; i++)
+        emit(&tmp, "evaluation", e[i].cursor, api_eval_json(&e[i]));
+    p = &d->event_pages->p[0];
+    for (i = 1; i < SHARED_PAGES; i++)
+        if (d->event_pages->p[i].used < p->used)
+            p = &d->event_pages->p[i];
+    free(p->text);
+    p->run = run;
+    p->from = from;
+    p->to = n > 0 ? e[n - 1].cursor : from;
+    p->n = n;
+    p->text = tmp.out;
+    p->len = tmp.len;
+    p->used = ++d->event_pages->clock;
+    store_evals_free(e, n);
+    if (tmp.drop) {
+        free(p->text);
+        p->text = NULL;
+        return NULL;
+    }
+    return p;
+}
+
 /* --- one run's stream --- */
 
 /* The run's progress, as its run object gives it. */
@@ -207,21 +299,18 @@ static void write_pareto(struct client *c, const struct store_run *r)
  * were written. */
 static int write_evaluations(struct client *c)
 {
-    struct store_eval_filter f = {.limit = PAGE, .rep = -1, .feasible = -1};
-    struct store_eval *e = NULL;
-    int n = 0, i;
-    if (store_eval_since(c->d->store, c->run, c->cursor, &f, &e, &n) < 0) {
-        c->drop = 1;
+    struct page *p = page_find(c->d, c->run, c->cursor);
+    if (!p)
+        p = page_make(c->d, c->run, c->cursor);
+    if (!p || (p->len > 0 && out_append(c, p->text, p->len) < 0)) {
+        c->drop = 1; /* a reconnection with Last-Event-ID loses nothing */
         return 0;
     }
-    for (i = 0; i < n; i++) {
-        emit(c, "evaluation", e[i].cursor, api_eval_json(&e[i]));
-        c->cursor = e[i].cursor;
-    }
-    store_evals_free(e, n);
-    if (n < PAGE)
+    c->cursor = p->to;
+    c->pages--;
+    if (p->n < PAGE)
         c->evals = 0;
-    return n > 0;
+    return p->n > 0;
 }
 
 /* Opening: the current state, unless the run already ended (then its
@@ -254,7 +343,7 @@ static void refill_run(struct client *c)
         emit(c, "state", -1, state_json(c->run, c->state, NULL, NULL));
         c->state[0] = '\0';
     }
-    if (c->evals && write_evaluations(c)) {
+    if (c->evals && c->pages > 0 && write_evaluations(c)) {
         store_run_fini(&r);
         return;
     }
@@ -286,9 +375,12 @@ static void on_run_event(struct client *c, const struct event *e)
     if (e->run != c->run)
         return;
     if (e->type == EVENT_EVALUATION) {
+        /* Taken on the next tick, with whatever else is committed by then. */
         c->evals = 1;
         c->pareto_dirty = 1;
-    } else if (final_state(e->state)) {
+        return;
+    }
+    if (final_state(e->state)) {
         c->ending = 1;
         c->evals = 1; /* the last results may be newer than the last wake */
     } else {
@@ -314,14 +406,17 @@ static void on_event(void *ctx, const struct event *e)
 {
     struct client *c = ctx;
     if (e->type == EVENT_TICK) {
-        if (anasd_now() - c->last_sent >= HEARTBEAT_S)
+        double now = anasd_now();
+        if (now - c->last_sent >= HEARTBEAT_S)
             c->heartbeat = 1;
-        if (c->run && !c->ending) {
+        c->pages = PAGES_PER_TICK;
+        if (c->run && !c->ending && now >= c->next_progress) {
+            c->next_progress = now + 1;
             c->progress_due = 1;
             c->pareto_due |= c->pareto_dirty;
             c->pareto_dirty = 0;
         }
-        if (c->heartbeat || c->progress_due)
+        if (c->heartbeat || c->progress_due || c->evals)
             wake(c);
         return;
     }
@@ -357,6 +452,10 @@ static void done(void *cls)
 {
     struct client *c = cls;
     events_unsubscribe(c->d->events, c->sub);
+    if (events_n_subscribers(c->d->events) == 0) {
+        pages_free(c->d->event_pages);
+        c->d->event_pages = NULL;
+    }
     free(c->out);
     free(c->progress_sent);
     free(c);
@@ -407,6 +506,7 @@ static struct client *open_client(struct anasd *d, const struct req *rq, struct 
     c->d = d;
     c->run = run;
     c->last_sent = anasd_now();
+    c->pages = PAGES_PER_TICK;
     rs->status = 200;
     snprintf(rs->content_type, sizeof rs->content_type, "text/event-stream");
     rs->stream = &client_ops;

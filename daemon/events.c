@@ -11,7 +11,7 @@
 #include "core/err.h"
 #include "store.h"
 
-#define TICK_MS 1000
+#define TICK_MS 250
 
 struct event_sub {
     event_fn fn;

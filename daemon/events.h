@@ -13,9 +13,9 @@
  * a listener may read what it is told about from the store. Events carry
  * no payload beyond what names them: evaluations are read back from the
  * store by their commit cursor, which is how a listener that falls behind
- * costs no memory here. While anyone listens a tick is published every
- * second, on which streams send what is coalesced (progress, the Pareto
- * front) and heartbeats. Callbacks must not block, subscribe or
+ * costs no memory here. While anyone listens a tick is published four
+ * times a second, on which streams send what is coalesced (evaluations,
+ * progress, the Pareto front) and heartbeats. Callbacks must not block, subscribe or
  * unsubscribe: they note what changed and wake their stream.
  */
 #ifndef ANASD_EVENTS_H
@@ -26,7 +26,7 @@
 enum event_type {
     EVENT_STATE,      /* a run's state changed (or a run was created) */
     EVENT_EVALUATION, /* an evaluation of the run was committed */
-    EVENT_TICK,       /* a second passed */
+    EVENT_TICK,       /* a quarter of a second passed */
 };
 
 struct event {
