@@ -17,6 +17,7 @@ struct jobs;
 struct surrogates;
 struct events;
 struct event_pages;
+struct metrics;
 
 struct anasd {
     uv_loop_t *loop;
@@ -27,6 +28,7 @@ struct anasd {
     struct surrogates *surrogates; /* fits on the pool */
     struct events *events;         /* run state changes and results, for streams */
     struct event_pages *event_pages; /* api_events.c: evaluations as streams send them */
+    struct metrics *metrics;       /* GET /metrics */
     double started_at; /* unix seconds */
     int stopping;
     uv_signal_t sig_term, sig_int;
@@ -38,5 +40,9 @@ double anasd_now(void);
 /* Begin a graceful stop (signals, fatal errors): stop HTTP, leave running
  * runs interrupted, let the loop drain. */
 void anasd_stop(struct anasd *d);
+
+/* Server-sent event streams open now, for GET /metrics. The event streams
+ * define it; until they do, a weak default in api_metrics.c answers 0. */
+int anasd_streams_open(const struct anasd *d);
 
 #endif

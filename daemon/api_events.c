@@ -550,3 +550,8 @@ int api_events_all(struct anasd *d, const struct req *rq, const struct route_arg
         out_text(c, RETRY_FIELD);
     return 0;
 }
+
+int anasd_streams_open(const struct anasd *d)
+{
+    return events_n_subscribers(d->events);
+}

@@ -1,5 +1,6 @@
 /*
- * api_health.c - liveness, the API contract, and Prometheus metrics.
+ * api_health.c - liveness and the API contract (Prometheus metrics are in
+ * api_metrics.c).
  */
 #include "config.h"
 
@@ -45,29 +46,4 @@ int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_ar
     if (!copy)
         return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
     return reply_text(rs, 200, "application/json", copy, strlen(copy));
-}
-
-int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
-                    struct resp *rs)
-{
-    static const char *const states[] = {"queued",    "running",  "succeeded",
-                                         "failed",    "canceled", "interrupted"};
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    size_t i;
-    if (!f)
-        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
-    fprintf(f, "# HELP anasd_up Whether anasd is serving.\n# TYPE anasd_up gauge\nanasd_up 1\n");
-    fprintf(f, "# HELP anasd_uptime_seconds Seconds since start.\n"
-               "# TYPE anasd_uptime_seconds gauge\nanasd_uptime_seconds %.3f\n",
-            anasd_now() - d->started_at);
-    fprintf(f, "# HELP anasd_runs Runs by state.\n# TYPE anasd_runs gauge\n");
-    for (i = 0; i < sizeof states / sizeof states[0]; i++)
-        fprintf(f, "anasd_runs{state=\"%s\"} %lld\n", states[i], count_state(d, states[i]));
-    fprintf(f, "# HELP anasd_workers Compute threads.\n# TYPE anasd_workers gauge\n"
-               "anasd_workers %d\n",
-            d->conf.workers);
-    fclose(f);
-    return reply_text(rs, 200, "text/plain; version=0.0.4", buf, len);
 }

@@ -413,9 +413,32 @@ int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args
 
 /* --- exports --- */
 
-static int all_evals(struct anasd *d, long long id, struct store_eval **e, int *n)
+/* The run's evaluations, or only repetition `rep`'s when rep >= 0. */
+static int all_evals(struct anasd *d, long long id, long long rep, struct store_eval **e,
+                     int *n)
 {
-    return store_eval_all(d->store, id, e, n);
+    int rc = store_eval_all(d->store, id, e, n), kept = 0;
+    if (rc < 0 || rep < 0)
+        return rc;
+    for (int i = 0; i < *n; i++) {
+        if ((*e)[i].rep == rep)
+            (*e)[kept++] = (*e)[i];
+        else
+            store_eval_fini(&(*e)[i]);
+    }
+    *n = kept;
+    return 0;
+}
+
+/* ?rep=i: a repetition of the run, 0..runs-1; -1 when absent. On a bad
+ * value the 422 is in rs and -1 is returned. */
+static int export_rep(const struct req *rq, struct resp *rs, const struct store_run *r,
+                      long long def, long long *rep)
+{
+    json_t *spec = api_text_json(r->spec_json);
+    long long runs = json_integer_value(json_object_get(spec, "runs"));
+    json_decref(spec);
+    return api_query_int(rq, rs, "rep", 0, runs > 0 ? runs - 1 : 0, def, rep);
 }
 
 static void csv_value(FILE *f, json_t *v)
@@ -428,7 +451,7 @@ static void csv_value(FILE *f, json_t *v)
 }
 
 static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
-                      const struct store_run *r)
+                      const struct store_run *r, long long rep)
 {
     json_t *spec = api_text_json(r->spec_json);
     const struct anas_space *s = api_spec_space(d, r->spec_json); /* recipe columns too */
@@ -440,7 +463,7 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
     FILE *f;
     const char *key;
     json_t *v;
-    if (!s || all_evals(d, r->id, &e, &n) < 0 || !(f = open_memstream(&buf, &len))) {
+    if (!s || all_evals(d, r->id, rep, &e, &n) < 0 || !(f = open_memstream(&buf, &len))) {
         json_decref(spec);
         json_decref(metric_names);
         store_evals_free(e, n);
@@ -476,8 +499,12 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
     json_decref(spec);
     json_decref(metric_names);
     store_evals_free(e, n);
-    snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"run-%lld.csv\"",
-             r->id);
+    if (rep >= 0)
+        snprintf(rs->disposition, sizeof rs->disposition,
+                 "attachment; filename=\"run-%lld-rep%lld.csv\"", r->id, rep);
+    else
+        snprintf(rs->disposition, sizeof rs->disposition,
+                 "attachment; filename=\"run-%lld.csv\"", r->id);
     return reply_text(rs, 200, "text/csv", buf, len);
 }
 
@@ -492,10 +519,7 @@ static int export_analognas(struct anasd *d, const struct req *rq, struct resp *
     size_t len = 0;
     const char *key;
     FILE *f;
-    json_t *spec = api_text_json(r->spec_json);
-    long long runs = json_integer_value(json_object_get(spec, "runs"));
-    json_decref(spec);
-    if (api_query_int(rq, rs, "rep", 0, runs > 0 ? runs - 1 : 0, 0, &rep) < 0) {
+    if (export_rep(rq, rs, r, 0, &rep) < 0) {
         json_decref(summary);
         return 0;
     }
@@ -526,12 +550,12 @@ static int export_analognas(struct anasd *d, const struct req *rq, struct resp *
 }
 
 static int export_json(struct anasd *d, const struct req *rq, struct resp *rs,
-                       const struct store_run *r)
+                       const struct store_run *r, long long rep)
 {
     struct store_eval *e = NULL;
     int n = 0, i;
     json_t *items;
-    if (all_evals(d, r->id, &e, &n) < 0)
+    if (all_evals(d, r->id, rep, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot export run");
     items = json_array();
     for (i = 0; i < n; i++)
@@ -546,13 +570,18 @@ int api_runs_export(struct anasd *d, const struct req *rq, const struct route_ar
 {
     const char *format = req_query(rq, "format");
     struct store_run r;
+    long long rep = -1;
     int rc;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
-    if (!format || strcmp(format, "json") == 0)
-        rc = export_json(d, rq, rs, &r);
+    /* json and csv: every repetition unless ?rep names one */
+    if ((!format || strcmp(format, "json") == 0 || strcmp(format, "csv") == 0) &&
+        export_rep(rq, rs, &r, -1, &rep) < 0)
+        rc = 0;
+    else if (!format || strcmp(format, "json") == 0)
+        rc = export_json(d, rq, rs, &r, rep);
     else if (strcmp(format, "csv") == 0)
-        rc = export_csv(d, rq, rs, &r);
+        rc = export_csv(d, rq, rs, &r, rep);
     else if (strcmp(format, "analognas") == 0)
         rc = export_analognas(d, rq, rs, &r);
     else

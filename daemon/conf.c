@@ -52,6 +52,8 @@ static const struct opt opts[] = {
      "largest request body (default 1048576)"},
     {"token-file", "token_file", OPT_STR, OFF(token_file), CONF_PATH_MAX, 0, 0, "FILE",
      "bearer tokens, one per line; required to listen on a non-loopback address"},
+    {"metrics-token-file", "metrics_token_file", OPT_STR, OFF(metrics_token_file),
+     CONF_PATH_MAX, 0, 0, "FILE", "bearer tokens that may only read /metrics"},
     {"data-root", "data_roots", OPT_ROOTS, OFF(data_roots), 0, 0, 0, "DIR",
      "directory datasets may be read from (repeatable)"},
     {"model-root", "model_roots", OPT_ROOTS, OFF(model_roots), 0, 0, 0, "DIR",
@@ -236,7 +238,10 @@ static void usage(FILE *f)
     for (i = 0; i < N_OPTS; i++) {
         char left[48];
         snprintf(left, sizeof left, "--%s %s", opts[i].cli, opts[i].arg);
-        fprintf(f, "  %-22s %s\n", left, opts[i].help);
+        if (strlen(left) > 22) /* the help goes on its own line */
+            fprintf(f, "  %s\n  %-22s %s\n", left, "", opts[i].help);
+        else
+            fprintf(f, "  %-22s %s\n", left, opts[i].help);
     }
     fprintf(f, "  --help                 show this help and exit\n"
                "  --version              show the version and exit\n\n"
@@ -245,33 +250,33 @@ static void usage(FILE *f)
                "See anasd(8) and doc/api.md.\n");
 }
 
-static int load_tokens(struct conf *c, char *why, size_t n)
+static int load_tokens(const char *path, char ***tokens, int *n_tokens, char *why, size_t n)
 {
     FILE *f;
     char line[1024];
-    if (!c->token_file[0])
+    if (!path[0])
         return CONF_OK;
-    f = fopen(c->token_file, "r");
+    f = fopen(path, "r");
     if (!f)
-        return fail(why, n, "token file %s: %s", c->token_file, strerror(errno));
+        return fail(why, n, "token file %s: %s", path, strerror(errno));
     while (fgets(line, sizeof line, f)) {
         size_t len = strcspn(line, "\r\n");
         char **grown;
         line[len] = '\0';
         if (len == 0 || line[0] == '#')
             continue;
-        grown = realloc(c->tokens, sizeof *grown * (size_t)(c->n_tokens + 1));
-        if (!grown || !(grown[c->n_tokens] = strdup(line))) {
-            c->tokens = grown ? grown : c->tokens;
+        grown = realloc(*tokens, sizeof *grown * (size_t)(*n_tokens + 1));
+        if (!grown || !(grown[*n_tokens] = strdup(line))) {
+            *tokens = grown ? grown : *tokens;
             fclose(f);
             return fail(why, n, "out of memory reading tokens");
         }
-        c->tokens = grown;
-        c->n_tokens++;
+        *tokens = grown;
+        (*n_tokens)++;
     }
     fclose(f);
-    if (c->n_tokens == 0)
-        return fail(why, n, "token file %s holds no token", c->token_file);
+    if (*n_tokens == 0)
+        return fail(why, n, "token file %s holds no token", path);
     return CONF_OK;
 }
 
@@ -324,7 +329,9 @@ int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len)
     }
     if (optind < argc)
         return fail(why, why_len, "unexpected argument '%s' (see --help)", argv[optind]);
-    if (load_tokens(c, why, why_len) < 0)
+    if (load_tokens(c->token_file, &c->tokens, &c->n_tokens, why, why_len) < 0 ||
+        load_tokens(c->metrics_token_file, &c->metrics_tokens, &c->n_metrics_tokens, why,
+                    why_len) < 0)
         return CONF_ERROR;
     if (!conf_is_loopback(c->listen_addr) && c->n_tokens == 0)
         return fail(why, why_len,
@@ -343,8 +350,11 @@ void conf_fini(struct conf *c)
     for (i = 0; i < c->n_tokens; i++)
         free(c->tokens[i]);
     free(c->tokens);
-    c->n_data_roots = c->n_model_roots = c->n_tokens = 0;
-    c->tokens = NULL;
+    for (i = 0; i < c->n_metrics_tokens; i++)
+        free(c->metrics_tokens[i]);
+    free(c->metrics_tokens);
+    c->n_data_roots = c->n_model_roots = c->n_tokens = c->n_metrics_tokens = 0;
+    c->tokens = c->metrics_tokens = NULL;
 }
 
 int conf_is_loopback(const char *addr)

@@ -33,6 +33,7 @@ struct conf {
     int max_streams; /* open event streams (api_events.c) */
     long max_body;
     char token_file[CONF_PATH_MAX];
+    char metrics_token_file[CONF_PATH_MAX];
     char log_level[8];
     int n_data_roots;
     char *data_roots[CONF_MAX_ROOTS];   /* realpath'd */
@@ -40,6 +41,8 @@ struct conf {
     char *model_roots[CONF_MAX_ROOTS];  /* realpath'd */
     int n_tokens;
     char **tokens;
+    int n_metrics_tokens;
+    char **metrics_tokens; /* these may only read /metrics */
 };
 
 int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len);

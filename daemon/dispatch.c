@@ -24,6 +24,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "events.h"
+#include "metrics.h"
 #include "store.h"
 
 struct work {
@@ -104,8 +105,9 @@ double run_cost(const struct run *r, const struct anas_search_result *res)
 {
     double e;
     int planned;
-    if (res->ok || r->spec.prune.kind == ANAS_PRUNE_NONE ||
-        anas_metrics_get(&res->metrics, "epochs", &e) < 0)
+    if (res->rejected) /* never evaluated */
+        return 0;
+    if (!res->pruned || anas_metrics_get(&res->metrics, "epochs", &e) < 0)
         return 1;
     planned = run_planned_epochs(r, &res->config);
     return planned > 0 && e < planned ? e / planned : 1;
@@ -302,6 +304,10 @@ int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cache
     r->res.live++;
     atomic_fetch_add(&r->done, 1);
     events_evaluation(run_daemon(r)->events, r->id);
+    /* An invalid candidate was rejected on its analytic metrics: no
+     * worker time to observe. */
+    metrics_evaluation(run_daemon(r)->metrics, anas_eval_kind_name(r->spec.eval_kind), state,
+                       cached, strcmp(state, "invalid") == 0 ? -1 : sl->t1 - sl->t0);
     return 0;
 }
 
@@ -366,6 +372,9 @@ static void eval_work_cb(uv_work_t *req)
     struct work *w = req->data;
     struct run *r = w->run;
     struct slot *sl = ring_slot(r, w->seq);
+    struct metrics *m = run_daemon(r)->metrics;
+    metrics_evals_waiting(m, -1);
+    metrics_work_begin(m);
     anas_error_clear(&sl->err);
     sl->t0 = wall_now();
     for (int attempt = 1;; attempt++) {
@@ -387,12 +396,14 @@ static void eval_work_cb(uv_work_t *req)
     sl->t1 = wall_now();
     /* A pruned training has metrics, but not the final ones. */
     sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
+    sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
     sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
+    metrics_work_end(m);
 }
 
 static const char *slot_state_name(const struct slot *sl)
 {
-    return sl->res.ok ? "complete" : sl->rc == 0 && sl->progress.stopped_at ? "pruned" : "failed";
+    return sl->res.ok ? "complete" : sl->res.pruned ? "pruned" : "failed";
 }
 
 /* The leader's result is the followers' too. */
@@ -405,6 +416,7 @@ static int settle_followers(struct run *r, const struct slot *lead)
             continue;
         f->res.ok = lead->res.ok;
         f->res.feasible = lead->res.feasible;
+        f->res.pruned = lead->res.pruned;
         f->res.metrics = lead->res.metrics;
         f->rc = lead->rc;
         f->err = lead->err;
@@ -430,6 +442,8 @@ static void eval_after_cb(uv_work_t *req, int status)
     jobs_inflight_add(r->jobs, -1);
     r->pending--;
     sl->dispatched = 0;
+    if (status == UV_ECANCELED) /* never ran: still counted as waiting */
+        metrics_evals_waiting(run_daemon(r)->metrics, -1);
     if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished || r->canceled ||
         r->interrupted) {
         jobs_release(r);
@@ -473,6 +487,7 @@ static int queue_eval(struct run *r, struct slot *sl)
         return ANAS_EINTERNAL;
     }
     sl->dispatched = 1;
+    metrics_evals_waiting(run_daemon(r)->metrics, 1);
     r->inflight++;
     jobs_inflight_add(r->jobs, 1);
     r->pending++;
@@ -539,6 +554,7 @@ int dispatch_plan(struct run *r, struct slot *sl)
     if (rc == 0 && !analytic_feasible(&r->spec, &sl->res.metrics)) {
         sl->res.ok = 0;
         sl->res.feasible = 0;
+        sl->res.rejected = 1;
         sl->t0 = sl->t1 = jobs_now();
         rc = dispatch_settle(r, sl, "invalid", 0);
         if (rc == 0)

@@ -89,6 +89,7 @@ struct http_stream {
 /* One request, from the URI callback to the completion callback. */
 struct exchange {
     char *uri; /* raw, as received: path and query */
+    uint64_t received; /* uv_hrtime() */
     int started;
     int too_big;
     char *body; /* NUL-terminated once non-empty */
@@ -195,6 +196,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
     (void)cls;
     (void)c;
+    if (x)
+        x->received = uv_hrtime();
     if (x && !(x->uri = strdup(uri))) {
         free(x);
         x = NULL;
@@ -326,6 +329,7 @@ static void req_build(struct http *h, struct exchange *x, struct MHD_Connection 
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     rq->accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
     rq->too_big = x->too_big;
+    rq->received = x->received;
     if (!x->too_big && x->len > 0) {
         rq->body = x->body;
         rq->body_len = x->len;

@@ -29,6 +29,7 @@
 #define ANASD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <uv.h>
@@ -54,6 +55,7 @@ struct req {
     int too_big;                /* 0, 413 or 414 */
     char request_id[17];        /* random hex, for logs and problem bodies */
     void *conn;                 /* http.c's, for req_header() */
+    uint64_t received;          /* uv_hrtime() when the request line arrived */
 };
 
 struct http_stream;

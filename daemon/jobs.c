@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "events.h"
+#include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
 
@@ -99,6 +100,8 @@ static int load_history(struct run *r)
             continue;
         }
         h->res.ok = strcmp(e[i].state, "complete") == 0;
+        h->res.rejected = strcmp(e[i].state, "invalid") == 0;
+        h->res.pruned = strcmp(e[i].state, "pruned") == 0;
         h->res.feasible = e[i].feasible;
         ej = e[i].error_json ? json_loads(e[i].error_json, 0, NULL) : NULL;
         results_record(r, e[i].seq, e[i].rep, e[i].state, e[i].cached, h->hash, &h->res,
@@ -236,8 +239,9 @@ static int ask(struct run *r, struct anas_config *cfgs, int max, int *n)
  * on stored values (the count, and the times of the results observed so
  * far), so a resumed run stops where the original did. */
 /* Whole evaluations the budget still allows: what is out counts in full
- * until its result says otherwise (a pruned training costs its share of
- * the planned epochs), so the budget is never exceeded. */
+ * until its result says otherwise (a candidate rejected on an analytic
+ * constraint costs nothing, a pruned training its share of the planned
+ * epochs), so the budget is never exceeded. */
 static long long budget_left(const struct run *r)
 {
     double used = r->rep_cost + (double)(r->rep_count - r->rep_obs);
@@ -373,7 +377,10 @@ static void step_run(struct run *r)
 static void step_work_cb(uv_work_t *req)
 {
     struct step_work *w = req->data;
+    struct metrics *m = w->run->jobs->d->metrics;
+    metrics_work_begin(m);
     step_run(w->run);
+    metrics_work_end(m);
 }
 
 /* --- between steps (loop thread) --- */

@@ -19,6 +19,7 @@
 #include "events.h"
 #include "http.h"
 #include "jobs.h"
+#include "metrics.h"
 #include "route.h"
 #include "store.h"
 #include "surrogates.h"
@@ -151,7 +152,8 @@ int main(int argc, char **argv)
         conf_fini(&d.conf);
         return 1;
     }
-    rc = events_new(d.loop, &d.events) < 0 || surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+    rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
+         surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
@@ -163,6 +165,7 @@ int main(int argc, char **argv)
     surrogates_free(d.surrogates);
     events_free(d.events);
     store_close(d.store);
+    metrics_free(d.metrics);
     conf_fini(&d.conf);
     anas_log(ANAS_LOG_INFO, "stopped");
     return rc ? 1 : 0;

@@ -14,13 +14,21 @@
 
 #include "api.h"
 #include "core/log.h"
+#include "metrics.h"
 #include "reply.h"
+
+/* Who may call a route (struct route's `open`). */
+enum {
+    NEEDS_TOKEN = 0, /* with --token-file: one of its tokens */
+    OPEN = 1,        /* anyone */
+    METRICS = 2,     /* with any tokens: one of --token-file or --metrics-token-file */
+};
 
 struct route {
     const char *method;
     const char *pattern;
     api_fn fn;
-    int open; /* no token needed */
+    int open; /* 0, OPEN or METRICS, above */
 };
 
 static const struct route routes[] = {
@@ -50,7 +58,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/surrogates/{id}", api_surrogates_get, 0},
     {"DELETE", "/api/v1/surrogates/{id}", api_surrogates_delete, 0},
     {"GET", "/api/v1/surrogates/{id}/model", api_surrogates_model, 0},
-    {"GET", "/metrics", api_metrics_get, 0},
+    {"GET", "/metrics", api_metrics_get, METRICS},
 };
 
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
@@ -116,7 +124,7 @@ static int match(const char *pattern, const char *path, struct route_args *a)
     return *p == '\0' && (*s == '\0' || strcmp(s, "/") == 0);
 }
 
-static int token_ok(const struct anasd *d, const char *auth)
+static int token_in(char *const *tokens, int n_tokens, const char *auth)
 {
     int i, good = 0;
     size_t tl;
@@ -124,8 +132,8 @@ static int token_ok(const struct anasd *d, const char *auth)
         return 0;
     auth += 7;
     tl = strlen(auth);
-    for (i = 0; i < d->conf.n_tokens; i++) {
-        const char *t = d->conf.tokens[i];
+    for (i = 0; i < n_tokens; i++) {
+        const char *t = tokens[i];
         size_t k, n = strlen(t);
         unsigned char diff = (unsigned char)(n != tl);
         /* Constant-time in the token's content. */
@@ -134,6 +142,38 @@ static int token_ok(const struct anasd *d, const char *auth)
         good |= diff == 0;
     }
     return good;
+}
+
+static int token_ok(const struct anasd *d, const char *auth)
+{
+    return token_in(d->conf.tokens, d->conf.n_tokens, auth);
+}
+
+static int metrics_token_ok(const struct anasd *d, const char *auth)
+{
+    return token_in(d->conf.metrics_tokens, d->conf.n_metrics_tokens, auth);
+}
+
+/* 0 when the request may call the route; otherwise the refusal is in rs. A
+ * metrics token elsewhere is known but not enough: 403, as RFC 6750 §3.1
+ * answers a token without the scope a resource needs. */
+static int authorize(const struct anasd *d, const struct req *rq, int open, struct resp *rs)
+{
+    const char *auth = rq->authorization;
+    if (open == OPEN)
+        return 0;
+    if (open == METRICS) {
+        if (d->conf.n_tokens + d->conf.n_metrics_tokens == 0 || token_ok(d, auth) ||
+            metrics_token_ok(d, auth))
+            return 0;
+    } else if (d->conf.n_tokens == 0 || token_ok(d, auth)) {
+        return 0;
+    } else if (metrics_token_ok(d, auth)) {
+        reply_problem(rs, rq, 403, ANAS_EDENIED, NULL, "this token may only read /metrics");
+        return -1;
+    }
+    reply_problem(rs, rq, 401, ANAS_EAUTH, NULL, "missing or invalid bearer token");
+    return -1;
 }
 
 static int media_ok(const struct req *rq)
@@ -156,45 +196,66 @@ static void append_allow(char *allow, size_t n, const char *method)
     snprintf(allow + len, n - len, "%s%s", len ? ", " : "", method);
 }
 
-void route_dispatch(void *ctx, const struct req *rq, struct resp *rs)
+/* Routes the request and answers it; returns the pattern of the route the
+ * path matched, or "none". */
+static const char *route_run(struct anasd *d, const struct req *rq, struct resp *rs)
 {
-    struct anasd *d = ctx;
     struct route_args args;
+    const char *matched = "none";
     char allow[64] = "";
-    int i, path_known = 0;
+    int i;
 
-    if (rq->too_big == 413)
-        return (void)reply_problem(rs, rq, 413, ANAS_ETOOBIG, NULL,
-                                   "request body larger than %ld bytes", d->conf.max_body);
-    if (rq->too_big == 414)
-        return (void)reply_problem(rs, rq, 414, ANAS_ELIMIT, NULL, "URL too long");
+    if (rq->too_big == 413) {
+        reply_problem(rs, rq, 413, ANAS_ETOOBIG, NULL, "request body larger than %ld bytes",
+                      d->conf.max_body);
+        return matched;
+    }
+    if (rq->too_big == 414) {
+        reply_problem(rs, rq, 414, ANAS_ELIMIT, NULL, "URL too long");
+        return matched;
+    }
     for (i = 0; i < N_ROUTES; i++) {
         memset(&args, 0, sizeof args);
         if (!match(routes[i].pattern, rq->path, &args))
             continue;
-        path_known = 1;
+        if (strcmp(matched, "none") == 0)
+            matched = routes[i].pattern;
         if (strcmp(routes[i].method, rq->method) != 0) {
             append_allow(allow, sizeof allow, routes[i].method);
             continue;
         }
-        if (!routes[i].open && d->conf.n_tokens > 0 && !token_ok(d, rq->authorization))
-            return (void)reply_problem(rs, rq, 401, ANAS_EAUTH, NULL,
-                                       "missing or invalid bearer token");
-        if (!media_ok(rq))
-            return (void)reply_problem(rs, rq, 415, ANAS_EMEDIA, NULL,
-                                       "request bodies must be application/json");
+        if (authorize(d, rq, routes[i].open, rs) < 0)
+            return routes[i].pattern;
+        if (!media_ok(rq)) {
+            reply_problem(rs, rq, 415, ANAS_EMEDIA, NULL,
+                          "request bodies must be application/json");
+            return routes[i].pattern;
+        }
         if (routes[i].fn(d, rq, &args, rs) < 0 && rs->status == 0)
             reply_problem(rs, rq, 500, ANAS_EINTERNAL, NULL, "handler failed");
-        return;
+        return routes[i].pattern;
     }
-    if (path_known) {
-        if (d->conf.n_tokens > 0 && !token_ok(d, rq->authorization))
-            return (void)reply_problem(rs, rq, 401, ANAS_EAUTH, NULL,
-                                       "missing or invalid bearer token");
+    if (strcmp(matched, "none") != 0) {
+        if (d->conf.n_tokens > 0 && !token_ok(d, rq->authorization)) {
+            reply_problem(rs, rq, 401, ANAS_EAUTH, NULL, "missing or invalid bearer token");
+            return matched;
+        }
         snprintf(rs->allow, sizeof rs->allow, "%s", allow);
-        return (void)reply_problem(rs, rq, 405, ANAS_EMETHOD, NULL,
-                                   "%s is not allowed on %s (allowed: %s)", rq->method,
-                                   rq->path, allow);
+        reply_problem(rs, rq, 405, ANAS_EMETHOD, NULL, "%s is not allowed on %s (allowed: %s)",
+                      rq->method, rq->path, allow);
+        return matched;
     }
     reply_problem(rs, rq, 404, ANAS_ENOTFOUND, NULL, "no such resource: %s", rq->path);
+    return matched;
+}
+
+/* Every answer is counted by its route's pattern, never the raw path: the
+ * metrics' label values stay a bounded set. */
+void route_dispatch(void *ctx, const struct req *rq, struct resp *rs)
+{
+    struct anasd *d = ctx;
+    const char *route = route_run(d, rq, rs);
+    int status = rs->status >= 100 && rs->status <= 599 ? rs->status : 500;
+    metrics_request(d->metrics, rq->method, route, status,
+                    (double)(uv_hrtime() - rq->received) * 1e-9);
 }

@@ -563,6 +563,31 @@ void store_close(struct store *st)
     free(st);
 }
 
+static int pragma_int64(sqlite3 *db, const char *sql, long long *out)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+
+    if (rc != SQLITE_OK)
+        return ANAS_EDB;
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 0 : ANAS_EDB;
+}
+
+int store_size(struct store *st, long long *bytes)
+{
+    long long pages = 0, page_size = 0;
+
+    if (pragma_int64(st->db, "PRAGMA page_count", &pages) < 0 ||
+        pragma_int64(st->db, "PRAGMA page_size", &page_size) < 0)
+        return ANAS_EDB;
+    *bytes = pages * page_size;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Runs                                                                     */
 /* ------------------------------------------------------------------------ */

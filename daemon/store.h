@@ -29,6 +29,10 @@ struct store;
 int store_open(const char *path, struct store **out, char *why, size_t why_len);
 void store_close(struct store *st);
 
+/* The database's size in bytes: page count times page size (the pages in
+ * the write-ahead log included, as this connection sees them). */
+int store_size(struct store *st, long long *bytes);
+
 /* --- runs --- */
 
 struct store_run {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "metrics.h"
 #include "store.h"
 
 struct surrogates {
@@ -76,9 +77,8 @@ static void job_free(struct fit_job *j)
 
 /* Pool thread: quality first (it fits `folds` models on parts of the rows),
  * then the model on every row. */
-static void fit_work_cb(uv_work_t *req)
+static void fit_run(struct fit_job *j)
 {
-    struct fit_job *j = req->data;
     struct anas_surrogate *m;
     anas_error_clear(&j->err);
     j->rc = anas_surrogate_cv(j->x, j->y, j->n, j->dim, j->folds, &j->params, &j->q, &j->err);
@@ -95,6 +95,14 @@ static void fit_work_cb(uv_work_t *req)
     }
     j->rc = anas_surrogate_save_json(m, &j->model, &j->model_len, &j->err);
     anas_surrogate_free(m);
+}
+
+static void fit_work_cb(uv_work_t *req)
+{
+    struct fit_job *j = req->data;
+    metrics_work_begin(j->s->d->metrics);
+    fit_run(j);
+    metrics_work_end(j->s->d->metrics);
 }
 
 static void store_result(struct fit_job *j)

@@ -108,6 +108,10 @@ struct anas_search_result {
     struct anas_config config;
     int ok;       /* evaluation completed (metrics valid) */
     int feasible; /* ok and every constraint holds */
+    /* Why not ok, when the caller knows (optimizers may ignore it):
+     * rejected on an analytic constraint before any evaluation, or a
+     * training stopped early by a pruner (metrics: its last epoch's). */
+    int rejected, pruned;
     struct anas_metrics metrics;
 };
 

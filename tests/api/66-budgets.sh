@@ -26,6 +26,21 @@ jok "it succeeds: 7 evaluations in each of its 2 repetitions, stopped by the bud
      [.summary.per_run[] | .stopped_by] == ["budget.evaluations", "budget.evaluations"] and
      .summary.stopped_by == "budget.evaluations" and .spec.budget.evaluations == 7'
 
+# A candidate rejected on an analytic constraint costs nothing: random
+# search under a tight size constraint stops after 6 real evaluations,
+# however many rejected ones it drew on the way.
+post_run '{"kind": "search", '"$ANALYTIC"', "constraints": [{"metric": "params", "max": 50000}],
+ "optimizer": {"kind": "random", "evaluations": 100000, "batch": 1},
+ "budget": {"evaluations": 6}, "seed": 4}'
+status_is 201 "a constrained random search with budget.evaluations 6 is accepted"
+wait_run "$RUN_ID" 60
+all_evaluations "$RUN_ID" "$tmp/budget-invalid.json"
+ok "6 evaluations that cost something (complete), and the invalid ones free" \
+    jq -e '(map(select(.state != "invalid")) | length) == 6 and
+           (map(select(.state == "invalid")) | length) > 0' "$tmp/budget-invalid.json"
+req GET "/api/v1/runs/$RUN_ID"
+jis .summary.stopped_by budget.evaluations "... stopped by the budget"
+
 # budget.seconds: a search far too long for it ends after about that long.
 t0=$(now)
 post_run '{"kind": "search", '"$ANALYTIC"',

@@ -22,10 +22,13 @@ TESTS += \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
 	tests/api/94-cursor.sh \
-	tests/api/95-events.sh
+	tests/api/95-events.sh \
+	tests/api/95-metrics.sh \
+	tests/api/96-export-rep.sh
 
 EXTRA_DIST += \
 	tests/api/lib.sh \
+	tests/api/prom-check.awk \
 	tests/api/sse.sh \
 	tests/api/10-health.sh \
 	tests/api/15-cli.sh \
@@ -48,7 +51,9 @@ EXTRA_DIST += \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
 	tests/api/94-cursor.sh \
-	tests/api/95-events.sh
+	tests/api/95-events.sh \
+	tests/api/95-metrics.sh \
+	tests/api/96-export-rep.sh
 
 # A failed test is counted once, by its "not ok" line: the exit status is
 # not counted again. An early end still shows (a missing or short plan), and
