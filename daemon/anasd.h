@@ -15,6 +15,8 @@ struct store;
 struct http;
 struct jobs;
 struct surrogates;
+struct events;
+struct event_pages;
 struct metrics;
 
 struct anasd {
@@ -24,6 +26,8 @@ struct anasd {
     struct http *http;
     struct jobs *jobs;
     struct surrogates *surrogates; /* fits on the pool */
+    struct events *events;         /* run state changes and results, for streams */
+    struct event_pages *event_pages; /* api_events.c: evaluations as streams send them */
     struct metrics *metrics;       /* GET /metrics */
     double started_at; /* unix seconds */
     int stopping;

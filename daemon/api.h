@@ -48,6 +48,14 @@ json_t *api_time_json(double t);
 /* Stored JSON text as a value; null when absent or unreadable. */
 json_t *api_text_json(const char *text);
 
+struct jobs_progress;
+struct store_eval;
+/* A run object's "progress" (live: the run is running, with p from
+ * jobs_live; evaluating, taken, may be NULL) and an evaluation item, as
+ * the runs endpoints and the event streams give them (api_runs.c). */
+json_t *api_progress_json(const struct jobs_progress *p, int live, json_t *evaluating);
+json_t *api_eval_json(const struct store_eval *e);
+
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs);
 int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,
@@ -96,6 +104,10 @@ int api_surrogates_model(struct anasd *d, const struct req *rq, const struct rou
                          struct resp *rs);
 int api_surrogates_delete(struct anasd *d, const struct req *rq, const struct route_args *a,
                           struct resp *rs);
+int api_events_run(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs);
+int api_events_all(struct anasd *d, const struct req *rq, const struct route_args *a,
+                   struct resp *rs);
 int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "jobs.h"
 #include "reply.h"
 #include "store.h"
@@ -27,12 +28,15 @@ int api_health_get(struct anasd *d, const struct req *rq, const struct route_arg
                    struct resp *rs)
 {
     return reply_json(rs, 200,
-                      json_pack("{s:s, s:s, s:f, s:i, s:{s:I, s:I}}", "status", "ok", "version",
-                                PACKAGE_VERSION, "uptime_s", anasd_now() - d->started_at,
-                                "workers", d->conf.workers, "runs", "queued",
+                      json_pack("{s:s, s:s, s:f, s:i, s:{s:I, s:I}, s:{s:i, s:i}}", "status",
+                                "ok", "version", PACKAGE_VERSION, "uptime_s",
+                                anasd_now() - d->started_at, "workers", d->conf.workers,
+                                "runs", "queued",
                                 (json_int_t)(count_state(d, "queued") +
                                              count_state(d, "interrupted")),
-                                "running", (json_int_t)jobs_n_active(d->jobs)));
+                                "running", (json_int_t)jobs_n_active(d->jobs), "streams",
+                                "open", events_n_subscribers(d->events), "max",
+                                d->conf.max_streams));
 }
 
 int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,

@@ -17,35 +17,40 @@
 #include "core/alloc.h"
 #include "core/fmt.h"
 #include "core/rng.h"
+#include "events.h"
 #include "jobs.h"
 #include "reply.h"
 #include "store.h"
 #include "surrogates.h"
 
+json_t *api_progress_json(const struct jobs_progress *p, int live, json_t *evaluating)
+{
+    json_t *progress = json_pack("{s:I, s:I}", "done", (json_int_t)p->done, "total",
+                                 (json_int_t)p->total);
+    if (live && isfinite(p->eta))
+        json_object_set_new(progress, "eta_s", json_real(p->eta));
+    else
+        json_object_set_new(progress, "eta_s", json_null());
+    if (p->total < 0)
+        json_object_set_new(progress, "total", json_null());
+    if (evaluating)
+        json_object_set_new(progress, "evaluating", evaluating);
+    return progress;
+}
+
 /* The run object of doc/api.md; live values for active runs. */
 static json_t *run_json(struct anasd *d, const struct store_run *r)
 {
     struct jobs_progress p = {r->done, r->total, 0, NAN};
-    long long done, total;
     json_t *best = NULL, *summary = NULL, *evaluating = NULL, *progress, *o;
     int live = jobs_live(d->jobs, r->id, &p, &best, &summary, &evaluating) == 0;
-    done = p.done;
-    total = p.total;
     if (!live) {
         best = api_text_json(r->best_json);
         summary = api_text_json(r->summary_json);
     } else if (strcmp(r->state, "running") != 0) {
         live = 0;
     }
-    progress = json_pack("{s:I, s:I}", "done", (json_int_t)done, "total", (json_int_t)total);
-    if (live && isfinite(p.eta))
-        json_object_set_new(progress, "eta_s", json_real(p.eta));
-    else
-        json_object_set_new(progress, "eta_s", json_null());
-    if (total < 0)
-        json_object_set_new(progress, "total", json_null());
-    if (evaluating)
-        json_object_set_new(progress, "evaluating", evaluating);
+    progress = api_progress_json(&p, live, evaluating);
     o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                   (json_int_t)r->id, "kind", r->kind, "name", r->name, "state", r->state,
                   "spec", api_text_json(r->spec_json), "created_at", api_time_json(r->created_at),
@@ -149,6 +154,7 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     free(spec);
     if (rc < 0)
         return reply_problem(rs, rq, 500, rc, NULL, "cannot store run");
+    events_run_state(d->events, d->store, id);
     jobs_pump(d->jobs);
     snprintf(rs->location, sizeof rs->location, "/api/v1/runs/%lld", id);
     return reply_run(d, rq, rs, id, 201);
@@ -258,12 +264,12 @@ int api_runs_delete(struct anasd *d, const struct req *rq, const struct route_ar
 }
 
 /* A trained evaluation carries its learning curve, the others none. */
-static json_t *eval_json(const struct store_eval *e)
+json_t *api_eval_json(const struct store_eval *e)
 {
-    json_t *o = json_pack("{s:I, s:i, s:s, s:o, s:s, s:b, s:b, s:o, s:o}", "seq",
-                          (json_int_t)e->seq, "rep", e->rep, "hash", e->hash, "config",
-                          api_text_json(e->config_json), "state", e->state, "feasible",
-                          e->feasible, "cached", e->cached, "metrics",
+    json_t *o = json_pack("{s:I, s:I, s:i, s:s, s:o, s:s, s:b, s:b, s:o, s:o}", "seq",
+                          (json_int_t)e->seq, "cursor", (json_int_t)e->cursor, "rep", e->rep,
+                          "hash", e->hash, "config", api_text_json(e->config_json), "state",
+                          e->state, "feasible", e->feasible, "cached", e->cached, "metrics",
                           api_text_json(e->metrics_json), "error",
                           api_text_json(e->error_json));
     if (o && e->curve_json)
@@ -312,6 +318,26 @@ static int eval_filters(const struct req *rq, struct resp *rs, struct store_eval
     return 0;
 }
 
+/* since= lists in commit order: it does not combine with after= (seq) or a
+ * sort. 0, or -1 when answered with a 422. */
+static int since_alone(const struct req *rq, struct resp *rs, long long since)
+{
+    const char *sort = req_query(rq, "sort");
+    if (since < 0)
+        return 0;
+    if (req_query(rq, "after") || req_query(rq, "offset")) {
+        reply_problem(rs, rq, 422, ANAS_EINVAL, "?since",
+                      "since (a commit cursor) goes with neither after (a seq) nor offset");
+        return -1;
+    }
+    if (sort && strcmp(sort, "seq") != 0) {
+        reply_problem(rs, rq, 422, ANAS_EINVAL, "?sort",
+                      "since lists in commit order: it takes no sort");
+        return -1;
+    }
+    return 0;
+}
+
 int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
                          struct resp *rs)
 {
@@ -319,12 +345,14 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     struct store_eval *e = NULL;
     struct store_eval_filter f;
     struct store_run r;
-    long long after, limit, rep, offset;
+    long long after, limit, rep, offset, since;
     int n = 0, i, desc = 0;
     json_t *items, *o;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
+        api_query_int(rq, rs, "since", 0, (1LL << 53), -1, &since) < 0 ||
+        since_alone(rq, rs, since) < 0 ||
         api_query_int(rq, rs, "limit", 1, 10000, 100, &limit) < 0 ||
         api_query_int(rq, rs, "rep", 0, RUN_MAX_RUNS - 1, -1, &rep) < 0 ||
         api_query_int(rq, rs, "offset", 0, 100000000, 0, &offset) < 0 ||
@@ -351,14 +379,21 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     f.sort_metric = sort;
     f.desc = desc;
     f.offset = offset;
-    if (store_eval_query(d->store, a->id, &f, &e, &n) < 0)
+    if ((since >= 0 ? store_eval_since(d->store, a->id, since, &f, &e, &n)
+                    : store_eval_query(d->store, a->id, &f, &e, &n)) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
     items = json_array();
     for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items, eval_json(&e[i]));
+        json_array_append_new(items, api_eval_json(&e[i]));
     o = json_pack("{s:o}", "items", items);
     json_object_set_new(o, "next_after",
-                        !sort && n > limit ? json_integer(e[limit - 1].seq) : json_null());
+                        !sort && since < 0 && n > limit ? json_integer(e[limit - 1].seq)
+                                                        : json_null());
+    /* Polling never ends: with nothing new, the same cursor asks again. */
+    if (since >= 0)
+        json_object_set_new(o, "next_since",
+                            json_integer(n > 0 ? e[(n > limit ? limit : n) - 1].cursor
+                                               : since));
     store_evals_free(e, n);
     return reply_json(rs, 200, o);
 }
@@ -526,7 +561,7 @@ static int export_json(struct anasd *d, const struct req *rq, struct resp *rs,
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot export run");
     items = json_array();
     for (i = 0; i < n; i++)
-        json_array_append_new(items, eval_json(&e[i]));
+        json_array_append_new(items, api_eval_json(&e[i]));
     store_evals_free(e, n);
     return reply_json(rs, 200, json_pack("{s:o, s:o}", "run", run_json(d, r), "evaluations",
                                          items));

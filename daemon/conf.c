@@ -47,6 +47,8 @@ static const struct opt opts[] = {
      "runs executing at once (default 2)"},
     {"max-queued", "max_queued", OPT_INT, OFF(max_queued), 0, 1, 1000000, "N",
      "queued runs accepted before answering 429 (default 100)"},
+    {"max-streams", "max_streams", OPT_INT, OFF(max_streams), 0, 0, 192, "N",
+     "event streams open at once before answering 503 (default 64; 0: none)"},
     {"max-body", "max_body", OPT_INT, OFF(max_body), 0, 1024, 1L << 30, "BYTES",
      "largest request body (default 1048576)"},
     {"token-file", "token_file", OPT_STR, OFF(token_file), CONF_PATH_MAX, 0, 0, "FILE",
@@ -132,6 +134,7 @@ static void defaults(struct conf *c)
     c->workers = ncpu > 0 ? (int)(ncpu > 256 ? 256 : ncpu) : 1;
     c->max_runs = 2;
     c->max_queued = 100;
+    c->max_streams = 64;
     c->max_body = 1L << 20;
     snprintf(c->log_level, sizeof c->log_level, "info");
     default_roots(c);

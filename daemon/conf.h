@@ -30,6 +30,7 @@ struct conf {
     int workers;
     int max_runs;
     int max_queued;
+    int max_streams; /* open event streams (api_events.c) */
     long max_body;
     char token_file[CONF_PATH_MAX];
     char metrics_token_file[CONF_PATH_MAX];

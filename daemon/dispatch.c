@@ -23,6 +23,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "events.h"
 #include "metrics.h"
 #include "store.h"
 
@@ -302,6 +303,7 @@ int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cache
                    anas_err_name(sl->rc), sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
     r->res.live++;
     atomic_fetch_add(&r->done, 1);
+    events_evaluation(run_daemon(r)->events, r->id);
     /* An invalid candidate was rejected on its analytic metrics: no
      * worker time to observe. */
     metrics_evaluation(run_daemon(r)->metrics, anas_eval_kind_name(r->spec.eval_kind), state,

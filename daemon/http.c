@@ -17,6 +17,17 @@
  * handler exactly once. A body that is too big is still read (and dropped)
  * so that the client gets a clean 413 instead of a reset connection. The
  * completion callback frees the state, whether or not the handler ran.
+ *
+ * Streams are MHD responses of unknown size whose content reader asks the
+ * producer for bytes. MHD calls a reader that returned 0 again on every
+ * MHD_run(), which in our mode would spin the loop, so a producer with
+ * nothing to say has its connection suspended (MHD_ALLOW_SUSPEND_RESUME)
+ * until http_stream_wake() resumes it; resuming signals MHD's inter-thread
+ * channel, which is in its epoll set, so our poll handle wakes and drives
+ * MHD. A suspended connection neither times out nor notices a client that
+ * left: producers wake their streams periodically (heartbeats) to find
+ * out. MHD must not be stopped with connections suspended, so stopping
+ * resumes them all and lets MHD take them back first.
  */
 #include "config.h"
 
@@ -54,12 +65,25 @@ struct http {
     int n_open;       /* uv handles still to close before freeing */
     int in_run;       /* inside MHD_run(): stopping must wait */
     int stopping;
+    int kick; /* a stream was woken: resume it, run MHD again */
     size_t max_body, max_url;
     http_handler handler;
     void *ctx;
     int port;
     uint64_t id_key, id_count; /* request ids: splitmix64(key + count) */
     char last_error[160];      /* MHD's last log line, for http_start's why */
+    struct http_stream *streams; /* open ones, for stopping */
+};
+
+/* A streamed response, from the handler's MHD response to its free. */
+struct http_stream {
+    struct http *h;
+    struct MHD_Connection *conn;
+    const struct http_stream_ops *ops;
+    void *cls;
+    int suspended;
+    int wake; /* woken inside MHD_run(): resume when it returns */
+    struct http_stream *next, *prev;
 };
 
 /* One request, from the URI callback to the completion callback. */
@@ -105,19 +129,25 @@ static void request_id_next(struct http *h, char out[17])
 
 static void stop_now(struct http *h);
 static void on_timer(uv_timer_t *t);
+static void streams_resume(struct http *h);
 
 static void drive(struct http *h)
 {
     MHD_UNSIGNED_LONG_LONG ms;
 
     h->in_run = 1;
+    h->kick = 0;
     MHD_run(h->mhd);
     h->in_run = 0;
+    streams_resume(h);
     if (h->stopping) {
         stop_now(h);
         return;
     }
-    if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+    if (h->kick) {
+        h->kick = 0;
+        uv_timer_start(&h->timer, on_timer, 0, 0);
+    } else if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
         uv_timer_start(&h->timer, on_timer, (uint64_t)ms, 0);
     else
         uv_timer_stop(&h->timer);
@@ -305,6 +335,7 @@ static void req_build(struct http *h, struct exchange *x, struct MHD_Connection 
         rq->body_len = x->len;
     }
     request_id_next(h, rq->request_id);
+    rq->conn = c;
 }
 
 /* Adds a header the handler asked for; MHD refuses values with line breaks,
@@ -316,12 +347,120 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
         anas_log(ANAS_LOG_ERROR, "request %s: header %s refused", rid, name);
 }
 
-static struct MHD_Response *response_build(const struct req *rq, struct resp *rs)
+/* ------------------------------------------------------------------------ */
+/* Streams                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_stream *s = cls;
+    ssize_t n;
+
+    (void)pos;
+    if (s->h->stopping)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    n = s->ops->pull(s->cls, s, buf, max);
+    if (n > 0)
+        return n;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    MHD_suspend_connection(s->conn);
+    s->suspended = 1;
+    return 0;
+}
+
+static void stream_free(void *cls)
+{
+    struct http_stream *s = cls;
+
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->h->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->ops->done(s->cls);
+    free(s);
+}
+
+/* Resumed only outside MHD_run(): a connection whose reader suspended it
+ * earlier in the same run may not be suspended for MHD yet, and resuming
+ * it then can be lost. MHD takes resumed connections back in its next
+ * MHD_run(), which the kick asks for. */
+static void stream_resume(struct http_stream *s)
+{
+    s->wake = 0;
+    if (!s->suspended)
+        return;
+    s->suspended = 0;
+    MHD_resume_connection(s->conn);
+    s->h->kick = 1;
+}
+
+static void streams_resume(struct http *h)
+{
+    for (struct http_stream *s = h->streams; s; s = s->next)
+        if (s->wake)
+            stream_resume(s);
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+    struct http *h = s->h;
+
+    if (h->in_run) {
+        s->wake = 1;
+        h->kick = 1;
+        return;
+    }
+    stream_resume(s);
+    if (h->kick && !h->stopping)
+        uv_timer_start(&h->timer, on_timer, 0, 0);
+}
+
+/* A stream's response; NULL (and the producer told done) without memory. */
+static struct MHD_Response *stream_response(struct http *h, struct MHD_Connection *c,
+                                            struct resp *rs)
+{
+    struct http_stream *s = calloc(1, sizeof *s);
+    struct MHD_Response *r;
+
+    if (!s) {
+        rs->stream->done(rs->stream_cls);
+        return NULL;
+    }
+    s->h = h;
+    s->conn = c;
+    s->ops = rs->stream;
+    s->cls = rs->stream_cls;
+    /* The block size bounds one pull, not the stream. */
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s,
+                                          stream_free);
+    if (!r) {
+        s->ops->done(s->cls);
+        free(s);
+        return NULL;
+    }
+    s->next = h->streams;
+    if (s->next)
+        s->next->prev = s;
+    h->streams = s;
+    /* Proxies (nginx) must pass events on as they come. */
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    return r;
+}
+
+static struct MHD_Response *response_build(struct http *h, struct MHD_Connection *c,
+                                           const struct req *rq, struct resp *rs)
 {
     struct MHD_Response *r;
 
-    /* MHD takes the body and free()s it, as the handler's malloc'd it. */
-    if (rs->body && rs->body_len > 0) {
+    if (rs->stream) {
+        free(rs->body);
+        rs->body_len = 0;
+        r = stream_response(h, c, rs);
+    } else if (rs->body && rs->body_len > 0) {
+        /* MHD takes the body and free()s it, as the handler's malloc'd it. */
         r = MHD_create_response_from_buffer(rs->body_len, rs->body,
                                             MHD_RESPMEM_MUST_FREE);
         if (!r)
@@ -340,6 +479,7 @@ static struct MHD_Response *response_build(const struct req *rq, struct resp *rs
     add_header(r, MHD_HTTP_HEADER_LOCATION, rs->location, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, rs->disposition, rq->request_id);
+    add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, rs->retry_after, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", rq->request_id);
     add_header(r, "X-Request-Id", rq->request_id, rq->request_id);
     return r;
@@ -363,7 +503,12 @@ static enum MHD_Result respond(struct http *h, struct exchange *x,
     }
     anas_log(ANAS_LOG_DEBUG, "request %s: %s %.200s -> %d (%zu bytes)", rq.request_id,
              method, rq.path, rs.status, rs.body_len);
-    r = response_build(&rq, &rs);
+    if (rs.stream && rs.status != 200) {
+        anas_log(ANAS_LOG_ERROR, "request %s: a stream with status %d", rq.request_id,
+                 rs.status);
+        rs.status = 500;
+    }
+    r = response_build(h, c, &rq, &rs);
     req_fini(&rq);
     if (!r)
         return MHD_NO; /* out of memory: drop the connection */
@@ -438,7 +583,7 @@ static size_t conn_memory(size_t max_url)
  * address in ss decides. */
 static struct MHD_Daemon *mhd_start(struct http *h, struct sockaddr_storage *ss, int port)
 {
-    unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -522,9 +667,17 @@ static void on_closed(uv_handle_t *handle)
         free(h);
 }
 
-/* The poll handle stops before MHD closes the fd it watches. */
+/* The poll handle stops before MHD closes the fd it watches. Suspended
+ * streams are resumed and one more MHD_run() takes them back (their
+ * readers end them, h->stopping being set), as MHD may not stop with
+ * connections suspended. */
 static void stop_now(struct http *h)
 {
+    struct http_stream *s;
+
+    for (s = h->streams; s; s = s->next)
+        stream_resume(s);
+    MHD_run(h->mhd);
     uv_poll_stop(&h->poll);
     uv_timer_stop(&h->timer);
     MHD_stop_daemon(h->mhd);
@@ -543,6 +696,11 @@ void http_stop(struct http *h)
     h->stopping = 1;
     if (!h->in_run)
         stop_now(h);
+}
+
+const char *req_header(const struct req *rq, const char *name)
+{
+    return rq->conn ? MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
 const char *req_query(const struct req *rq, const char *name)

@@ -19,12 +19,18 @@
  * fills a response; http.c sends it. A body over max_body or a URL over
  * max_url reaches the handler with rq->too_big = 413 or 414 (and no body),
  * so the handler answers with a problem+json.
+ *
+ * A response may instead be a stream of unknown length (Server-Sent
+ * Events): the handler sets rs->stream and http.c pulls the bytes when the
+ * client can take them. A stream with nothing to say costs no polling: its
+ * connection is suspended until the producer calls http_stream_wake().
  */
 #ifndef ANASD_HTTP_H
 #define ANASD_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -48,10 +54,27 @@ struct req {
     size_t body_len;
     int too_big;                /* 0, 413 or 414 */
     char request_id[17];        /* random hex, for logs and problem bodies */
+    void *conn;                 /* http.c's, for req_header() */
     uint64_t received;          /* uv_hrtime() when the request line arrived */
 };
 
-/* The response a handler fills. body is malloc'd and taken by http.c. */
+struct http_stream;
+
+/* A streamed response's producer, called on the loop thread. pull() copies
+ * at most max bytes to buf and returns how many (> 0); 0 when it has
+ * nothing now (the connection sleeps until http_stream_wake(s)); < 0 to
+ * end the stream (the connection closes once the bytes given are sent).
+ * done() is called exactly once, when the connection ends for whatever
+ * reason (the end, the client gone, the daemon stopping, no memory to
+ * start the stream); s must not be used after it. */
+struct http_stream_ops {
+    ssize_t (*pull)(void *cls, struct http_stream *s, char *buf, size_t max);
+    void (*done)(void *cls);
+};
+
+/* The response a handler fills. body is malloc'd and taken by http.c.
+ * With stream set, there is no body: status 200 and stream_cls go to the
+ * producer (whose done() http.c calls, even if the response fails). */
 struct resp {
     int status;
     char *body;
@@ -60,6 +83,9 @@ struct resp {
     char location[160];
     char allow[64];
     char disposition[160];
+    char retry_after[16];
+    const struct http_stream_ops *stream;
+    void *stream_cls;
 };
 
 typedef void (*http_handler)(void *ctx, const struct req *rq, struct resp *rs);
@@ -84,6 +110,14 @@ int http_port(const struct http *h);
 /* Stop accepting, close connections, free. Safe with NULL. Closing the
  * uv handles completes on the next loop iteration. */
 void http_stop(struct http *h);
+
+/* A stream has something to say again: resume its connection if it
+ * sleeps. Any time, on the loop thread, until its done() was called. */
+void http_stream_wake(struct http_stream *s);
+
+/* A request header's value (case-insensitive name) or NULL; only while
+ * the handler runs. */
+const char *req_header(const struct req *rq, const char *name);
 
 /* Lookup a query parameter (first match) or NULL. */
 const char *req_query(const struct req *rq, const char *name);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "events.h"
 #include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
@@ -50,6 +51,13 @@ double jobs_now(void)
 struct anasd *run_daemon(const struct run *r)
 {
     return r->jobs->d;
+}
+
+/* Every state change: the store first, then whoever listens. */
+static void set_state(struct jobs *j, long long id, const char *state, double now)
+{
+    if (store_run_set_state(j->d->store, id, state, now) == 0)
+        events_run_state(j->d->events, j->d->store, id);
 }
 
 void jobs_inflight_add(struct jobs *j, int n)
@@ -588,7 +596,7 @@ static void finish(struct run *r, const char *state, const struct anas_error *er
      * estimate, never below what was done. */
     store_run_set_progress(st, r->id, done,
                            strcmp(state, "succeeded") == 0 || r->total < done ? done : r->total);
-    store_run_set_state(st, r->id, state, jobs_now());
+    set_state(r->jobs, r->id, state, jobs_now());
     anas_log(ANAS_LOG_INFO, "run %lld %s after %lld evaluations", r->id, state, done);
     unlink_run(r);
 }
@@ -750,7 +758,7 @@ static int start_run(struct jobs *j, long long id)
         run_free(r);
         return 0;
     }
-    store_run_set_state(st, id, "running", r->t0);
+    set_state(j, id, "running", r->t0);
     store_run_set_progress(st, id, atomic_load(&r->done), r->total);
     queue_step(r);
     return 0;
@@ -778,7 +786,7 @@ void jobs_pump(struct jobs *j)
     long long id;
     while (!j->shutting_down && j->n_active < j->d->conf.max_runs && next_waiting(j, &id)) {
         if (start_run(j, id) < 0) {
-            store_run_set_state(j->d->store, id, "failed", jobs_now());
+            set_state(j, id, "failed", jobs_now());
             break;
         }
     }
@@ -814,7 +822,7 @@ int jobs_start(struct jobs *j)
         return rc;
     for (i = 0; i < n; i++) {
         anas_log(ANAS_LOG_INFO, "run %lld was interrupted; resuming", ids[i]);
-        store_run_set_state(j->d->store, ids[i], "interrupted", jobs_now());
+        set_state(j, ids[i], "interrupted", jobs_now());
     }
     free(ids);
     jobs_pump(j);
@@ -850,7 +858,10 @@ int jobs_cancel(struct jobs *j, long long id)
         return ANAS_ESTATE;
     }
     store_run_fini(&sr);
-    return store_run_set_state(j->d->store, id, "canceled", jobs_now());
+    rc = store_run_set_state(j->d->store, id, "canceled", jobs_now());
+    if (rc == 0)
+        events_run_state(j->d->events, j->d->store, id);
+    return rc;
 }
 
 /* Evaluations being trained right now, with their batches. */
@@ -898,6 +909,14 @@ int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **be
     return 0;
 }
 
+int jobs_front(struct jobs *j, long long id, long long *size, double *hv)
+{
+    struct run *r = find_active(j, id);
+    if (!r || r->spec.search.n_objectives < 2)
+        return ANAS_ENOTFOUND;
+    return results_front(r, size, hv);
+}
+
 void jobs_shutdown(struct jobs *j)
 {
     struct run *r, *next;
@@ -907,7 +926,7 @@ void jobs_shutdown(struct jobs *j)
         r->interrupted = 1;
         atomic_store(&r->cancel, 1);
         store_run_set_progress(j->d->store, r->id, atomic_load(&r->done), r->total);
-        store_run_set_state(j->d->store, r->id, "interrupted", jobs_now());
+        set_state(j, r->id, "interrupted", jobs_now());
         unlink_run(r);
         r->finished = 1; /* nothing more is written for it */
         if (r->inflight == 0)

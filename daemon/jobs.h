@@ -49,6 +49,11 @@ struct jobs_progress {
 int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **best,
               json_t **summary, json_t **evaluating);
 
+/* The Pareto front of an active run of two or more objectives, over all
+ * its repetitions: its size and hypervolume (as the summary gives them).
+ * ANAS_ENOTFOUND when the run is not active or has one objective. */
+int jobs_front(struct jobs *j, long long id, long long *size, double *hv);
+
 /* Graceful stop: active runs become interrupted (and resume at the next
  * start); outstanding work is told to stop. */
 void jobs_shutdown(struct jobs *j);

@@ -27,7 +27,8 @@ daemon_anasd_SOURCES = \
 	daemon/store.h daemon/store.c \
 	daemon/api.h daemon/api_util.c daemon/api_health.c daemon/api_spaces.c \
 	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c \
-	daemon/api_surrogates.c daemon/metrics.h daemon/metrics.c daemon/api_metrics.c
+	daemon/api_surrogates.c daemon/metrics.h daemon/metrics.c daemon/api_metrics.c \
+	daemon/events.h daemon/events.c daemon/api_events.c
 daemon_anasd_SOURCES += daemon/static.h daemon/static.c
 nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
 daemon_anasd_LDADD = $(DAEMON_LIBS)

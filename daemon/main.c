@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "tensor/blas.h"
+#include "events.h"
 #include "http.h"
 #include "jobs.h"
 #include "metrics.h"
@@ -151,8 +152,8 @@ int main(int argc, char **argv)
         conf_fini(&d.conf);
         return 1;
     }
-    rc = metrics_new(&d.metrics) < 0 || surrogates_new(&d, &d.surrogates) < 0 ||
-         surrogates_start(d.surrogates) < 0 ||
+    rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
+         surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
     uv_loop_close(d.loop);
     jobs_free(d.jobs);
     surrogates_free(d.surrogates);
+    events_free(d.events);
     store_close(d.store);
     metrics_free(d.metrics);
     conf_fini(&d.conf);

@@ -97,7 +97,9 @@ int reply_problem(struct resp *rs, const struct req *rq, int status, int code,
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    if (status >= 500) {
+    /* A 500's detail may tell internals; 503's (no memory, no free
+     * stream) only tell the client when to come back. */
+    if (status >= 500 && status != 503) {
         anas_log(ANAS_LOG_ERROR, "request %s: %s", rq ? rq->request_id : "-", detail);
         snprintf(detail, sizeof detail, "internal error; see the server log for request %s",
                  rq ? rq->request_id : "-");

@@ -169,6 +169,16 @@ static int front_of(const struct run *r, int rep, const double *ref, long long *
     return rc < 0 ? rc : 0;
 }
 
+int results_front(const struct run *r, long long *size, double *hv)
+{
+    double ref[ANAS_SEARCH_MAX_OBJECTIVES];
+    *size = 0;
+    *hv = 0;
+    if (!reference(r, ref))
+        return 0;
+    return front_of(r, -1, ref, size, hv);
+}
+
 static json_t *num_or_null(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();

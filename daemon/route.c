@@ -52,6 +52,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/runs/{id}/pareto", api_runs_pareto, 0},
     {"GET", "/api/v1/runs/{id}/export", api_runs_export, 0},
     {"GET", "/api/v1/runs/{id}/model", api_runs_model, 0},
+    {"GET", "/api/v1/runs/{id}/events", api_events_run, 0},
+    {"GET", "/api/v1/events", api_events_all, 0},
     {"POST", "/api/v1/surrogates", api_surrogates_create, 0},
     {"GET", "/api/v1/surrogates", api_surrogates_list, 0},
     {"GET", "/api/v1/surrogates/{id}", api_surrogates_get, 0},

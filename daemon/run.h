@@ -215,6 +215,9 @@ void results_record(struct run *r, long long seq, int rep, const char *state, in
                     const char *code, const char *detail);
 json_t *results_best_json(const struct run_spec *s, const struct best *b);
 json_t *results_summary_json(const struct run *r);
+/* The front of all repetitions: its size and hypervolume, as the
+ * summary's pareto_size and hypervolume (0 and 0 before a feasible result). */
+int results_front(const struct run *r, long long *size, double *hv);
 
 /* Pruning (dispatch.c). The epochs a configuration's training plans (the
  * run's recipe, or the configuration's own train.epochs). */

@@ -37,6 +37,9 @@
 #define EVAL_COLS                                                                        \
     "run, seq, rep, hash, state, feasible, cached, eval_key, config, metrics, "          \
     "error, started_at, finished_at, curve"
+/* What is read back: the stored columns and the commit-order cursor, which
+ * the database assigns (schema/0004_cursor.sql). */
+#define EVAL_READ_COLS EVAL_COLS ", cursor"
 
 enum stmt {
     S_BEGIN,
@@ -58,8 +61,10 @@ enum stmt {
     S_ARCH_GET,
     S_EVAL_PUT,
     S_EVAL_LIST,
+    S_EVAL_SINCE,
     S_EVAL_LIST_BY_METRIC,
     S_EVAL_COUNT,
+    S_EVAL_LAST_CURSOR,
     S_EVAL_FIND_KEY,
     S_EVAL_OF_ARCH,
     S_MODEL_PUT,
@@ -121,7 +126,7 @@ static const char *const stmt_sql[N_STMT] = {
                    "  coalesce(?10, '{}'), ?11, ?12, ?13, ?14)",
     /* ?3 < 0: every repetition; ?4 < 0: no limit (SQLite's LIMIT -1);
      * ?7 NULL: any state; ?8 < 0: feasible or not. */
-    [S_EVAL_LIST] = "SELECT " EVAL_COLS " FROM evaluations"
+    [S_EVAL_LIST] = "SELECT " EVAL_READ_COLS " FROM evaluations"
                     " WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
                     " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
                     " ORDER BY seq LIMIT ?4 OFFSET ?9",
@@ -137,7 +142,7 @@ static const char *const stmt_sql[N_STMT] = {
      * otherwise hold every skipped row's config, metrics and curve.
      */
     [S_EVAL_LIST_BY_METRIC] =
-        "SELECT " EVAL_COLS " FROM (SELECT seq AS k_seq,"
+        "SELECT " EVAL_READ_COLS " FROM (SELECT seq AS k_seq,"
         " json_extract(metrics, '$.\"' || ?5 || '\"') AS m,"
         " NOT (state = 'complete' AND feasible) AS worse"
         " FROM evaluations"
@@ -147,11 +152,17 @@ static const char *const stmt_sql[N_STMT] = {
         " LIMIT ?4 OFFSET ?9)"
         " JOIN evaluations ON run = ?1 AND seq = k_seq"
         " ORDER BY m IS NULL, worse, CASE WHEN ?6 THEN m END DESC, m, k_seq",
+    /* Committed after cursor ?2, in commit order (the other ?s as above). */
+    [S_EVAL_SINCE] = "SELECT " EVAL_READ_COLS " FROM evaluations"
+                     " WHERE run = ?1 AND cursor > ?2 AND (?3 < 0 OR rep = ?3)"
+                     " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
+                     " ORDER BY cursor LIMIT ?4",
     [S_EVAL_COUNT] = "SELECT count(*) FROM evaluations WHERE run = ?1",
+    [S_EVAL_LAST_CURSOR] = "SELECT coalesce(max(cursor), 0) FROM evaluations WHERE run = ?1",
     /* state = 'complete' spelled out so that the partial index applies. */
-    [S_EVAL_FIND_KEY] = "SELECT " EVAL_COLS " FROM evaluations"
+    [S_EVAL_FIND_KEY] = "SELECT " EVAL_READ_COLS " FROM evaluations"
                         " WHERE eval_key = ?1 AND state = 'complete' LIMIT 1",
-    [S_EVAL_OF_ARCH] = "SELECT " EVAL_COLS " FROM evaluations WHERE hash = ?1"
+    [S_EVAL_OF_ARCH] = "SELECT " EVAL_READ_COLS " FROM evaluations WHERE hash = ?1"
                        " ORDER BY finished_at DESC, run DESC, seq DESC LIMIT ?2",
 
     [S_MODEL_PUT] = "INSERT INTO models (run, format, blob, created_at)"
@@ -889,7 +900,7 @@ void store_evals_free(struct store_eval *e, int n)
     free(e);
 }
 
-/* Columns in EVAL_COLS order. */
+/* Columns in EVAL_READ_COLS order. */
 static int eval_read(sqlite3_stmt *q, void *elem)
 {
     struct store_eval *e = elem;
@@ -910,6 +921,7 @@ static int eval_read(sqlite3_stmt *q, void *elem)
     e->started_at = sqlite3_column_double(q, 11);
     e->finished_at = sqlite3_column_double(q, 12);
     e->curve_json = col_dup(q, 13, &oom);
+    e->cursor = sqlite3_column_int64(q, 14);
     if (oom) {
         store_eval_fini(e);
         return ANAS_ENOMEM;
@@ -949,18 +961,24 @@ static int metric_name_ok(const char *name)
     return name[0] != '\0' && strchr(name, '"') == NULL;
 }
 
-int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
-                     struct store_eval **out, int *n_out)
+/* Both listings: by seq (or a metric) after f->after, or by cursor after
+ * since (since >= 0). */
+static int eval_select(struct store *st, long long run, long long since,
+                       const struct store_eval_filter *f, struct store_eval **out, int *n_out)
 {
-    enum stmt s = f->sort_metric ? S_EVAL_LIST_BY_METRIC : S_EVAL_LIST;
+    enum stmt s = since >= 0        ? S_EVAL_SINCE
+                  : f->sort_metric ? S_EVAL_LIST_BY_METRIC
+                                   : S_EVAL_LIST;
     sqlite3_stmt *q = st->stmt[s];
     void *rows;
     int b = SQLITE_OK, rc;
 
-    if (f->sort_metric && !metric_name_ok(f->sort_metric))
+    if (f->sort_metric && (since >= 0 || !metric_name_ok(f->sort_metric)))
+        return ANAS_EINVAL;
+    if (since >= 0 && f->after != 0)
         return ANAS_EINVAL;
     bind_int(q, 1, run, &b);
-    bind_int(q, 2, f->after, &b);
+    bind_int(q, 2, since >= 0 ? since : f->after, &b);
     bind_int(q, 3, f->rep < 0 ? -1 : f->rep, &b);
     bind_int(q, 4, f->limit > 0 ? f->limit : -1, &b);
     if (f->sort_metric) {
@@ -969,11 +987,24 @@ int store_eval_query(struct store *st, long long run, const struct store_eval_fi
     }
     bind_text(q, 7, f->state, &b);
     bind_int(q, 8, f->feasible < 0 ? -1 : f->feasible != 0, &b);
-    bind_int(q, 9, f->offset, &b);
+    if (s != S_EVAL_SINCE)
+        bind_int(q, 9, f->offset, &b);
     rc = collect(st, q, b, &eval_rows, &rows, n_out, "evaluation list");
     if (rc == 0)
         *out = rows;
     return rc;
+}
+
+int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
+                     struct store_eval **out, int *n_out)
+{
+    return eval_select(st, run, -1, f, out, n_out);
+}
+
+int store_eval_since(struct store *st, long long run, long long since,
+                     const struct store_eval_filter *f, struct store_eval **out, int *n_out)
+{
+    return eval_select(st, run, since < 0 ? 0 : since, f, out, n_out);
 }
 
 int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
@@ -996,6 +1027,15 @@ int store_eval_count(struct store *st, long long run, long long *out)
 
     bind_int(q, 1, run, &b);
     return exec_count(st, q, b, out, "evaluation count");
+}
+
+int store_eval_last_cursor(struct store *st, long long run, long long *out)
+{
+    sqlite3_stmt *q = st->stmt[S_EVAL_LAST_CURSOR];
+    int b = SQLITE_OK;
+
+    bind_int(q, 1, run, &b);
+    return exec_count(st, q, b, out, "evaluation last cursor");
 }
 
 int store_eval_find_key(struct store *st, const char *eval_key, struct store_eval *out)

@@ -120,6 +120,7 @@ struct store_eval {
     char *error_json;       /* NULL unless failed */
     double started_at, finished_at;
     char *curve_json;       /* per-epoch metrics of a training, or NULL */
+    long long cursor;       /* commit order, across runs; set by the store */
 };
 
 void store_eval_fini(struct store_eval *e);
@@ -148,6 +149,12 @@ struct store_eval_filter {
 int store_eval_query(struct store *st, long long run, const struct store_eval_filter *f,
                      struct store_eval **out, int *n_out);
 
+/* The evaluations committed after cursor `since`, oldest commit first,
+ * with f's limit, rep, state and feasible (its after and sort must be 0
+ * and NULL: ANAS_EINVAL otherwise). */
+int store_eval_since(struct store *st, long long run, long long since,
+                     const struct store_eval_filter *f, struct store_eval **out, int *n_out);
+
 /* store_eval_query without the state and feasible filters. */
 int store_eval_list(struct store *st, long long run, long long after, int limit, int rep,
                     const char *sort_metric, int desc, struct store_eval **out,
@@ -157,6 +164,9 @@ int store_eval_list(struct store *st, long long run, long long after, int limit,
 int store_eval_all(struct store *st, long long run, struct store_eval **out, int *n_out);
 
 int store_eval_count(struct store *st, long long run, long long *out);
+
+/* The cursor of a run's last committed evaluation, 0 when none. */
+int store_eval_last_cursor(struct store *st, long long run, long long *out);
 
 /* A completed evaluation with this key, from any run (dedup); ANAS_ENOTFOUND
  * when none. */

@@ -21,6 +21,8 @@ TESTS += \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
+	tests/api/94-cursor.sh \
+	tests/api/95-events.sh \
 	tests/api/95-metrics.sh \
 	tests/api/96-export-rep.sh \
 	tests/api/97-www.sh
@@ -28,6 +30,7 @@ TESTS += \
 EXTRA_DIST += \
 	tests/api/lib.sh \
 	tests/api/prom-check.awk \
+	tests/api/sse.sh \
 	tests/api/10-health.sh \
 	tests/api/15-cli.sh \
 	tests/api/20-architectures.sh \
@@ -48,6 +51,8 @@ EXTRA_DIST += \
 	tests/api/91-model-in-use.sh \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
+	tests/api/94-cursor.sh \
+	tests/api/95-events.sh \
 	tests/api/95-metrics.sh \
 	tests/api/96-export-rep.sh \
 	tests/api/97-www.sh

@@ -589,6 +589,62 @@ static void test_surrogates(struct store *st)
     is_int(store_surrogate_delete(st, a), ANAS_ENOTFOUND, "deleting twice: not found");
 }
 
+/* The commit-order cursor (schema/0004_cursor.sql): one counter for the
+ * database, in the order rows are stored whatever their seq, a new number
+ * for a row stored again, none reused after a deletion. */
+static void test_cursor(struct store *st)
+{
+    const char *K = "4444444444444444444444444444444444444444444444444444444444444444";
+    struct store_eval e, *list = NULL;
+    struct store_eval_filter f = {.rep = -1, .feasible = -1};
+    long long a = 0, b = 0, last = -1, top, since = 0;
+    int n = -1;
+
+    store_run_insert(st, "search", "cursor-a", "{}", 3, 20, &a);
+    store_run_insert(st, "search", "cursor-b", "{}", 1, 21, &b);
+    ok(store_eval_last_cursor(st, a, &last) == 0 && last == 0, "no evaluations: cursor 0");
+    e = make_eval(a, 2, 0, "aaaaaaaaaaaaaaaa", "complete", K, "{}");
+    store_eval_put(st, &e);
+    e = make_eval(b, 1, 0, "aaaaaaaaaaaaaaaa", "complete", K, "{}");
+    store_eval_put(st, &e);
+    e = make_eval(a, 1, 0, "aaaaaaaaaaaaaaaa", "complete", K, "{}");
+    store_eval_put(st, &e);
+    e = make_eval(a, 3, 0, "aaaaaaaaaaaaaaaa", "complete", K, "{}");
+    store_eval_put(st, &e);
+    ok(store_eval_since(st, a, since, &f, &list, &n) == 0 && n == 3, "since 0: all three");
+    {
+        static const long long want[] = {2, 1, 3};
+        ok(seqs_are(list, n, want, 3), "in commit order, not seq order");
+    }
+    ok(n == 3 && list[1].cursor > list[0].cursor + 1 && list[2].cursor == list[1].cursor + 1,
+       "cursors increase across runs (b's row between)");
+    since = list[0].cursor;
+    top = list[2].cursor;
+    store_evals_free(list, n);
+    ok(store_eval_since(st, a, since, &f, &list, &n) == 0 && n == 2 && list[0].seq == 1,
+       "since the first: the two after it");
+    store_evals_free(list, n);
+    ok(store_eval_last_cursor(st, a, &last) == 0 && last == top, "last cursor of a run");
+
+    /* Stored again: a new cursor, after everything. */
+    e = make_eval(a, 1, 0, "aaaaaaaaaaaaaaaa", "complete", K, "{\"x\":1}");
+    store_eval_put(st, &e);
+    ok(store_eval_since(st, a, top, &f, &list, &n) == 0 && n == 1 && list[0].seq == 1 &&
+           list[0].cursor == top + 1,
+       "a row stored again is new to a poller");
+    store_evals_free(list, n);
+
+    /* Deleting the run holding the largest cursors does not free them. */
+    ok(store_run_delete(st, a) == 0, "delete the run with the last cursors");
+    e = make_eval(b, 2, 0, "aaaaaaaaaaaaaaaa", "complete", K, "{}");
+    store_eval_put(st, &e);
+    ok(store_eval_last_cursor(st, b, &last) == 0 && last == top + 2,
+       "the next row gets the next number, not a deleted one's");
+    f.sort_metric = "acc";
+    is_int(store_eval_since(st, b, 0, &f, &list, &n), ANAS_EINVAL, "by cursor takes no sort");
+    store_run_delete(st, b);
+}
+
 int main(void)
 {
     struct store *st = NULL;
@@ -610,6 +666,7 @@ int main(void)
     test_runs(st);
     test_arch(st);
     test_evals(st);
+    test_cursor(st);
     test_model_users(st);
     test_surrogates(st);
     store_close(st);
