@@ -28,14 +28,6 @@
 
 #define EXPOSITION_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Until the event streams count themselves (events.c defines the strong
- * symbol), there are none. */
-__attribute__((weak)) int anasd_streams_open(const struct anasd *d)
-{
-    (void)d;
-    return 0;
-}
-
 static const char *const no_labels[] = {NULL};
 
 static long long count_state(struct anasd *d, const char *state)

@@ -42,7 +42,7 @@ jq -r '.paths | to_entries[] | .key as $p | .value | keys[] | "\(.) \($p)"' "$tm
 undocumented=
 while read -r method path; do
     case $path in
-    */events) continue ;; # streams that do not end by themselves: 95-events.sh
+    */events) continue ;; # streams that do not end by themselves: 98-events.sh
     esac
     concrete=$(printf '%s' "$path" | sed -e 's/{id}/999999/' -e 's/{name}/resnet/' \
         -e 's/{hash}/0123456789abcdef/')

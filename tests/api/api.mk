@@ -22,7 +22,7 @@ TESTS += \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
 	tests/api/94-cursor.sh \
-	tests/api/95-events.sh \
+	tests/api/98-events.sh \
 	tests/api/95-metrics.sh \
 	tests/api/96-export-rep.sh \
 	tests/api/97-www.sh
@@ -52,7 +52,7 @@ EXTRA_DIST += \
 	tests/api/92-surrogates.sh \
 	tests/api/93-pruning.sh \
 	tests/api/94-cursor.sh \
-	tests/api/95-events.sh \
+	tests/api/98-events.sh \
 	tests/api/95-metrics.sh \
 	tests/api/96-export-rep.sh \
 	tests/api/97-www.sh
