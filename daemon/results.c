@@ -137,46 +137,82 @@ static int reference(const struct run *r, double *ref)
 
 /* Size and hypervolume of the non-dominated set of the points of
  * repetition `rep` (-1: all). */
+/* a dominates b (minimised). */
+static int dominates(const double *a, const double *b, int d)
+{
+    int better = 0;
+    for (int k = 0; k < d; k++) {
+        if (a[k] > b[k])
+            return 0;
+        better |= a[k] < b[k];
+    }
+    return better;
+}
+
+/* The first front only, kept as the points arrive: each point is compared
+ * with the front so far, not with every point (O(n m) for a front of m,
+ * where a full non-dominated sort peels every front). Equal points stay,
+ * as in the sort's first front. */
+static int first_front(const struct results *x, int rep, int d, double *f, long long *m_out)
+{
+    long long m = 0;
+    for (long long i = 0; i < x->n_pts; i++) {
+        const double *p = x->pts[i].f;
+        long long k, w = 0;
+        int beaten = 0;
+        if (rep >= 0 && x->pts[i].rep != rep)
+            continue;
+        for (k = 0; k < m && !beaten; k++)
+            beaten = dominates(f + k * d, p, d);
+        if (beaten)
+            continue;
+        for (k = 0; k < m; k++) /* drop what the newcomer dominates */
+            if (!dominates(p, f + k * d, d))
+                memmove(f + w++ * d, f + k * d, (size_t)d * sizeof *f);
+        memcpy(f + w * d, p, (size_t)d * sizeof *f);
+        m = w + 1;
+    }
+    *m_out = m;
+    return 0;
+}
+
 static int front_of(const struct run *r, int rep, const double *ref, long long *size,
                     double *hv)
 {
     const struct results *x = &r->res;
-    int d = r->spec.search.n_objectives, n = 0, rc;
-    struct anas_search_point *p = malloc(((size_t)x->n_pts + 1) * sizeof *p);
+    int d = r->spec.search.n_objectives, rc;
     double *f = malloc(((size_t)x->n_pts + 1) * (size_t)d * sizeof *f);
-    int *rank = malloc(((size_t)x->n_pts + 1) * sizeof *rank);
     *size = 0;
     *hv = 0;
-    rc = p && f && rank ? 0 : ANAS_ENOMEM;
-    for (long long i = 0; rc == 0 && i < x->n_pts; i++) {
-        if (rep >= 0 && x->pts[i].rep != rep)
-            continue;
-        memset(&p[n], 0, sizeof p[n]);
-        memcpy(p[n].f, x->pts[i].f, sizeof p[n].f);
-        n++;
-    }
-    if (rc == 0 && n > 0 && (rc = anas_pareto_sort(p, n, d, rank)) >= 0) {
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            if (rank[i] == 0)
-                memcpy(f + (size_t)m++ * (size_t)d, p[i].f, (size_t)d * sizeof *f);
-        *size = m;
-        rc = anas_pareto_hypervolume(f, m, d, ref, hv);
-    }
-    free(p);
+    rc = f ? first_front(x, rep, d, f, size) : ANAS_ENOMEM;
+    if (rc == 0 && *size > 0)
+        rc = anas_pareto_hypervolume(f, (int)*size, d, ref, hv);
     free(f);
-    free(rank);
     return rc < 0 ? rc : 0;
 }
 
-int results_front(const struct run *r, long long *size, double *hv)
+int results_front(struct run *r, long long *size, double *hv)
 {
+    struct results *x = &r->res;
     double ref[ANAS_SEARCH_MAX_OBJECTIVES];
+    int rc;
+    /* Every event stream of the run asks: the points only grow, so their
+     * count says whether the answer changed. */
+    if (x->front_valid && x->front_n == x->n_pts) {
+        *size = x->front_size;
+        *hv = x->front_hv;
+        return 0;
+    }
     *size = 0;
     *hv = 0;
     if (!reference(r, ref))
         return 0;
-    return front_of(r, -1, ref, size, hv);
+    rc = front_of(r, -1, ref, size, hv);
+    x->front_valid = rc == 0;
+    x->front_n = x->n_pts;
+    x->front_size = *size;
+    x->front_hv = *hv;
+    return rc;
 }
 
 static json_t *num_or_null(double v)

@@ -118,6 +118,9 @@ struct results {
     char first_error_detail[240];
     struct front_pt *pts; /* feasible complete results, all repetitions */
     long long n_pts, cap_pts;
+    int front_valid; /* results_front's answer for front_n points */
+    long long front_n, front_size;
+    double front_hv;
     /* Results settled in this process, and those that needed real work:
      * the ETA's basis. */
     long long live, worked;
@@ -217,7 +220,7 @@ json_t *results_best_json(const struct run_spec *s, const struct best *b);
 json_t *results_summary_json(const struct run *r);
 /* The front of all repetitions: its size and hypervolume, as the
  * summary's pareto_size and hypervolume (0 and 0 before a feasible result). */
-int results_front(const struct run *r, long long *size, double *hv);
+int results_front(struct run *r, long long *size, double *hv);
 
 /* Pruning (dispatch.c). The epochs a configuration's training plans (the
  * run's recipe, or the configuration's own train.epochs). */

@@ -96,3 +96,7 @@ tests_unit_search_prune_LDADD = $(UNIT_LIBS)
 # tests/bench/demo-pareto (run by hand): the main job's model-based search
 # against random search with the same trainings.
 EXTRA_DIST += tests/bench/demo-pareto
+
+# tests/bench/sse-load (run by hand): GET /api/v1/runs/{id} with and
+# without 100 event streams following a live search.
+EXTRA_DIST += tests/bench/sse-load
