@@ -414,7 +414,7 @@ static int exec_sql(sqlite3 *db, const char *sql, char *why, size_t why_len)
     return 0;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, int *out)
+static int pragma_int64(sqlite3 *db, const char *sql, long long *out)
 {
     sqlite3_stmt *q;
     int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
@@ -423,9 +423,18 @@ static int pragma_int(sqlite3 *db, const char *sql, int *out)
         return ANAS_EDB;
     rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int(q, 0);
+        *out = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
     return rc == SQLITE_ROW ? 0 : ANAS_EDB;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    long long v = 0;
+    int rc = pragma_int64(db, sql, &v);
+    if (rc == 0)
+        *out = (int)v;
+    return rc;
 }
 
 /*
@@ -464,7 +473,7 @@ static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
 static int migrate_step(sqlite3 *db, int *more, char *why, size_t why_len)
 {
     char sql[64];
-    int v, rc = exec_sql(db, "BEGIN IMMEDIATE", why, why_len);
+    int v = 0, rc = exec_sql(db, "BEGIN IMMEDIATE", why, why_len);
 
     if (rc < 0)
         return rc;
@@ -568,20 +577,6 @@ void store_close(struct store *st)
             anas_log(ANAS_LOG_ERROR, "store: close: %s", sqlite3_errmsg(st->db));
     }
     free(st);
-}
-
-static int pragma_int64(sqlite3 *db, const char *sql, long long *out)
-{
-    sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
-
-    if (rc != SQLITE_OK)
-        return ANAS_EDB;
-    rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return rc == SQLITE_ROW ? 0 : ANAS_EDB;
 }
 
 int store_size(struct store *st, long long *bytes)
