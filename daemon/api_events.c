@@ -54,9 +54,6 @@
 #define PAGE 64
 #define PAGES_PER_TICK 2
 #define SHARED_PAGES 16
-/* A heartbeat after this many seconds without a byte sent: proxies keep
- * the connection, and a vanished client is noticed when it fails. */
-#define HEARTBEAT_S 15
 /* Queued state changes of the all-runs stream before its client is
  * dropped. */
 #define BACKLOG_MAX (64 * 1024)
@@ -407,7 +404,10 @@ static void on_event(void *ctx, const struct event *e)
     struct client *c = ctx;
     if (e->type == EVENT_TICK) {
         double now = anasd_now();
-        if (now - c->last_sent >= HEARTBEAT_S)
+        /* A heartbeat after --sse-heartbeat seconds without a byte sent:
+         * proxies keep the connection, and a vanished client is noticed
+         * when it fails. */
+        if (now - c->last_sent >= c->d->conf.sse_heartbeat)
             c->heartbeat = 1;
         c->pages = PAGES_PER_TICK;
         if (c->run && !c->ending && now >= c->next_progress) {

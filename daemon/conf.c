@@ -49,6 +49,8 @@ static const struct opt opts[] = {
      "queued runs accepted before answering 429 (default 100)"},
     {"max-streams", "max_streams", OPT_INT, OFF(max_streams), 0, 0, 192, "N",
      "event streams open at once before answering 503 (default 64; 0: none)"},
+    {"sse-heartbeat", "sse_heartbeat", OPT_INT, OFF(sse_heartbeat), 0, 1, 3600, "SECONDS",
+     "silence on an event stream before a heartbeat comment (default 15)"},
     {"max-body", "max_body", OPT_INT, OFF(max_body), 0, 1024, 1L << 30, "BYTES",
      "largest request body (default 1048576)"},
     {"token-file", "token_file", OPT_STR, OFF(token_file), CONF_PATH_MAX, 0, 0, "FILE",
@@ -135,6 +137,7 @@ static void defaults(struct conf *c)
     c->max_runs = 2;
     c->max_queued = 100;
     c->max_streams = 64;
+    c->sse_heartbeat = 15;
     c->max_body = 1L << 20;
     snprintf(c->log_level, sizeof c->log_level, "info");
     default_roots(c);

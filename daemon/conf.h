@@ -31,6 +31,7 @@ struct conf {
     int max_runs;
     int max_queued;
     int max_streams; /* open event streams (api_events.c) */
+    int sse_heartbeat; /* seconds of silence before a stream's heartbeat */
     long max_body;
     char token_file[CONF_PATH_MAX];
     char metrics_token_file[CONF_PATH_MAX];

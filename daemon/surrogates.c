@@ -81,6 +81,7 @@ static void fit_run(struct fit_job *j)
 {
     struct anas_surrogate *m;
     anas_error_clear(&j->err);
+    j->params.stop = &j->s->cancel;
     j->rc = anas_surrogate_cv(j->x, j->y, j->n, j->dim, j->folds, &j->params, &j->q, &j->err);
     if (j->rc < 0)
         return;

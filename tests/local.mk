@@ -10,8 +10,11 @@ VALGRIND_CMD = $(VALGRIND) -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite --suppressions=$(abs_top_srcdir)/tests/valgrind.supp
 LOG_COMPILER = $(VALGRIND_CMD)
 ANASD_WRAPPER = $(VALGRIND_CMD)
+# Unit tests that drive whole searches take fewer seeds under valgrind.
+VALGRIND_ENV = ANAS_VALGRIND=1; export ANAS_VALGRIND;
 else
 ANASD_WRAPPER =
+VALGRIND_ENV =
 endif
 
 # ANAS_SHARED: the project's shared/ folder (reference data); tests that need
@@ -23,7 +26,8 @@ AM_TESTS_ENVIRONMENT = \
 	: "$${ANAS_SHARED:=$(abs_top_srcdir)/../shared}"; export ANAS_SHARED; \
 	OPENBLAS_NUM_THREADS=1; export OPENBLAS_NUM_THREADS; \
 	OMP_NUM_THREADS=1; export OMP_NUM_THREADS; \
-	MALLOC_PERTURB_=165; export MALLOC_PERTURB_;
+	MALLOC_PERTURB_=165; export MALLOC_PERTURB_; \
+	$(VALGRIND_ENV)
 
 EXTRA_DIST += tests/tap.h tests/valgrind.supp
 

@@ -270,9 +270,12 @@ static int boost(struct anas_surrogate *m, DMatrixHandle dm,
     rc = set_params(m->booster, p, err);
     if (rc < 0)
         return rc;
-    for (int it = 0; it < p->n_estimators; it++)
+    for (int it = 0; it < p->n_estimators; it++) {
+        if (p->stop && atomic_load(p->stop))
+            return anas_error_set(err, ANAS_ECANCELED, "the fit was stopped");
         if (XGBoosterUpdateOneIter(m->booster, it, dm) != 0)
             return xgb_error(err, ANAS_EINTERNAL, "boosting failed");
+    }
     return configure_booster(m, err);
 }
 

@@ -15,6 +15,8 @@
 #ifndef ANAS_SURROGATE_H
 #define ANAS_SURROGATE_H
 
+#include <stdatomic.h>
+
 #include "core/err.h"
 
 struct anas_surrogate;
@@ -50,6 +52,10 @@ struct anas_surrogate_fit_params {
     double lambda;           /* L2 regularisation, 1.0 */
     unsigned long long seed; /* 0 */
     int n_threads;           /* 1: the daemon runs fits on its pool */
+    /* NULL, or a flag another thread may set: the fit then ends with
+     * ANAS_ECANCELED before its next boosting round (a fit of many deep
+     * trees takes minutes; a stopping daemon should not wait for it). */
+    const atomic_int *stop;
 };
 
 /* XGBoost's own defaults, except n_estimators 200, eta 0.1, 1 thread.

@@ -30,7 +30,7 @@ TRAIN='"kind": "train", "epochs": 4, "batch_size": 16,
 search() {
     post_run '{"kind": "search", '"$SPACE"', '"$DATA"', "evaluator": {'"$TRAIN"'},
      "objectives": '"$1"', "pruner": '"$2"',
-     "optimizer": {"kind": "random", "evaluations": '$N', "batch": 2},
+     "optimizer": {"kind": "random", "evaluations": '"${EVALS:-$N}"', "batch": 2},
      "seed": '"${3:-3}${4:-}"'}'
 }
 
@@ -83,8 +83,12 @@ jok "?state=pruned lists exactly those" \
 
 # --- a budget counts a pruned training as its share ---
 # A seed of its own: fresh candidates, not the first run's stored results.
+# More candidates than the budget can pay for even if every one is pruned
+# at the first rung (a quarter each): only the budget can end this search.
+EVALS=20
 search '[{"metric": "acc@fp", "goal": "max"}]' '{"kind": "successive-halving", "eta": 2}' 5 \
     ', "budget": {"evaluations": 4}'
+unset EVALS
 b=$RUN_ID
 wait_run "$b" 300
 jis .summary.stopped_by budget.evaluations "a budget of 4 evaluations stopped the search"

@@ -19,7 +19,7 @@ fi
 mkdir -p "$tmp/data"
 # One run at a time, so that a second run waits in the queue while the
 # first trains: its stream has the whole story to tell.
-start_anasd --data-root "$tmp/data" --max-streams 3 --max-runs 1
+start_anasd --data-root "$tmp/data" --max-streams 3 --max-runs 1 --sse-heartbeat 1
 
 req GET /api/v1/health
 jok "health shows the streams: none open, at most 3" '.streams == {open: 0, max: 3}'
@@ -195,8 +195,9 @@ like "$(header Retry-After)" '^[1-9][0-9]*$' "... with Retry-After in seconds"
 req GET /api/v1/runs
 status_is 200 "other requests are still answered"
 
-# Idle streams get heartbeats; clients that vanish without a word are
-# noticed (when a heartbeat cannot be sent) and their streams freed.
+# Idle streams get heartbeats (each second: --sse-heartbeat 1); clients
+# that vanish without a word are noticed (when a heartbeat cannot be sent)
+# and their streams freed.
 ok "an idle stream is sent a heartbeat comment" sse_wait_for "$tmp/lim1.sse" '^: keep-alive$' 1
 ok "... and stays well framed" sse_framing_ok "$tmp/lim1.sse"
 # shellcheck disable=SC2086 # a list of pids

@@ -11,9 +11,12 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/rng.h"
@@ -253,6 +256,47 @@ static void test_cv(void)
     ok(q2.n == 6 && q2.folds == 6 && isfinite(q2.rmse), "n 6, folds 6, finite rmse");
 }
 
+/* The stop flag: set before a fit, the fit does nothing; set by another
+ * thread during a fit far too long to finish (100,000 deep trees), the fit
+ * ends with ANAS_ECANCELED and leaks nothing. */
+static atomic_int stop_flag;
+
+static void *stop_later(void *arg)
+{
+    (void)arg;
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    atomic_store(&stop_flag, 1);
+    return NULL;
+}
+
+static void test_stop(void)
+{
+    struct anas_surrogate_fit_params p;
+    struct anas_surrogate_quality q;
+    struct anas_error err = {0};
+    pthread_t t;
+
+    anas_surrogate_fit_params_init(&p);
+    p.stop = &stop_flag;
+    atomic_store(&stop_flag, 1);
+    ok(anas_surrogate_fit(xtr, ytr, 300, D, &p, &err) == NULL && err.code == ANAS_ECANCELED,
+       "a fit with its stop flag set is canceled");
+    is_int(anas_surrogate_cv(xtr, ytr, 300, D, 5, &p, &q, NULL), ANAS_ECANCELED,
+           "and so is a cross-validation");
+    atomic_store(&stop_flag, 0);
+    p.n_estimators = 100000;
+    p.max_depth = 12;
+    p.eta = 0.01;
+    anas_error_clear(&err);
+    if (pthread_create(&t, NULL, stop_later, NULL) != 0) {
+        ok(0, "a thread to set the flag");
+        return;
+    }
+    ok(anas_surrogate_fit(xtr, ytr, 300, D, &p, &err) == NULL && err.code == ANAS_ECANCELED,
+       "a fit of 100,000 trees stops when another thread sets the flag");
+    pthread_join(t, NULL);
+}
+
 static void test_json(void)
 {
     struct anas_surrogate_fit_params p;
@@ -481,6 +525,7 @@ int main(void)
     test_score_paths();
     test_fit();
     test_cv();
+    test_stop();
     test_json();
     test_errors();
     test_oom();
