@@ -66,6 +66,7 @@ struct http {
     int in_run;       /* inside MHD_run(): stopping must wait */
     int stopping;
     int kick; /* a stream was woken: resume it, run MHD again */
+    int woken; /* streams were woken inside MHD_run(): resume them after */
     size_t max_body, max_url;
     http_handler handler;
     void *ctx;
@@ -397,8 +398,13 @@ static void stream_resume(struct http_stream *s)
     s->h->kick = 1;
 }
 
+/* After every MHD_run(), which is after every request: the walk over the
+ * open streams happens only when one was woken meanwhile. */
 static void streams_resume(struct http *h)
 {
+    if (!h->woken)
+        return;
+    h->woken = 0;
     for (struct http_stream *s = h->streams; s; s = s->next)
         if (s->wake)
             stream_resume(s);
@@ -410,6 +416,7 @@ void http_stream_wake(struct http_stream *s)
 
     if (h->in_run) {
         s->wake = 1;
+        h->woken = 1;
         h->kick = 1;
         return;
     }
