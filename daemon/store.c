@@ -956,6 +956,88 @@ static int metric_name_ok(const char *name)
     return name[0] != '\0' && strchr(name, '"') == NULL;
 }
 
+/*
+ * Sorting by a metric at scale. The generic statement above sorts every
+ * row of the run (0.3 s at 100,000 evaluations, on the loop thread); an
+ * index on the same sort key makes a page cost its own rows (plus the
+ * OFFSET's index entries). SQLite uses an index on an expression only for
+ * a query that spells the same expression, so the metric's name is part
+ * of the SQL text here, not a bound parameter: only names of plain
+ * characters qualify (every metric's name does; the others take the
+ * generic statement). The index, one per metric and direction, is made
+ * the first time a run is sorted that way (as long as one generic sort
+ * takes), and kept: the API accepts only metrics a run's evaluator
+ * produces, so there are few.
+ */
+static int metric_name_plain(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > 48)
+        return 0;
+    for (; *name; name++)
+        if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') ||
+              (*name >= '0' && *name <= '9') || strchr("@_.:+-", *name)))
+            return 0;
+    return 1;
+}
+
+static int sort_index(struct store *st, const char *metric, const char *m, int desc)
+{
+    char sql[512], hex[2 * 48 + 1];
+    int rc;
+
+    for (size_t i = 0; metric[i]; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)metric[i]);
+    snprintf(sql, sizeof sql,
+             "CREATE INDEX IF NOT EXISTS evaluations_by_%s_%s ON evaluations (run, "
+             "(%s IS NULL), (NOT (state = 'complete' AND feasible)), %s%s, seq, "
+             "state, feasible, rep)",
+             hex, desc ? "desc" : "asc", m, m, desc ? " DESC" : "");
+    rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : db_error(st, rc, "evaluation sort index");
+}
+
+static int eval_select_indexed(struct store *st, long long run,
+                               const struct store_eval_filter *f, struct store_eval **out,
+                               int *n_out)
+{
+    char m[96], sql[1280];
+    const char *dir = f->desc ? " DESC" : "";
+    sqlite3_stmt *q;
+    void *rows;
+    int b = SQLITE_OK, rc;
+
+    snprintf(m, sizeof m, "json_extract(metrics, '$.\"%s\"')", f->sort_metric);
+    rc = sort_index(st, f->sort_metric, m, f->desc);
+    if (rc < 0)
+        return rc;
+    snprintf(sql, sizeof sql,
+             "SELECT " EVAL_READ_COLS " FROM (SELECT seq AS k_seq"
+             " FROM evaluations WHERE run = ?1 AND seq > ?2 AND (?3 < 0 OR rep = ?3)"
+             " AND (?7 IS NULL OR state = ?7) AND (?8 < 0 OR feasible = ?8)"
+             " ORDER BY (%s IS NULL), (NOT (state = 'complete' AND feasible)), %s%s, seq"
+             " LIMIT ?4 OFFSET ?9)"
+             " JOIN evaluations ON run = ?1 AND seq = k_seq"
+             " ORDER BY (%s IS NULL), (NOT (state = 'complete' AND feasible)), %s%s, seq",
+             m, m, dir, m, m, dir);
+    rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(st, rc, "evaluation list by metric");
+    bind_int(q, 1, run, &b);
+    bind_int(q, 2, f->after, &b);
+    bind_int(q, 3, f->rep < 0 ? -1 : f->rep, &b);
+    bind_int(q, 4, f->limit > 0 ? f->limit : -1, &b);
+    bind_text(q, 7, f->state, &b);
+    bind_int(q, 8, f->feasible < 0 ? -1 : f->feasible != 0, &b);
+    bind_int(q, 9, f->offset, &b);
+    rc = collect(st, q, b, &eval_rows, &rows, n_out, "evaluation list by metric");
+    sqlite3_finalize(q);
+    if (rc == 0)
+        *out = rows;
+    return rc;
+}
+
 /* Both listings: by seq (or a metric) after f->after, or by cursor after
  * since (since >= 0). */
 static int eval_select(struct store *st, long long run, long long since,
@@ -972,6 +1054,8 @@ static int eval_select(struct store *st, long long run, long long since,
         return ANAS_EINVAL;
     if (since >= 0 && f->after != 0)
         return ANAS_EINVAL;
+    if (f->sort_metric && metric_name_plain(f->sort_metric))
+        return eval_select_indexed(st, run, f, out, n_out);
     bind_int(q, 1, run, &b);
     bind_int(q, 2, since >= 0 ? since : f->after, &b);
     bind_int(q, 3, f->rep < 0 ? -1 : f->rep, &b);
