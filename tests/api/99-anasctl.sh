@@ -15,7 +15,7 @@ TOKEN=anasctl-s3cret-token
 printf '%s\n' "$TOKEN" >"$tmp/tokens"
 chmod 600 "$tmp/tokens"
 start_anasd --token-file "$tmp/tokens"
-AUTH_TOKEN=$TOKEN
+AUTH_TOKEN=$TOKEN # req (lib.sh) sends it
 
 # ctl ARG...: anasctl (under the test wrapper: valgrind too) with no config
 # file; CTL_RC, CTL_OUT, CTL_ERR (files) and $OUT.
@@ -49,7 +49,7 @@ like "$OUT" 'Exit status: 0 done' "--help documents the exit codes"
 for c in submit list status wait results best pareto evaluations export model cancel delete \
     spaces presets health; do
     ctl "$c" --help
-    [ "$CTL_RC" = 0 ] && grep -q "^Usage: anasctl $c " "$CTL_OUT" || break
+    if [ "$CTL_RC" != 0 ] || ! grep -q "^Usage: anasctl $c " "$CTL_OUT"; then break; fi
 done
 rc_is 0 "every command has its --help (the last: $c)"
 ctl
