@@ -117,7 +117,14 @@ int http_request(const struct ctl *c, const char *method, const char *path,
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+    /* A request is bounded too, so that --timeout holds against a server
+     * that accepts and never answers; model files can take a while. */
+    long ms = 600000;
+    if (c->deadline > 0) {
+        double left = (c->deadline - now_s()) * 1000;
+        ms = left < 1 ? 1 : left < ms ? (long)left : ms;
+    }
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
     CURLcode rc = curl_easy_perform(h);
     int ret = finish(h, rc, r);
     if (ret == 0 && !r->body)

@@ -33,7 +33,7 @@ int out_api_error(const struct http_resp *r, const char *what)
 int out_net_error(const struct http_resp *r, const struct ctl *c)
 {
     if (c->deadline > 0 && now_s() > c->deadline)
-        fprintf(stderr, "error: timed out (--timeout)\n");
+        fprintf(stderr, "error: timed out (--timeout passed)\n");
     else
         fprintf(stderr, "error: cannot reach anasd at %s: %s\n", c->url, r->err);
     return EX_NET;

@@ -173,13 +173,13 @@ int wait_run(const struct ctl *c, long id, const struct wait_opts *w)
             return rc;
         }
         json_decref(run);
+        nap(tty ? 0.25 : 0.5);
         if (c->deadline > 0 && now_s() > c->deadline) {
             if (tty)
                 putchar('\n');
             fprintf(stderr, "error: timed out waiting for run %ld (still %s)\n", id, v.state);
             return EX_NET;
         }
-        nap(tty ? 0.25 : 0.5);
     }
 }
 

@@ -76,6 +76,24 @@ ctl --url http://127.0.0.1:1 health
 rc_is 3 "an unreachable server is exit 3"
 like "$(cat "$CTL_ERR")" "^error: cannot reach anasd at http://127.0.0.1:1: " "... with a clear error"
 
+# A server that accepts and never answers: --timeout still holds.
+if command -v python3 >/dev/null; then
+    python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$tmp/mute.port" &
+    mute=$!
+    until [ -s "$tmp/mute.port" ]; do sleep 0.1; done
+    t0=$(now)
+    ctl --url "http://127.0.0.1:$(cat "$tmp/mute.port")" wait 1 --timeout 1
+    rc_is 3 "a server that never answers: --timeout gives exit 3"
+    ok "... within seconds" test $(($(now) - t0)) -le "$(scaled 10)"
+    kill "$mute" 2>/dev/null || true
+    wait "$mute" 2>/dev/null || true
+else
+    skip "python3 is not installed: no mute server"
+    skip "python3 is not installed: no mute server"
+fi
+
 # --- health, spaces, presets; tokens ------------------------------------
 ctl --url "$URL" health
 rc_is 0 "health needs no token"
