@@ -48,6 +48,19 @@ struct sse_event {
     const char *event, *id, *data;
 };
 typedef int (*sse_fn)(const struct sse_event *ev, void *arg);
+/* sse.c: text/event-stream parsing, bytes in, events out. */
+struct sse_parser {
+    sse_fn fn;
+    void *arg;
+    char *line; /* the line being read */
+    size_t line_len, line_cap;
+    char *event, *id, *data; /* the event being assembled */
+    int stopped;
+};
+/* 0, 1 when the callback stopped the stream, -1 out of memory. */
+int sse_feed(struct sse_parser *s, const char *p, size_t n);
+void sse_parser_free(struct sse_parser *s);
+
 /* Follows an event stream until it ends, the callback stops it or the
  * deadline passes; r gets the status (and the body when it is not 200). */
 int http_sse(const struct ctl *c, const char *path, sse_fn fn, void *arg, struct http_resp *r);

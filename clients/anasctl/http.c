@@ -138,98 +138,14 @@ int http_request(const struct ctl *c, const char *method, const char *path,
 
 struct sse {
     const struct ctl *c;
-    sse_fn fn;
-    void *arg;
     struct http_resp *r;
-    char *line;              /* the partial line */
-    size_t line_len;
-    char *event, *id, *data; /* the event being assembled */
-    int stopped;
+    struct sse_parser p;
 };
-
-static char *dup_str(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static void sse_reset(struct sse *s)
-{
-    free(s->event);
-    free(s->id);
-    free(s->data);
-    s->event = s->id = s->data = NULL;
-}
-
-/* One complete line: a field, a comment, or the blank line ending an event. */
-static void sse_line(struct sse *s, const char *l, size_t n)
-{
-    if (n == 0) {
-        if (s->data) {
-            struct sse_event ev = {s->event ? s->event : "message", s->id, s->data};
-            if (s->fn(&ev, s->arg))
-                s->stopped = 1;
-        }
-        sse_reset(s);
-        return;
-    }
-    if (l[0] == ':')
-        return;
-    const char *colon = memchr(l, ':', n);
-    size_t fl = colon ? (size_t)(colon - l) : n;
-    const char *v = colon ? colon + 1 : l + n;
-    if (v < l + n && *v == ' ')
-        v++;
-    size_t vl = (size_t)(l + n - v);
-    char **slot = NULL;
-    if (fl == 5 && !memcmp(l, "event", 5))
-        slot = &s->event;
-    else if (fl == 2 && !memcmp(l, "id", 2))
-        slot = &s->id;
-    else if (fl == 4 && !memcmp(l, "data", 4)) {
-        if (s->data) { /* several data lines join with newlines */
-            size_t old = strlen(s->data);
-            char *d = realloc(s->data, old + vl + 2);
-            if (!d)
-                return;
-            d[old] = '\n';
-            memcpy(d + old + 1, v, vl);
-            d[old + 1 + vl] = '\0';
-            s->data = d;
-            return;
-        }
-        slot = &s->data;
-    }
-    if (slot) {
-        free(*slot);
-        *slot = dup_str(v, vl);
-    }
-}
 
 static size_t on_sse(char *p, size_t size, size_t n, void *arg)
 {
     struct sse *s = arg;
-    size_t total = size * n;
-    for (size_t i = 0; i < total && !s->stopped; i++) {
-        if (p[i] == '\n') {
-            size_t l = s->line_len;
-            if (l && s->line[l - 1] == '\r')
-                l--;
-            sse_line(s, s->line ? s->line : "", l);
-            s->line_len = 0;
-            continue;
-        }
-        char *nl = realloc(s->line, s->line_len + 2);
-        if (!nl)
-            return 0;
-        s->line = nl;
-        s->line[s->line_len++] = p[i];
-    }
-    return s->stopped ? 0 : total;
+    return sse_feed(&s->p, p, size * n) == 0 ? size * n : 0;
 }
 
 /* A non-200 answer is kept whole for the error message (on_header has
@@ -263,7 +179,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 int http_sse(const struct ctl *c, const char *path, sse_fn fn, void *arg, struct http_resp *r)
 {
     struct curl_slist *hdrs = NULL;
-    struct sse s = {.c = c, .fn = fn, .arg = arg, .r = r};
+    struct sse s = {.c = c, .r = r, .p = {.fn = fn, .arg = arg}};
     memset(r, 0, sizeof *r);
     CURL *h = handle(c, path, &hdrs);
     if (!h) {
@@ -284,7 +200,7 @@ int http_sse(const struct ctl *c, const char *path, sse_fn fn, void *arg, struct
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
     CURLcode rc = curl_easy_perform(h);
     int ret = 0;
-    if (s.stopped || rc == CURLE_OK) {
+    if (s.p.stopped || rc == CURLE_OK) {
         ret = 0;
     } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
         snprintf(r->err, sizeof r->err, "timed out");
@@ -299,8 +215,7 @@ int http_sse(const struct ctl *c, const char *path, sse_fn fn, void *arg, struct
     }
     if (ret == 0 && !r->body)
         buf_append(r, "", 0);
-    free(s.line);
-    sse_reset(&s);
+    sse_parser_free(&s.p);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     return ret;
