@@ -79,7 +79,6 @@ void out_run_line(FILE *f, const json_t *run);
 void out_run_status(FILE *f, const json_t *run);
 void out_best(FILE *f, const json_t *best, const json_t *summary);
 void out_evaluation(FILE *f, const json_t *ev);
-void out_table_header(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* gate.c: --fail-under METRIC=VALUE and --fail-over METRIC=VALUE */
 struct gate {

@@ -138,8 +138,8 @@ int cmd_list(struct args *a)
         out_json(page);
     } else {
         if (!a->c.quiet)
-            out_table_header(stdout, "%-6s %-11s %-9s %-13s %-21s %s\n", "ID", "STATE", "KIND",
-                             "DONE/TOTAL", "CREATED", "NAME");
+            printf("%-6s %-11s %-9s %-13s %-21s %s\n", "ID", "STATE", "KIND", "DONE/TOTAL",
+                   "CREATED", "NAME");
         size_t i;
         json_t *run;
         json_array_foreach(json_object_get(page, "items"), i, run)

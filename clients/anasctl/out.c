@@ -6,7 +6,6 @@
 
 #include "anasctl.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 /* A problem+json answer (RFC 9457): status, code, the field pointer, detail. */
@@ -94,14 +93,6 @@ void out_metrics(FILE *f, const json_t *metrics, int max)
         fprintf(f, "%s%s=", i++ ? " " : "", k);
         out_num(f, v);
     }
-}
-
-void out_table_header(FILE *f, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(f, fmt, ap);
-    va_end(ap);
 }
 
 static const char *str_or(const json_t *v, const char *dflt)

@@ -74,7 +74,8 @@ artifacts() {
     id=$(cat "$dir/run-id")
     "$anasctl" --url "$u" export "$id" --format json -o "$dir/run-$id.json"
     "$anasctl" --url "$u" export "$id" --format csv -o "$dir/run-$id.csv"
-    if [ "$("$anasctl" --url "$u" status "$id" --json | sed -n 's/^  "kind": "\(.*\)",$/\1/p')" = train ]; then
+    kind=$("$anasctl" --url "$u" status "$id" --json | sed -n 's/^  "kind": "\(.*\)",$/\1/p')
+    if [ "$kind" = train ]; then
         "$anasctl" --url "$u" model "$id" -o "$dir/run-$id.safetensors"
     fi
 }

@@ -24,13 +24,17 @@ _ci_kill() {
 # shellcheck disable=SC2154 # _rc0 is set inside the trap
 trap '_rc0=$?; _ci_kill; (exit $_rc0); _cleanup' EXIT
 
+steps_of() {
+    sed -n 's|^ *run: sh clients/ci/anas-ci.sh \([a-z]*\)$|\1|p' "$1"
+}
+
 # GitHub Actions: each `run: sh clients/ci/anas-ci.sh STEP` is a step of its
 # own shell; the `if: always()` ones run whatever the gate said.
 github() { # github CASE; returns the gate step's status in GATE_RC
     mkdir -p "$tmp/$1"
     GATE_RC=
     # shellcheck disable=SC2013 # the steps are single words
-    for step in $(sed -n 's|^ *run: sh clients/ci/anas-ci.sh \([a-z]*\)$|\1|p' "$CI/github-actions.yml"); do
+    for step in $(steps_of "$CI/github-actions.yml"); do
         rc=0
         (cd "$tmp/$1" && sh "$CI/anas-ci.sh" "$step") >>"$tmp/$1/log" 2>&1 || rc=$?
         case $step in run) GATE_RC=$rc ;; *) [ "$rc" = 0 ] || diag "$1: step $step: $rc" ;; esac
@@ -51,7 +55,7 @@ ok "the templates' default spec exists" test -f \
     "$ANAS_SRCDIR/$(sed -n 's/^ *ANAS_SPEC: //p' "$CI/github-actions.yml")"
 is "$(sed -n 's/^ *ANAS_SPEC: //p' "$CI/gitlab-ci.yml")" \
     "$(sed -n 's/^ *ANAS_SPEC: //p' "$CI/github-actions.yml")" "both templates default to one spec"
-is "$(sed -n 's|^ *run: sh clients/ci/anas-ci.sh \([a-z]*\)$|\1|p' "$CI/github-actions.yml" | tr '\n' ' ')" \
+is "$(steps_of "$CI/github-actions.yml" | tr '\n' ' ')" \
     "start run artifacts stop " "GitHub: start, run, artifacts, stop"
 
 printf '%s' '{"kind": "search", "space": {"name": "resnet", "input": [1, 28, 28], "classes": 10},
