@@ -30,25 +30,32 @@ steps_of() {
 
 # GitHub Actions: each `run: sh clients/ci/anas-ci.sh STEP` is a step of its
 # own shell; the `if: always()` ones run whatever the gate said.
-github() { # github CASE; returns the gate step's status in GATE_RC
+# CASE GATES [SPEC [URL]]: the template's variables for one case, in a subshell.
+job_env() {
+    export ANAS_GATES="$2" ANAS_SPEC="${3:-$tmp/search.json}"
+    if [ -n "${4:-}" ]; then export ANASD_URL="$4"; fi
+}
+
+github() { # github CASE GATES [SPEC [URL]]: the gate step's status in GATE_RC
     mkdir -p "$tmp/$1"
     GATE_RC=
     # shellcheck disable=SC2013 # the steps are single words
     for step in $(steps_of "$CI/github-actions.yml"); do
         rc=0
-        (cd "$tmp/$1" && sh "$CI/anas-ci.sh" "$step") >>"$tmp/$1/log" 2>&1 || rc=$?
+        (job_env "$@" && cd "$tmp/$1" && sh "$CI/anas-ci.sh" "$step") >>"$tmp/$1/log" 2>&1 ||
+            rc=$?
         case $step in run) GATE_RC=$rc ;; *) [ "$rc" = 0 ] || diag "$1: step $step: $rc" ;; esac
     done
 }
 
 # GitLab: the script's lines, in order, in one shell (as the runner does).
-gitlab() { # gitlab CASE; the job's status in GATE_RC
+gitlab() { # gitlab CASE GATES [SPEC [URL]]: the job's status in GATE_RC
     mkdir -p "$tmp/$1"
     awk '/^  script:/ { on = 1; next } on && /^    - / { sub(/^    - /, ""); print; next }
          on { exit }' "$CI/gitlab-ci.yml" |
         sed "s|sh clients/ci/anas-ci.sh|sh '$CI/anas-ci.sh'|" >"$tmp/$1/job.sh"
     GATE_RC=0
-    (cd "$tmp/$1" && sh ./job.sh) >"$tmp/$1/log" 2>&1 || GATE_RC=$?
+    (job_env "$@" && cd "$tmp/$1" && sh ./job.sh) >"$tmp/$1/log" 2>&1 || GATE_RC=$?
 }
 
 ok "the templates' default spec exists" test -f \
@@ -68,10 +75,10 @@ printf '%s' '{"kind": "train", "space": {"name": "resnet", "input": [1, 16, 16],
  "architecture": {"out_channel0": 8, "M": 1, "R1": 1, "convblock1": 1, "widenfact1": 0.7, "B1": 1},
  "seed": 1}' >"$tmp/train.json"
 ANAS_TIMEOUT=$(scaled 120)
-export ANAS_SPEC="$tmp/search.json" ANAS_CI_DIR=anas-ci ANAS_TIMEOUT
+export ANAS_CI_DIR=anas-ci ANAS_TIMEOUT
 
 # GitHub, its own anasd, a passing gate.
-ANAS_GATES="--fail-over params=200000 --fail-over failed=0" github gh-pass
+github gh-pass "--fail-over params=200000 --fail-over failed=0"
 is "$GATE_RC" 0 "GitHub, gate passing: the run step succeeds"
 d=$tmp/gh-pass/anas-ci
 ok "... the export is kept (JSON, 40 evaluations)" jq -e '(.evaluations | length) == 40' "$d/run-1.json"
@@ -86,7 +93,7 @@ ok "... the stop step stopped anasd" stopped "$tmp/gh-pass/log"
 
 # GitHub, reaching an anasd by URL, a failing gate.
 start_anasd
-ANASD_URL=$URL ANAS_GATES="--fail-over params=10" github gh-fail
+github gh-fail "--fail-over params=10" "$tmp/search.json" "$URL"
 is "$GATE_RC" 1 "GitHub, anasd by URL, gate failing: the run step exits 1"
 d=$tmp/gh-fail/anas-ci
 like "$(cat "$tmp/gh-fail/log")" "gate failed: params = [0-9]+ \\(best\\), must be <= 10" \
@@ -97,7 +104,7 @@ ok "... the steps started no anasd" test ! -e "$d/anasd.pid"
 ok "... and used the one given" alive "$ANASD_PID"
 
 # GitLab, a train run (its model kept), gate passing.
-ANAS_SPEC=$tmp/train.json ANAS_GATES="--fail-over params=1000000" gitlab gl-pass
+gitlab gl-pass "--fail-over params=1000000" "$tmp/train.json"
 is "$GATE_RC" 0 "GitLab, gate passing: the job succeeds"
 d=$tmp/gl-pass/anas-ci
 ok "... the train run's model is kept" test -s "$d/run-1.safetensors"
@@ -106,7 +113,7 @@ ok "... the JUnit report" grep -q 'failures="0"' "$d/junit.xml"
 ok "... anasd was stopped" stopped "$tmp/gl-pass/log"
 
 # GitLab, gate failing: the job fails, after collecting and stopping.
-ANAS_GATES="--fail-under params=100000000" gitlab gl-fail
+gitlab gl-fail "--fail-under params=100000000"
 is "$GATE_RC" 1 "GitLab, gate failing: the job exits 1"
 d=$tmp/gl-fail/anas-ci
 like "$(cat "$tmp/gl-fail/log")" "gate failed: params = [0-9]+ \\(best\\), must be >= 100000000" \

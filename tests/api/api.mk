@@ -8,11 +8,11 @@ API_VALGRIND_TESTS = \
 	tests/api/93-pruning.sh \
 	tests/api/70-resume.sh \
 	tests/api/92-surrogates.sh \
+	tests/api/99-anasctl.sh \
 	tests/api/66-budgets.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/30-errors.sh \
 	tests/api/15-cli.sh \
-	tests/api/99-anasctl.sh \
 	tests/api/94-cursor.sh \
 	tests/api/88-train-search.sh \
 	tests/api/80-train.sh \
