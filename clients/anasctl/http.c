@@ -55,8 +55,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
     return buf_append(arg, p, size * n) == 0 ? size * n : 0;
 }
 
-/* The handle every request starts from: URL, token header, timeouts. */
-static CURL *handle(const struct ctl *c, const char *path, struct curl_slist **hdrs)
+/* The handle every request starts from: URL, Accept, token header, timeouts. */
+static CURL *handle(const struct ctl *c, const char *path, const char *accept,
+                    struct curl_slist **hdrs)
 {
     CURL *h = curl_easy_init();
     if (!h)
@@ -73,7 +74,7 @@ static CURL *handle(const struct ctl *c, const char *path, struct curl_slist **h
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "anasctl/" PACKAGE_VERSION);
-    *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    *hdrs = curl_slist_append(NULL, accept);
     if (c->token && *c->token) {
         size_t tn = strlen(c->token) + 32;
         char *auth = malloc(tn);
@@ -103,7 +104,7 @@ int http_request(const struct ctl *c, const char *method, const char *path,
 {
     struct curl_slist *hdrs = NULL;
     memset(r, 0, sizeof *r);
-    CURL *h = handle(c, path, &hdrs);
+    CURL *h = handle(c, path, "Accept: application/json, */*", &hdrs);
     if (!h) {
         snprintf(r->err, sizeof r->err, "out of memory");
         return -1;
@@ -181,12 +182,11 @@ int http_sse(const struct ctl *c, const char *path, sse_fn fn, void *arg, struct
     struct curl_slist *hdrs = NULL;
     struct sse s = {.c = c, .r = r, .p = {.fn = fn, .arg = arg}};
     memset(r, 0, sizeof *r);
-    CURL *h = handle(c, path, &hdrs);
+    CURL *h = handle(c, path, "Accept: text/event-stream", &hdrs);
     if (!h) {
         snprintf(r->err, sizeof r->err, "out of memory");
         return -1;
     }
-    hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
