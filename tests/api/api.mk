@@ -8,6 +8,7 @@ API_VALGRIND_TESTS = \
 	tests/api/93-pruning.sh \
 	tests/api/70-resume.sh \
 	tests/api/92-surrogates.sh \
+	tests/api/99-anasctl.sh \
 	tests/api/66-budgets.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/30-errors.sh \
@@ -29,7 +30,7 @@ API_VALGRIND_TESTS = \
 	tests/api/10-health.sh \
 	tests/api/96-export-rep.sh \
 	tests/api/20-architectures.sh
-API_TESTS = tests/api/72-resume-optimizers.sh $(API_VALGRIND_TESTS)
+API_TESTS = tests/api/72-resume-optimizers.sh tests/api/99-anasctl-ci.sh $(API_VALGRIND_TESTS)
 
 # make distcheck (--enable-smoke-tests) proves the tarball builds, installs
 # and passes the unit tests; of the daemon it starts one, follows the
