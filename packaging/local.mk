@@ -31,4 +31,5 @@ EXTRA_DIST += packaging/systemd/anasd.service.in packaging/systemd/anasd.json.in
 	packaging/debian/changelog packaging/debian/control packaging/debian/copyright \
 	packaging/debian/rules packaging/debian/source/format \
 	packaging/debian/anasd.install packaging/debian/anasd.dirs \
-	packaging/debian/anasd.docs packaging/debian/anasctl.install
+	packaging/debian/anasd.docs packaging/debian/anasctl.install \
+	packaging/debian/anasd.lintian-overrides
