@@ -32,4 +32,4 @@ EXTRA_DIST += packaging/systemd/anasd.service.in packaging/systemd/anasd.json.in
 	packaging/debian/rules packaging/debian/source/format \
 	packaging/debian/anasd.install packaging/debian/anasd.dirs \
 	packaging/debian/anasd.docs packaging/debian/anasctl.install \
-	packaging/debian/anasd.lintian-overrides
+	packaging/debian/anasd.lintian-overrides packaging/debian/anasctl.lintian-overrides

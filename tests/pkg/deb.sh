@@ -51,6 +51,19 @@ start_line=$(grep -n 'deb-systemd-invoke' "$tmp/control/postinst" | head -n 1 | 
 ok "postinst creates the anasd user, then enables and starts the service" \
     test "${sysusers_line:-0}" -gt 0 -a "${start_line:-0}" -gt "${sysusers_line:-0}"
 
+# The client's package, when the source has the client (packaging/build-deb
+# builds it then).
+if [ -f "$ANAS_SRCDIR/clients/anasctl/local.mk" ]; then
+    ctl=$(ls "$tmp"/debs/anasctl_*.deb 2>/dev/null || true)
+    ok "the anasctl package is built too" test -n "$ctl"
+    dpkg-deb -c "$ctl" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/ctl-contents"
+    ok "it holds /usr/bin/anasctl" grep -qx /usr/bin/anasctl "$tmp/ctl-contents"
+    ok "it holds anasctl(1)" grep -qx /usr/share/man/man1/anasctl.1.gz "$tmp/ctl-contents"
+else
+    ok "without clients/anasctl, no anasctl package" \
+        sh -c '! ls "$1"/debs/anasctl_*.deb' sh "$tmp" 2>/dev/null
+fi
+
 if command -v lintian >/dev/null; then
     lintian "$tmp"/debs/*.changes >"$tmp/lintian" 2>&1 || true
     grep -v 'running with root privileges' "$tmp/lintian" >"$tmp/lintian.tags" || true
