@@ -2,6 +2,7 @@
 # SIGHUP reads the token files again: a new token works, a removed one is
 # refused, a broken file keeps the tokens in force and logs a warning, and
 # the connections already open (an event stream) are not dropped.
+# shellcheck disable=SC2317 # hup is called through ok
 # shellcheck source=tests/api/lib.sh
 . "$(dirname "$0")/lib.sh"
 

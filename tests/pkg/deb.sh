@@ -5,6 +5,7 @@
 # machine: a user, an enabled service) and the unpacked anasd is run on a
 # free port with the packaged configuration. Run by make check only when
 # configured with --enable-package-tests (packaging/test's build-test).
+# shellcheck disable=SC2016 # sh -c programs are single-quoted on purpose
 # shellcheck source=tests/api/lib.sh
 . "$(dirname "$0")/../api/lib.sh"
 
