@@ -31,7 +31,7 @@ struct anasd {
     struct metrics *metrics;       /* GET /metrics */
     double started_at; /* unix seconds */
     int stopping;
-    uv_signal_t sig_term, sig_int;
+    uv_signal_t sig_term, sig_int, sig_hup;
 };
 
 /* Unix time in seconds with sub-second precision. */

@@ -300,6 +300,7 @@ static void usage(FILE *f)
                "  --version              show the version and exit\n\n"
                "Once ready, anasd prints 'listening on http://ADDR:PORT' on stdout.\n"
                "SIGTERM or SIGINT stops it; running runs resume at the next start.\n"
+               "SIGHUP reads the token files again.\n"
                "See anasd(8) and doc/api.md.\n");
 }
 
@@ -330,6 +331,37 @@ static int load_tokens(const char *path, char ***tokens, int *n_tokens, char *wh
     fclose(f);
     if (*n_tokens == 0)
         return fail(why, n, "token file %s holds no token", path);
+    return CONF_OK;
+}
+
+static void free_tokens(char **tokens, int n_tokens)
+{
+    int i;
+    for (i = 0; i < n_tokens; i++)
+        free(tokens[i]);
+    free(tokens);
+}
+
+/* Both files are read before either set is replaced, so a reload that
+ * fails half-way leaves the daemon with the tokens it had. */
+int conf_reload_tokens(struct conf *c, char *why, size_t why_len)
+{
+    char **tokens = NULL, **metrics_tokens = NULL;
+    int n_tokens = 0, n_metrics_tokens = 0;
+
+    if (load_tokens(c->token_file, &tokens, &n_tokens, why, why_len) < 0 ||
+        load_tokens(c->metrics_token_file, &metrics_tokens, &n_metrics_tokens, why,
+                    why_len) < 0) {
+        free_tokens(tokens, n_tokens);
+        free_tokens(metrics_tokens, n_metrics_tokens);
+        return CONF_ERROR;
+    }
+    free_tokens(c->tokens, c->n_tokens);
+    free_tokens(c->metrics_tokens, c->n_metrics_tokens);
+    c->tokens = tokens;
+    c->n_tokens = n_tokens;
+    c->metrics_tokens = metrics_tokens;
+    c->n_metrics_tokens = n_metrics_tokens;
     return CONF_OK;
 }
 
@@ -404,12 +436,8 @@ void conf_fini(struct conf *c)
         free(c->data_roots[i]);
     for (i = 0; i < c->n_model_roots; i++)
         free(c->model_roots[i]);
-    for (i = 0; i < c->n_tokens; i++)
-        free(c->tokens[i]);
-    free(c->tokens);
-    for (i = 0; i < c->n_metrics_tokens; i++)
-        free(c->metrics_tokens[i]);
-    free(c->metrics_tokens);
+    free_tokens(c->tokens, c->n_tokens);
+    free_tokens(c->metrics_tokens, c->n_metrics_tokens);
     c->n_data_roots = c->n_model_roots = c->n_tokens = c->n_metrics_tokens = 0;
     c->tokens = c->metrics_tokens = NULL;
 }

@@ -52,6 +52,11 @@ struct conf {
 int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len);
 void conf_fini(struct conf *c);
 
+/* Read --token-file and --metrics-token-file again (SIGHUP). On any error
+ * (unreadable, no token) the reason is in why and the tokens held so far
+ * stay in force. */
+int conf_reload_tokens(struct conf *c, char *why, size_t why_len);
+
 /* Is the listen address a loopback one (127.0.0.0/8, ::1, localhost)? */
 int conf_is_loopback(const char *addr);
 

@@ -1,6 +1,7 @@
 /*
  * main.c - start-up and shutdown order: settings, logging, database,
  * scheduler (which resumes interrupted runs), HTTP, signals; then the loop.
+ * SIGHUP reloads the token files.
  * A stop request closes HTTP first, leaves running runs interrupted, and
  * lets outstanding pool work drain before the database closes.
  */
@@ -75,6 +76,7 @@ void anasd_stop(struct anasd *d)
     surrogates_shutdown(d->surrogates);
     uv_signal_stop(&d->sig_term);
     uv_signal_stop(&d->sig_int);
+    uv_signal_stop(&d->sig_hup);
     idle.data = d;
     uv_idle_init(d->loop, &idle);
     uv_idle_start(&idle, drain_check);
@@ -84,6 +86,26 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     anas_log(ANAS_LOG_INFO, "received signal %d", signum);
     anasd_stop(h->data);
+}
+
+/* SIGHUP: new token files take effect for the next request; connections
+ * and streams already open are left alone. Logs go to stderr (the journal
+ * under systemd), so there is no log file to reopen. */
+static void on_hup(uv_signal_t *h, int signum)
+{
+    struct anasd *d = h->data;
+    char why[512];
+
+    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
+        anas_log(ANAS_LOG_INFO, "SIGHUP: no token file to reload");
+        return;
+    }
+    if (conf_reload_tokens(&d->conf, why, sizeof why) < 0) {
+        anas_log(ANAS_LOG_WARN, "SIGHUP: %s; keeping the tokens loaded before", why);
+        return;
+    }
+    anas_log(ANAS_LOG_INFO, "SIGHUP: reloaded %d token(s) and %d metrics token(s)",
+             d->conf.n_tokens, d->conf.n_metrics_tokens);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -118,9 +140,11 @@ static int serve(struct anasd *d)
     }
     uv_signal_init(d->loop, &d->sig_term);
     uv_signal_init(d->loop, &d->sig_int);
-    d->sig_term.data = d->sig_int.data = d;
+    uv_signal_init(d->loop, &d->sig_hup);
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
+    uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
     if (strchr(d->conf.listen_addr, ':'))
         printf("listening on http://[%s]:%d\n", d->conf.listen_addr, http_port(d->http));
     else

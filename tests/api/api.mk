@@ -20,6 +20,7 @@ API_VALGRIND_TESTS = \
 	tests/api/67-optimizers.sh \
 	tests/api/60-tutorial.sh \
 	tests/api/40-auth.sh \
+	tests/api/41-sighup.sh \
 	tests/api/50-search-analytic.sh \
 	tests/api/90-defects.sh \
 	tests/api/95-metrics.sh \
