@@ -191,28 +191,32 @@ static int front_of(const struct run *r, int rep, const double *ref, long long *
     return rc < 0 ? rc : 0;
 }
 
-int results_front(struct run *r, long long *size, double *hv)
+/* front_of, remembered (struct results.front). */
+static int front_memo(struct run *r, int rep, const double *ref, long long *size, double *hv)
 {
-    struct results *x = &r->res;
-    double ref[ANAS_SEARCH_MAX_OBJECTIVES];
+    struct front_memo *m = &r->res.front[rep + 1];
     int rc;
-    /* Every event stream of the run asks: the points only grow, so their
-     * count says whether the answer changed. */
-    if (x->front_valid && x->front_n == x->n_pts) {
-        *size = x->front_size;
-        *hv = x->front_hv;
+    if (m->valid && m->n == r->res.n_pts) {
+        *size = m->size;
+        *hv = m->hv;
         return 0;
     }
+    rc = front_of(r, rep, ref, size, hv);
+    m->valid = rc == 0;
+    m->n = r->res.n_pts;
+    m->size = *size;
+    m->hv = *hv;
+    return rc;
+}
+
+int results_front(struct run *r, long long *size, double *hv)
+{
+    double ref[ANAS_SEARCH_MAX_OBJECTIVES];
     *size = 0;
     *hv = 0;
     if (!reference(r, ref))
         return 0;
-    rc = front_of(r, -1, ref, size, hv);
-    x->front_valid = rc == 0;
-    x->front_n = x->n_pts;
-    x->front_size = *size;
-    x->front_hv = *hv;
-    return rc;
+    return front_memo(r, -1, ref, size, hv);
 }
 
 static json_t *num_or_null(double v)
@@ -221,7 +225,7 @@ static json_t *num_or_null(double v)
 }
 
 /* pareto_size, hypervolume and the reference point, for several objectives. */
-static void front_summary(const struct run *r, json_t *o, json_t *per)
+static void front_summary(struct run *r, json_t *o, json_t *per)
 {
     const struct anas_search_spec *ss = &r->spec.search;
     double ref[ANAS_SEARCH_MAX_OBJECTIVES], hvs[RUN_MAX_RUNS], hv, mean, sem;
@@ -235,7 +239,7 @@ static void front_summary(const struct run *r, json_t *o, json_t *per)
     json_object_set_new(o, "reference_point", refj);
     json_object_set_new(o, "reference_point_from",
                         json_string(ss->has_reference_point ? "spec" : "worst observed"));
-    if (!have || front_of(r, -1, ref, &size, &hv) < 0) {
+    if (!have || front_memo(r, -1, ref, &size, &hv) < 0) {
         size = 0;
         hv = have ? NAN : 0;
     }
@@ -243,7 +247,7 @@ static void front_summary(const struct run *r, json_t *o, json_t *per)
     json_object_set_new(o, "hypervolume", num_or_null(hv));
     for (int i = 0; i < r->spec.runs; i++) {
         json_t *e = json_array_get(per, (size_t)i);
-        if (!have || front_of(r, i, ref, &size, &hv) < 0) {
+        if (!have || front_memo(r, i, ref, &size, &hv) < 0) {
             size = 0;
             hv = have ? NAN : 0;
         }
@@ -283,7 +287,7 @@ static json_t *objectives_json(const struct anas_search_spec *ss)
     return a;
 }
 
-json_t *results_summary_json(const struct run *r)
+json_t *results_summary_json(struct run *r)
 {
     const struct run_spec *s = &r->spec;
     const struct results *x = &r->res;

@@ -118,9 +118,15 @@ struct results {
     char first_error_detail[240];
     struct front_pt *pts; /* feasible complete results, all repetitions */
     long long n_pts, cap_pts;
-    int front_valid; /* results_front's answer for front_n points */
-    long long front_n, front_size;
-    double front_hv;
+    /* The front of every repetition ([0]) and of each ([rep + 1]) as last
+     * computed, for n of the points: the points only grow, so their count
+     * says whether an answer still holds. Every GET of the run and every
+     * event stream asks, and a front costs O(points x front). */
+    struct front_memo {
+        int valid;
+        long long n, size;
+        double hv;
+    } front[RUN_MAX_RUNS + 1];
     /* Results settled in this process, and those that needed real work:
      * the ETA's basis. */
     long long live, worked;
@@ -217,7 +223,7 @@ void results_record(struct run *r, long long seq, int rep, const char *state, in
                     const char *hash, const struct anas_search_result *res,
                     const char *code, const char *detail);
 json_t *results_best_json(const struct run_spec *s, const struct best *b);
-json_t *results_summary_json(const struct run *r);
+json_t *results_summary_json(struct run *r);
 /* The front of all repetitions: its size and hypervolume, as the
  * summary's pareto_size and hypervolume (0 and 0 before a feasible result). */
 int results_front(struct run *r, long long *size, double *hv);
