@@ -78,6 +78,11 @@ fi
 
 root=$tmp/root
 dpkg -x "$deb" "$root"
+ctlbin=
+if [ -n "${ctl:-}" ]; then
+    dpkg -x "$ctl" "$root"
+    ctlbin=$root/usr/bin/anasctl
+fi
 ANASD=$root/usr/bin/anasd
 ANASD_WRAPPER=
 is "$("$ANASD" --version)" "anasd $(dpkg-deb -f "$deb" Version | sed 's/-[^-]*$//')" \
@@ -112,6 +117,16 @@ post_run "$(cat "$root/usr/share/anasd/examples/fashion-resnet-analytic.json")"
 status_is 201 "the packaged example search is accepted"
 wait_run "$RUN_ID" 60 || true
 jis .state succeeded "... and succeeds"
+if [ -n "$ctlbin" ]; then
+    ok "every library the packaged anasctl links is found" \
+        sh -c '! ldd "$1" | grep -q "not found"' sh "$ctlbin"
+    like "$("$ctlbin" --url "$URL" health 2>&1)" '^ok: anasd ' \
+        "the packaged anasctl reaches the packaged anasd"
+    "$ctlbin" --url "$URL" submit "$root/usr/share/anasd/examples/fashion-resnet-analytic.json" \
+        --wait --fail-over params=500000 >"$tmp/ctl.out" 2>&1 && rc=0 || rc=$?
+    is "$rc" 0 "... submits the packaged example with a gate, waits, and the gate passes"
+    diag_stdin <"$tmp/ctl.out"
+fi
 stop_anasd
 is "$ANASD_STATUS" 0 "it stops with status 0 on SIGTERM"
 
