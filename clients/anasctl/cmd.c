@@ -369,50 +369,54 @@ int cmd_delete(struct args *a)
     return run_action(a, "DELETE", "", 204, "deleted");
 }
 
-int cmd_spaces(struct args *a)
+static void print_space(const json_t *s)
 {
-    json_t *l;
-    int rc = out_get_json(&a->c, "/api/v1/spaces", &l);
+    printf("%-12s %20lld %4lld  %.60s\n", json_string_value(json_object_get(s, "name")) ?: "?",
+           (long long)json_integer_value(json_object_get(s, "size")),
+           (long long)json_integer_value(json_object_get(s, "n_hyperparameters")),
+           json_string_value(json_object_get(s, "description")) ?: "");
+}
+
+static void print_preset(const json_t *p)
+{
+    printf("%-18s %.70s\n", json_string_value(json_object_get(p, "name")) ?: "?",
+           json_string_value(json_object_get(p, "doc")) ?: "");
+}
+
+/* A list endpoint's items: the API's JSON, or a table of one line each. */
+static int list_items(struct args *a, const char *path, const char *header,
+                      void (*print)(const json_t *))
+{
+    json_t *l, *item;
+    size_t i;
+    int rc = out_get_json(&a->c, path, &l);
     if (rc)
         return rc;
     if (a->c.json) {
         out_json(l);
     } else {
         if (!a->c.quiet)
-            printf("%-12s %20s %4s  %s\n", "NAME", "SIZE", "HPS", "DESCRIPTION");
-        size_t i;
-        json_t *s;
-        json_array_foreach(json_object_get(l, "items"), i, s) {
-            printf("%-12s %20lld %4lld  %.60s\n",
-                   json_string_value(json_object_get(s, "name")) ?: "?",
-                   (long long)json_integer_value(json_object_get(s, "size")),
-                   (long long)json_integer_value(json_object_get(s, "n_hyperparameters")),
-                   json_string_value(json_object_get(s, "description")) ?: "");
-        }
+            fputs(header, stdout);
+        json_array_foreach(json_object_get(l, "items"), i, item)
+            print(item);
     }
     json_decref(l);
     return 0;
 }
 
+int cmd_spaces(struct args *a)
+{
+    char header[96];
+    snprintf(header, sizeof header, "%-12s %20s %4s  %s\n", "NAME", "SIZE", "HPS",
+             "DESCRIPTION");
+    return list_items(a, "/api/v1/spaces", header, print_space);
+}
+
 int cmd_presets(struct args *a)
 {
-    json_t *l;
-    int rc = out_get_json(&a->c, "/api/v1/presets", &l);
-    if (rc)
-        return rc;
-    if (a->c.json) {
-        out_json(l);
-    } else {
-        if (!a->c.quiet)
-            printf("%-18s %s\n", "NAME", "DOC");
-        size_t i;
-        json_t *p;
-        json_array_foreach(json_object_get(l, "items"), i, p)
-            printf("%-18s %.70s\n", json_string_value(json_object_get(p, "name")) ?: "?",
-                   json_string_value(json_object_get(p, "doc")) ?: "");
-    }
-    json_decref(l);
-    return 0;
+    char header[64];
+    snprintf(header, sizeof header, "%-18s %s\n", "NAME", "DOC");
+    return list_items(a, "/api/v1/presets", header, print_preset);
 }
 
 int cmd_health(struct args *a)
