@@ -1,37 +1,46 @@
 # API tests against a real anasd: shell + curl + jq, TAP on stdout, each on a
 # free loopback port with a temporary database (tests/api/lib.sh).
 # Longest first (under valgrind), so that make -j ends with short ones.
-# Under valgrind, all but the resume of each evolutionary optimizer: it
-# takes the daemon's paths that 70-resume takes, for two minutes more, and
-# the optimizers' own state is checked under valgrind by their unit tests.
+#
+# Under valgrind (--enable-valgrind-tests) the daemon runs about thirty
+# times slower, so that configuration runs one test of each of its
+# mechanisms: start and stop, options, every codec's errors, tokens and
+# SIGHUP, a search and its store, fronts, kill -9 and resume, training,
+# surrogate fits, the cursor, /metrics, event streams, and anasctl.
+# The others take the same paths with more work (the optimizers, budgets,
+# pruning and analog specs have unit tests under valgrind); ASan+UBSan
+# runs every test.
 API_VALGRIND_TESTS = \
-	tests/api/93-pruning.sh \
 	tests/api/70-resume.sh \
 	tests/api/92-surrogates.sh \
 	tests/api/99-anasctl.sh \
-	tests/api/66-budgets.sh \
-	tests/api/85-analog-spec.sh \
 	tests/api/30-errors.sh \
 	tests/api/15-cli.sh \
 	tests/api/94-cursor.sh \
-	tests/api/88-train-search.sh \
 	tests/api/80-train.sh \
 	tests/api/65-multiobjective.sh \
-	tests/api/67-optimizers.sh \
-	tests/api/60-tutorial.sh \
 	tests/api/40-auth.sh \
 	tests/api/41-sighup.sh \
 	tests/api/50-search-analytic.sh \
-	tests/api/90-defects.sh \
 	tests/api/95-metrics.sh \
 	tests/api/98-events.sh \
+	tests/api/10-health.sh
+API_TESTS = \
+	tests/api/93-pruning.sh \
+	tests/api/72-resume-optimizers.sh \
+	$(API_VALGRIND_TESTS) \
+	tests/api/66-budgets.sh \
+	tests/api/85-analog-spec.sh \
+	tests/api/88-train-search.sh \
+	tests/api/67-optimizers.sh \
+	tests/api/60-tutorial.sh \
+	tests/api/99-anasctl-ci.sh \
+	tests/api/90-defects.sh \
 	tests/api/87-analog-run.sh \
 	tests/api/97-www.sh \
 	tests/api/91-model-in-use.sh \
-	tests/api/10-health.sh \
 	tests/api/96-export-rep.sh \
 	tests/api/20-architectures.sh
-API_TESTS = tests/api/72-resume-optimizers.sh tests/api/99-anasctl-ci.sh $(API_VALGRIND_TESTS)
 
 # make distcheck (--enable-smoke-tests) proves the tarball builds, installs
 # and passes the unit tests; of the daemon it starts one, follows the
