@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "auth.h"
+
 #define CONF_MAX_ROOTS 16
 #define CONF_PATH_MAX 4096
 
@@ -40,10 +42,8 @@ struct conf {
     char *data_roots[CONF_MAX_ROOTS];   /* realpath'd */
     int n_model_roots;
     char *model_roots[CONF_MAX_ROOTS];  /* realpath'd */
-    int n_tokens;
-    char **tokens;
-    int n_metrics_tokens;
-    char **metrics_tokens; /* these may only read /metrics */
+    struct auth_tokens tokens;   /* both files' */
+    int n_api_tokens;            /* of them, --token-file's: with any, the API needs one */
     char www_root[CONF_PATH_MAX];      /* the dashboard, served at / */
     char chartjs_root[CONF_PATH_MAX];  /* Chart.js, at /vendor/chart.js/ */
     char examples_root[CONF_PATH_MAX]; /* example specs, at /examples/ */

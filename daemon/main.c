@@ -88,24 +88,30 @@ static void on_signal(uv_signal_t *h, int signum)
     anasd_stop(h->data);
 }
 
+int anasd_reload_tokens(struct anasd *d, const char *by, char *why, size_t why_len)
+{
+    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
+        snprintf(why, why_len, "no token file to reload");
+        return -1;
+    }
+    if (conf_reload_tokens(&d->conf, why, why_len) < 0)
+        return -1;
+    anas_log(ANAS_LOG_INFO, "%s: reloaded %d token(s): %d read, %d submit, %d admin, "
+             "%d metrics, %d worker", by, d->conf.tokens.n, auth_count(&d->conf.tokens, AUTH_READ),
+             auth_count(&d->conf.tokens, AUTH_SUBMIT), auth_count(&d->conf.tokens, AUTH_ADMIN),
+             auth_count(&d->conf.tokens, AUTH_METRICS), auth_count(&d->conf.tokens, AUTH_WORKER));
+    return 0;
+}
+
 /* SIGHUP: new token files take effect for the next request; connections
  * and streams already open are left alone. Logs go to stderr (the journal
  * under systemd), so there is no log file to reopen. */
 static void on_hup(uv_signal_t *h, int signum)
 {
-    struct anasd *d = h->data;
     char why[512];
-
-    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
-        anas_log(ANAS_LOG_INFO, "SIGHUP: no token file to reload");
-        return;
-    }
-    if (conf_reload_tokens(&d->conf, why, sizeof why) < 0) {
+    (void)signum;
+    if (anasd_reload_tokens(h->data, "SIGHUP", why, sizeof why) < 0)
         anas_log(ANAS_LOG_WARN, "SIGHUP: %s; keeping the tokens loaded before", why);
-        return;
-    }
-    anas_log(ANAS_LOG_INFO, "SIGHUP: reloaded %d token(s) and %d metrics token(s)",
-             d->conf.n_tokens, d->conf.n_metrics_tokens);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)

@@ -40,6 +40,7 @@ API_TESTS = \
 	tests/api/97-www.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/96-export-rep.sh \
+	tests/api/42-scopes.sh \
 	tests/api/20-architectures.sh
 
 # make distcheck (--enable-smoke-tests) proves the tarball builds, installs
