@@ -58,6 +58,9 @@ static const struct opt opts[] = {
      "                         non-loopback address (see anasd(8))"},
     {"metrics-token-file", "metrics_token_file", OPT_STR, OFF(metrics_token_file),
      CONF_PATH_MAX, 0, 0, "FILE", "bearer tokens that may only read /metrics"},
+    {"cors-origin", "cors_origin", OPT_STR, OFF(cors_origin), CONF_ORIGINS_MAX, 0, 0, "ORIGINS",
+     "origins whose pages may call the API from a browser, separated by\n"
+     "                         commas, or * (default: none, CORS is off)"},
     {"data-root", "data_roots", OPT_ROOTS, OFF(data_roots), 0, 0, 0, "DIR",
      "directory datasets may be read from (repeatable)"},
     {"model-root", "model_roots", OPT_ROOTS, OFF(model_roots), 0, 0, 0, "DIR",
@@ -305,6 +308,31 @@ static void usage(FILE *f)
                "See anasd(8) and doc/api.md.\n");
 }
 
+/* An origin is what browsers send in Origin: scheme://host[:port], no
+ * path (RFC 6454 §6.2); anything else could never match, so it is a typo. */
+static int check_origins(const char *list, char *why, size_t why_len)
+{
+    const char *p = list;
+    if (strcmp(list, "*") == 0)
+        return CONF_OK;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *host = NULL;
+        if (strncmp(p, "http://", 7) == 0)
+            host = p + 7;
+        else if (strncmp(p, "https://", 8) == 0)
+            host = p + 8;
+        if (!host || host >= p + n || n > 255 || memchr(host, '/', (size_t)(p + n - host)) ||
+            memchr(p, ' ', n) || memchr(p, '*', n))
+            return fail(why, why_len,
+                        "cors-origin: '%.*s' is not an origin like https://host[:port] "
+                        "(or give * alone)",
+                        (int)(n > 200 ? 200 : n), p);
+        p += n + (p[n] == ',');
+    }
+    return CONF_OK;
+}
+
 /* Both files are read before the tokens in force are replaced, so a reload
  * that fails half-way leaves the daemon with the tokens it had. */
 static int load_tokens(struct conf *c, char *why, size_t why_len)
@@ -381,6 +409,8 @@ int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len)
         return fail(why, why_len, "unexpected argument '%s' (see --help)", argv[optind]);
     if (load_tokens(c, why, why_len) < 0)
         return CONF_ERROR;
+    if (check_origins(c->cors_origin, why, why_len) < 0)
+        return CONF_ERROR;
     defaults(&dflt);
     if (check_roots(c, &dflt, why, why_len) < 0)
         return CONF_ERROR;
@@ -400,6 +430,23 @@ void conf_fini(struct conf *c)
         free(c->model_roots[i]);
     auth_fini(&c->tokens);
     c->n_data_roots = c->n_model_roots = c->n_api_tokens = 0;
+}
+
+int conf_cors_allows(const struct conf *c, const char *origin)
+{
+    const char *p = c->cors_origin;
+    size_t len = strlen(origin);
+    if (!origin[0] || !p[0])
+        return 0;
+    if (strcmp(p, "*") == 0)
+        return 1;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == len && memcmp(p, origin, n) == 0)
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
 }
 
 int conf_is_loopback(const char *addr)

@@ -18,6 +18,7 @@
 
 #define CONF_MAX_ROOTS 16
 #define CONF_PATH_MAX 4096
+#define CONF_ORIGINS_MAX 1024
 
 enum {
     CONF_OK = 0,
@@ -37,6 +38,7 @@ struct conf {
     long max_body;
     char token_file[CONF_PATH_MAX];
     char metrics_token_file[CONF_PATH_MAX];
+    char cors_origin[CONF_ORIGINS_MAX]; /* comma-separated origins, "*" or empty */
     char log_level[8];
     int n_data_roots;
     char *data_roots[CONF_MAX_ROOTS];   /* realpath'd */
@@ -56,6 +58,9 @@ void conf_fini(struct conf *c);
  * (unreadable, no token) the reason is in why and the tokens held so far
  * stay in force. */
 int conf_reload_tokens(struct conf *c, char *why, size_t why_len);
+
+/* Is origin (a request's Origin header) one --cors-origin allows? */
+int conf_cors_allows(const struct conf *c, const char *origin);
 
 /* Is the listen address a loopback one (127.0.0.0/8, ::1, localhost)? */
 int conf_is_loopback(const char *addr);

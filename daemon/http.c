@@ -348,6 +348,25 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
         anas_log(ANAS_LOG_ERROR, "request %s: header %s refused", rid, name);
 }
 
+/* CORS (the Fetch standard): which origin may read the answer, and for a
+ * preflight what it may send. Vary keeps caches from serving one origin's
+ * answer to another. */
+static void add_cors(struct MHD_Response *r, const struct resp *rs, const char *rid)
+{
+    if (!rs->cors_origin[0])
+        return;
+    add_header(r, "Access-Control-Allow-Origin", rs->cors_origin, rid);
+    add_header(r, MHD_HTTP_HEADER_VARY, "Origin", rid);
+    add_header(r, "Access-Control-Expose-Headers",
+               "Location, Retry-After, Content-Disposition, X-Request-Id", rid);
+    if (!rs->cors_methods[0])
+        return;
+    add_header(r, "Access-Control-Allow-Methods", rs->cors_methods, rid);
+    add_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID",
+               rid);
+    add_header(r, "Access-Control-Max-Age", "600", rid);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Streams                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -488,6 +507,7 @@ static struct MHD_Response *response_build(struct http *h, struct MHD_Connection
     add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, rs->disposition, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, rs->retry_after, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", rq->request_id);
+    add_cors(r, rs, rq->request_id);
     add_header(r, "X-Request-Id", rq->request_id, rq->request_id);
     return r;
 }

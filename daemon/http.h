@@ -84,6 +84,8 @@ struct resp {
     char allow[64];
     char disposition[160];
     char retry_after[16];
+    char cors_origin[256];  /* Access-Control-Allow-Origin (route.c decides) */
+    char cors_methods[64];  /* a CORS preflight's Access-Control-Allow-Methods */
     const struct http_stream_ops *stream;
     void *stream_cls;
 };

@@ -228,12 +228,45 @@ static const char *route_run(struct anasd *d, const struct req *rq, struct resp 
     return matched;
 }
 
+/* A CORS preflight (OPTIONS with Access-Control-Request-Method) from an
+ * allowed origin: the path's methods, no token (browsers send none on a
+ * preflight). Returns the path's pattern, or NULL to route as usual. */
+static const char *preflight(struct anasd *d, const struct req *rq, struct resp *rs)
+{
+    struct route_args args;
+    const char *matched = NULL;
+    int i;
+    if (strcmp(rq->method, "OPTIONS") != 0 ||
+        !req_header(rq, "Access-Control-Request-Method"))
+        return NULL;
+    for (i = 0; i < N_ROUTES; i++) {
+        memset(&args, 0, sizeof args);
+        if (!match(routes[i].pattern, rq->path, &args))
+            continue;
+        matched = matched ? matched : routes[i].pattern;
+        append_allow(rs->cors_methods, sizeof rs->cors_methods, routes[i].method);
+    }
+    if (matched)
+        rs->status = 204;
+    return matched;
+}
+
 /* Every answer is counted by its route's pattern, never the raw path: the
- * metrics' label values stay a bounded set. */
+ * metrics' label values stay a bounded set. CORS headers go on every
+ * answer to an allowed origin, refusals included, so that a page can read
+ * why it was refused. */
 void route_dispatch(void *ctx, const struct req *rq, struct resp *rs)
 {
     struct anasd *d = ctx;
-    const char *route = route_run(d, rq, rs);
+    const char *origin = req_header(rq, "Origin");
+    int cors = origin && conf_cors_allows(&d->conf, origin);
+    const char *route = cors ? preflight(d, rq, rs) : NULL;
+
+    if (!route)
+        route = route_run(d, rq, rs);
+    if (cors)
+        snprintf(rs->cors_origin, sizeof rs->cors_origin, "%s",
+                 strcmp(d->conf.cors_origin, "*") == 0 ? "*" : origin);
     int status = rs->status >= 100 && rs->status <= 599 ? rs->status : 500;
     metrics_request(d->metrics, rq->method, route, status,
                     (double)(uv_hrtime() - rq->received) * 1e-9);

@@ -106,8 +106,59 @@ problem_is 409 ANAS_ESTATE '' "a token file with an unknown scope is not taken"
 like "$(jb .detail)" "line 2: unknown scope 'sudo'" "... the problem says where"
 is "$(code tok-new-4d3c GET /api/v1/runs)" 200 "... and the tokens in force stay"
 
+# CORS is off unless configured: no header for any origin, and a
+# preflight is just an OPTIONS request (401 without a token).
+hdr() { # hdr NAME: a header of the last curl -D "$tmp/h"
+    tr -d '\r' <"$tmp/h" | sed -n "s/^$1: //Ip" | tail -n 1
+}
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -H 'Origin: https://dash.example.org' \
+    -H 'Authorization: Bearer tok-admin-5e6f' "$URL/api/v1/runs")
+is "$st $(hdr Access-Control-Allow-Origin)" '200 ' "without --cors-origin no origin is allowed"
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -X OPTIONS \
+    -H 'Origin: https://dash.example.org' -H 'Access-Control-Request-Method: GET' "$URL/api/v1/runs")
+is "$st $(hdr Access-Control-Allow-Methods)" '401 ' "... and a preflight is refused"
+
 stop_anasd
 is "$ANASD_STATUS" 0 "anasd exits 0 on SIGTERM"
+mv "$ANASD_ERR" "$tmp/first.err"
+ANASD_ERR=$tmp/first.err
+
+printf 'tok-read-1a2b read\n' >"$tmp/tokens"
+start_anasd --token-file "$tmp/tokens" --cors-origin 'https://dash.example.org,http://localhost:5173'
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -X OPTIONS \
+    -H 'Origin: http://localhost:5173' -H 'Access-Control-Request-Method: DELETE' \
+    -H 'Access-Control-Request-Headers: authorization' "$URL/api/v1/runs/7")
+is "$st" 204 "a preflight from an allowed origin is 204 without a token"
+is "$(hdr Access-Control-Allow-Origin)" http://localhost:5173 "... allowing that origin"
+is "$(hdr Access-Control-Allow-Methods)" 'GET, DELETE' "... with the path's methods"
+like "$(hdr Access-Control-Allow-Headers)" Authorization "... and the Authorization header"
+is "$(hdr Vary)" Origin "... varying by Origin"
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -H 'Origin: https://dash.example.org' \
+    -H 'Authorization: Bearer tok-read-1a2b' "$URL/api/v1/runs")
+is "$st $(hdr Access-Control-Allow-Origin)" '200 https://dash.example.org' \
+    "a request from an allowed origin may read the answer"
+like "$(hdr Access-Control-Expose-Headers)" Retry-After "... and the headers clients need"
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -H 'Origin: https://dash.example.org' \
+    "$URL/api/v1/runs")
+is "$st $(hdr Access-Control-Allow-Origin)" '401 https://dash.example.org' \
+    "... a refusal too, so the page can say why"
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -H 'Origin: https://evil.example' \
+    -H 'Authorization: Bearer tok-read-1a2b' "$URL/api/v1/runs")
+is "$st $(hdr Access-Control-Allow-Origin)" '200 ' "another origin gets no CORS header"
+st=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' -X OPTIONS \
+    -H 'Origin: https://dash.example.org.evil' -H 'Access-Control-Request-Method: GET' "$URL/api/v1/runs")
+is "$st $(hdr Access-Control-Allow-Methods)" '401 ' "... nor an origin that only starts like an allowed one"
+stop_anasd
+is "$ANASD_STATUS" 0 "anasd exits 0 on SIGTERM"
+cat "$ANASD_ERR" >>"$tmp/first.err"
+ANASD_ERR=$tmp/first.err
+
+run_anasd --cors-origin 'dash.example.org' --db "$tmp/bad.db" --listen 127.0.0.1:0
+is "$RUN_STATUS" 2 "--cors-origin without a scheme exits 2"
+run_anasd --cors-origin 'https://dash.example.org/app' --db "$tmp/bad.db" --listen 127.0.0.1:0
+is "$RUN_STATUS" 2 "--cors-origin with a path exits 2"
+like "$(cat "$RUN_ERR")" "not an origin like https://host" "... saying what an origin is"
+
 leaked=''
 for tok in tok-read-1a2b tok-submit-3c4d tok-admin-5e6f tok-worker-7a8b tok-legacy-9c0d \
     tok-scrape-1f2e tok-nobody tok-new-4d3c tok-x; do
