@@ -51,6 +51,11 @@ static const struct opt opts[] = {
      "event streams open at once before answering 503 (default 64; 0: none)"},
     {"sse-heartbeat", "sse_heartbeat", OPT_INT, OFF(sse_heartbeat), 0, 1, 3600, "SECONDS",
      "silence on an event stream before a heartbeat comment (default 15)"},
+    {"max-connections", "max_connections", OPT_INT, OFF(max_connections), 0, 1, 65536, "N",
+     "client connections open at once; more wait to be accepted (default 256)"},
+    {"request-timeout", "request_timeout", OPT_INT, OFF(request_timeout), 0, 1, 3600,
+     "SECONDS", "time a client has to send a request, and most it may stay silent\n"
+     "                         (default 30)"},
     {"max-body", "max_body", OPT_INT, OFF(max_body), 0, 1024, 1L << 30, "BYTES",
      "largest request body (default 1048576)"},
     {"token-file", "token_file", OPT_STR, OFF(token_file), CONF_PATH_MAX, 0, 0, "FILE",
@@ -142,6 +147,8 @@ static void defaults(struct conf *c)
     c->max_queued = 100;
     c->max_streams = 64;
     c->sse_heartbeat = 15;
+    c->max_connections = 256;
+    c->request_timeout = 30;
     c->max_body = 1L << 20;
     snprintf(c->log_level, sizeof c->log_level, "info");
     default_roots(c);

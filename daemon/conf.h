@@ -35,6 +35,8 @@ struct conf {
     int max_queued;
     int max_streams; /* open event streams (api_events.c) */
     int sse_heartbeat; /* seconds of silence before a stream's heartbeat */
+    int max_connections;
+    int request_timeout; /* seconds to send a request; of silence */
     long max_body;
     char token_file[CONF_PATH_MAX];
     char metrics_token_file[CONF_PATH_MAX];

@@ -97,6 +97,8 @@ struct http_opts {
     int port;         /* 0: a free port */
     size_t max_body;
     size_t max_url;
+    int max_conns;       /* open at once; MHD closes the others on accept (0: 256) */
+    int request_timeout; /* seconds to send a request, and of silence (0: 30) */
     http_handler handler;
     void *ctx;
 };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -134,12 +135,29 @@ static void size_pool(int workers)
     setenv("OMP_NUM_THREADS", "1", 0);
 }
 
+/* Each connection is a descriptor; the database, the loop and the pool
+ * need a few dozen more. The soft limit (often 1024) is raised as far as
+ * the hard one allows rather than have accept() fail under load. */
+static void raise_nofile(int max_connections)
+{
+    rlim_t want = (rlim_t)max_connections + 64;
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur >= want)
+        return;
+    r.rlim_cur = r.rlim_max == RLIM_INFINITY || want <= r.rlim_max ? want : r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < want)
+        anas_log(ANAS_LOG_WARN, "--max-connections %d needs %llu open files; the limit is %llu",
+                 max_connections, (unsigned long long)want, (unsigned long long)r.rlim_cur);
+}
+
 static int serve(struct anasd *d)
 {
     struct http_opts o = {.addr = d->conf.listen_addr, .port = d->conf.port,
                           .max_body = (size_t)d->conf.max_body, .max_url = 8192,
-                          .handler = route_dispatch, .ctx = d};
+                          .max_conns = d->conf.max_connections,
+                          .request_timeout = d->conf.request_timeout, .handler = route_dispatch, .ctx = d};
     char why[256];
+    raise_nofile(d->conf.max_connections);
     if (http_start(d->loop, &o, &d->http, why, sizeof why) < 0) {
         fprintf(stderr, "anasd: %s\n", why);
         return 1;
