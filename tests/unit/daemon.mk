@@ -21,3 +21,7 @@ TESTS += tests/unit/daemon-auth
 tests_unit_daemon_auth_SOURCES = tests/unit/daemon-auth.c daemon/auth.c daemon/auth.h
 tests_unit_daemon_auth_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
 tests_unit_daemon_auth_LDADD = $(UNIT_LIBS)
+
+# tests/bench/api-load (run by hand): wrk against health, run status,
+# evaluation pages and submissions while a 100,000-evaluation search runs.
+EXTRA_DIST += tests/bench/api-load
