@@ -17,6 +17,17 @@ ANASD_WRAPPER =
 VALGRIND_ENV =
 endif
 
+# Under ThreadSanitizer the first race ends the process (exit 66), so a
+# daemon test fails at its stop with the report in its log; the daemon's
+# waits are doubled, as it runs several times slower.
+if TSAN_TESTS
+TSAN_ENV = TSAN_OPTIONS='halt_on_error=1 exitcode=66 second_deadlock_stack=1 \
+	suppressions=$(abs_top_srcdir)/tests/tsan.supp'; export TSAN_OPTIONS; \
+	ANAS_TIMEOUT_SCALE=3; export ANAS_TIMEOUT_SCALE; ANAS_VALGRIND=1; export ANAS_VALGRIND;
+else
+TSAN_ENV =
+endif
+
 # ANAS_SHARED: the project's shared/ folder (reference data); tests that need
 # it skip cleanly when it is absent.
 AM_TESTS_ENVIRONMENT = \
@@ -28,9 +39,23 @@ AM_TESTS_ENVIRONMENT = \
 	OPENBLAS_NUM_THREADS=1; export OPENBLAS_NUM_THREADS; \
 	OMP_NUM_THREADS=1; export OMP_NUM_THREADS; \
 	MALLOC_PERTURB_=165; export MALLOC_PERTURB_; \
-	$(VALGRIND_ENV)
+	$(VALGRIND_ENV) $(TSAN_ENV)
 
-EXTRA_DIST += tests/tap.h tests/valgrind.supp
+EXTRA_DIST += tests/tap.h tests/valgrind.supp tests/tsan.supp
+
+# packaging/test's ThreadSanitizer stage (make check-tsan in a build
+# configured with --enable-tsan): where threads meet - thread teams, the
+# surrogate fits and their cancellation, the HTTP loop, a search on the
+# pool, training, fits on the pool, event streams, resume - rather than the
+# single-threaded numerics every other configuration runs. make check
+# there runs everything.
+TSAN_CHECKS = tests/unit/tensor-team tests/unit/surrogate-threads tests/unit/surrogate-fit \
+	tests/unit/train-synthetic tests/unit/daemon-http tests/unit/space-compose \
+	tests/api/70-resume.sh tests/api/92-surrogates.sh tests/api/80-train.sh \
+	tests/api/50-search-analytic.sh tests/api/98-events.sh tests/api/43-limits.sh
+check-tsan:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(TSAN_CHECKS)'
+.PHONY: check-tsan
 
 UNIT_LIBS = $(LIBANAS_LIBS)
 

@@ -59,7 +59,11 @@ else
 if VALGRIND_TESTS
 TESTS += $(API_VALGRIND_TESTS)
 else
+if TSAN_TESTS
+TESTS += $(API_VALGRIND_TESTS)
+else
 TESTS += $(API_TESTS)
+endif
 endif
 endif
 EXTRA_DIST += \

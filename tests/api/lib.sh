@@ -174,7 +174,7 @@ scaled() {
 # one (its top is what matters), otherwise the last lines.
 anasd_log_tail() {
     [ -n "$ANASD_ERR" ] && [ -s "$ANASD_ERR" ] || return 0
-    _lt_first=$(grep -n -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:|^==[0-9]+== [A-Z]' \
+    _lt_first=$(grep -n -E 'ERROR: [A-Za-z]+Sanitizer|WARNING: ThreadSanitizer|runtime error:|^==[0-9]+== [A-Z]' \
         "$ANASD_ERR" | head -n 1 | cut -d: -f1)
     if [ -n "$_lt_first" ]; then
         diag "$ANASD_ERR from line $_lt_first:"
