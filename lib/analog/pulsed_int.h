@@ -1,0 +1,40 @@
+/*
+ * pulsed_int.h - what the files of the pulsed tile share: one device
+ * array's per-weight state (device.c draws and moves it, pulsed.c drives
+ * it with pulse trains).
+ */
+#ifndef ANAS_ANALOG_PULSED_INT_H
+#define ANAS_ANALOG_PULSED_INT_H
+
+#include "analog/analog_int.h"
+#include "analog/pulsed.h"
+
+/* A (d, n) array of one device type, each weight with its own parameters
+ * drawn once (aihwkit's PulsedRPUDevice::populate). */
+struct anas__punit {
+    struct anas_pulsed_device p; /* after SoftBounds/Pmax are mapped to LinearStep */
+    size_t size;
+    float *w;
+    float *bmax, *bmin, *up, *down;
+    float *sl_up, *sl_down; /* LinearStep slopes; PowStep exponents */
+    float *diff, *rbias, *dcy;
+    int has_diffusion, has_decay;
+};
+
+/* SoftBounds and SoftBoundsPmax as the LinearStep device they are in the
+ * C++ engine (rpu_softbounds_device / PmaxDevice in configs/devices.py). */
+void anas__pulsed_effective(const struct anas_pulsed_device *in, struct anas_pulsed_device *out);
+
+/* Allocate and draw a unit of size weights; 0 or ANAS_ENOMEM. */
+int anas__punit_init(struct anas__punit *u, const struct anas_pulsed_device *p, size_t size,
+                     struct anas_rng *rng);
+void anas__punit_fini(struct anas__punit *u);
+/* w = clip(W) into each weight's bounds. */
+void anas__punit_set(struct anas__punit *u, const float *W);
+/* c pulses of sign s (s > 0: decrease) on weight k, each with its own
+ * cycle-to-cycle noise, clipped after every pulse. */
+void anas__punit_pulses(struct anas__punit *u, size_t k, int s, int c, struct anas__gauss *g);
+/* Diffusion then decay, each followed by the clip. */
+void anas__punit_post(struct anas__punit *u, struct anas__gauss *g);
+
+#endif
