@@ -208,24 +208,24 @@ static struct anas__gauss *gen(struct anas_ptile *t, const struct anas_analog_io
     return anas__io_is_random(io) ? &t->g : NULL;
 }
 
-int anas_ptile_forward(struct anas_ptile *t, const float *X, int M, float *Y)
+int anas_ptile_forward(struct anas_ptile *t, const float *X, int M, int cols, int ldx,
+                       float *Y, int ldy)
 {
     struct anas__mvm w;
-    struct anas__mvm_io b = {X, M, 0, 0, Y, 0, 1.0f, NULL, 0};
+    struct anas__mvm_io b = {X, M, !!cols, ldx, Y, ldy, 1.0f, NULL, 0};
 
     if (!t || !X || !Y || M < 0)
         return ANAS_EINVAL;
     w = (struct anas__mvm){t->W, t->d, t->n, 0};
-    b.ldx = t->n;
-    b.ldy = t->d;
     return anas__io_forward(&t->tc.forward, &t->fio, &w, &b, &t->ws, gen(t, &t->tc.forward));
 }
 
-int anas_ptile_backward(struct anas_ptile *t, const float *D, int M, float *DX)
+int anas_ptile_backward(struct anas_ptile *t, const float *D, int M, int cols, int ldd,
+                        float *DX, int lddx)
 {
     struct anas_analog_io io;
     struct anas__mvm w;
-    struct anas__mvm_io b = {D, M, 0, 0, DX, 0, 1.0f, NULL, 0};
+    struct anas__mvm_io b = {D, M, !!cols, ldd, DX, lddx, 1.0f, NULL, 0};
 
     if (!t || !D || !DX || M < 0)
         return ANAS_EINVAL;
@@ -235,8 +235,6 @@ int anas_ptile_backward(struct anas_ptile *t, const float *D, int M, float *DX)
     io = t->tc.backward;
     io.bound_management = ANAS_BM_NONE; /* "ignored in backward" */
     w = (struct anas__mvm){t->WT, t->n, t->d, 0};
-    b.ldx = t->d;
-    b.ldy = t->n;
     return anas__io_forward(&io, &t->bio, &w, &b, &t->ws, gen(t, &io));
 }
 

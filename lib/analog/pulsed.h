@@ -13,8 +13,8 @@
  *     if (anas_pulsed_check(&tc, &err)) ...         // err.field "device.dw_min"
  *     struct anas_ptile *t = anas_ptile_new(d, n, &tc, seed, &err);
  *     anas_ptile_set_weights(t, W);                 // clipped into each device's bounds
- *     per mini-batch: anas_ptile_forward(t, X, M, Y);
- *                     anas_ptile_backward(t, D, M, DX);
+ *     per mini-batch: anas_ptile_forward(t, X, M, 0, n, Y, d);
+ *                     anas_ptile_backward(t, D, M, 0, d, DX, n);
  *                     anas_ptile_update(t, X, D, M, lr);   // the tile updates itself
  *                     anas_ptile_post_step(t);             // diffusion, decay
  *
@@ -144,11 +144,16 @@ int anas_ptile_get_weights(const struct anas_ptile *t, float *W);
 /* Unit k's own (hidden) weights, (d, n); NULL if k is out of range. */
 const float *anas_ptile_unit_weights(const struct anas_ptile *t, int k);
 
-/* Y (M, d) = the IO-managed forward of X (M, n) on the visible weights. */
-int anas_ptile_forward(struct anas_ptile *t, const float *X, int M, float *Y);
-/* DX (M, n) = the backward pass of D (M, d) through W^T with the backward
- * IO parameters (bound management off). */
-int anas_ptile_backward(struct anas_ptile *t, const float *D, int M, float *DX);
+/* Y = the IO-managed forward of M vectors X on the visible weights; cols
+ * 0: X (M, n), Y (M, d); cols 1: X (n, M), Y (d, M) (im2col's layout);
+ * ldx, ldy the row strides. */
+int anas_ptile_forward(struct anas_ptile *t, const float *X, int M, int cols, int ldx,
+                       float *Y, int ldy);
+/* DX = the backward pass of M vectors D through W^T with the backward IO
+ * parameters (bound management off); cols 0: D (M, d), DX (M, n); cols 1:
+ * D (d, M), DX (n, M). */
+int anas_ptile_backward(struct anas_ptile *t, const float *D, int M, int cols, int ldd,
+                        float *DX, int lddx);
 /* The update of M samples at learning rate lr (not divided by M): per
  * sample, update and BL management, pulse trains and their coincidences
  * applied to the devices; TransferCompound transfers on schedule. */

@@ -99,7 +99,7 @@ static double run(const struct example *e, uint64_t seed, double *curve)
     for (int ep = 0; ep < e->epochs; ep++) {
         memcpy(act[0], e->x, (size_t)M * e->dims[0] * sizeof(float));
         for (int l = 0; l < e->n_layers; l++) {
-            anas_ptile_forward(L[l].t, act[l], M, act[l + 1]);
+            anas_ptile_forward(L[l].t, act[l], M, 0, L[l].in, act[l + 1], L[l].out);
             for (int s = 0; s < M; s++)
                 for (int o = 0; o < L[l].out; o++)
                     act[l + 1][s * L[l].out + o] += L[l].b[o];
@@ -114,7 +114,7 @@ static double run(const struct example *e, uint64_t seed, double *curve)
         curve[ep] += loss;
         for (int l = e->n_layers - 1; l >= 0; l--)
             if (l > 0)
-                anas_ptile_backward(L[l].t, grad[l + 1], M, grad[l]);
+                anas_ptile_backward(L[l].t, grad[l + 1], M, 0, L[l].out, grad[l], L[l].in);
         for (int l = 0; l < e->n_layers; l++) {
             anas_ptile_update(L[l].t, act[l], grad[l + 1], M, e->lr);
             for (int o = 0; o < L[l].out; o++) {

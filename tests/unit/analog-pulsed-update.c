@@ -340,7 +340,7 @@ static void fp_equals_sgd(void)
         float DX[M * Nn];
         double e = 0;
 
-        anas_ptile_backward(t, D, M, DX);
+        anas_ptile_backward(t, D, M, 0, Dn, DX, Nn);
         for (int s = 0; s < M; s++)
             for (int j = 0; j < Nn; j++) {
                 double v = 0;
