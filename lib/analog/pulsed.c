@@ -34,7 +34,9 @@ struct anas_ptile {
     float *W, *WT;    /* visible weights (d, n) and their transpose */
     float *p, *q;     /* per-line pulse probabilities (n), (d) */
     uint64_t *xm, *dm; /* pulse trains (n, words), (d, words) */
-    int *xact;        /* active x lines */
+    int *xact, *dact; /* active x and d lines */
+    int *touched;     /* counts set by the last sample */
+    int n_touched;
     int *counts;      /* (d, n) of the last sample */
     float *e, *v, *G; /* transfer input (n), read (d); FP gradient (d, n) */
     struct anas_rng rng;
@@ -59,6 +61,8 @@ void anas_ptile_free(struct anas_ptile *t)
     anas_free(t->xm);
     anas_free(t->dm);
     anas_free(t->xact);
+    anas_free(t->dact);
+    anas_free(t->touched);
     anas_free(t->counts);
     anas_free(t->e);
     anas_free(t->v);
@@ -94,12 +98,15 @@ static int alloc_all(struct anas_ptile *t)
     t->p = anas_calloc((size_t)t->n, sizeof *t->p);
     t->e = anas_calloc((size_t)t->n, sizeof *t->e);
     t->xact = anas_calloc((size_t)t->n, sizeof *t->xact);
+    t->dact = anas_calloc((size_t)t->d, sizeof *t->dact);
+    t->touched = anas_calloc(dn, sizeof *t->touched);
     t->q = anas_calloc((size_t)t->d, sizeof *t->q);
     t->v = anas_calloc((size_t)t->d, sizeof *t->v);
     t->xm = anas_calloc((size_t)t->n * MAX_WORDS, sizeof *t->xm);
     t->dm = anas_calloc((size_t)t->d * MAX_WORDS, sizeof *t->dm);
     t->gtab = anas__gauss_table_new();
-    return t->W && t->WT && t->G && t->counts && t->p && t->e && t->xact && t->q && t->v &&
+    return t->W && t->WT && t->G && t->counts && t->p && t->e && t->xact && t->dact &&
+                   t->touched && t->q && t->v &&
                    t->xm && t->dm && t->gtab
                ? 0
                : ANAS_ENOMEM;
@@ -331,6 +338,23 @@ static void targets(struct anas_ptile *t, int *first, int *last)
     *last = *first + 1;
 }
 
+/* Keep the lines of list (n) whose train has a pulse; the new count. */
+static int fired(int *list, int n, const uint64_t *mask, int words)
+{
+    int m = 0;
+
+    for (int a = 0; a < n; a++) {
+        const uint64_t *w = mask + (size_t)list[a] * words;
+        uint64_t any = 0;
+
+        for (int k = 0; k < words; k++)
+            any |= w[k];
+        if (any)
+            list[m++] = list[a];
+    }
+    return m;
+}
+
 /* One sample x (n), d (dlen = t->d) at lr on units [u0, u1) with
  * granularity dw: update management, BL management, trains, coincidences. */
 static void pulse_sample(struct anas_ptile *t, const float *x, const float *dv, float lr,
@@ -339,9 +363,12 @@ static void pulse_sample(struct anas_ptile *t, const float *x, const float *dv, 
     const struct anas_pulsed_update *up = &t->tc.update;
     float xa = amax(x, t->n), da = up->um_grad_scale * amax(dv, t->d);
     float k, A, B;
-    int BL, words, nact = 0;
+    int BL, words, nact = 0, ndact = 0;
 
-    memset(t->counts, 0, (size_t)t->d * t->n * sizeof *t->counts);
+    /* the last sample's counts back to 0: only the touched ones */
+    for (int a = 0; a < t->n_touched; a++)
+        t->counts[t->touched[a]] = 0;
+    t->n_touched = 0;
     t->has_counts = 1;
     if (xa == 0.0f || da == 0.0f || lr <= 0.0f)
         return;
@@ -363,20 +390,24 @@ static void pulse_sample(struct anas_ptile *t, const float *x, const float *dv, 
         if (t->p[j] > 0.0f)
             t->xact[nact++] = j;
     }
-    for (int i = 0; i < t->d; i++)
+    for (int i = 0; i < t->d; i++) {
         t->q[i] = quant(fabsf(dv[i]) * A, up->pulse_type == ANAS_PULSE_DETERMINISTIC_IMPLICIT
                                               ? up->d_res_implicit
                                               : 0.0f);
+        if (t->q[i] > 0.0f)
+            t->dact[ndact++] = i;
+    }
     words = (BL + 63) / 64;
     if (up->pulse_type == ANAS_PULSE_STOCHASTIC_COMPRESSED) {
+        /* only the lines that fired at all take part */
         trains(t, t->p, t->n, BL, words, t->xm);
         trains(t, t->q, t->d, BL, words, t->dm);
+        nact = fired(t->xact, nact, t->xm, words);
+        ndact = fired(t->dact, ndact, t->dm, words);
     }
-    for (int i = 0; i < t->d; i++) {
-        int sd = dv[i] > 0.0f ? 1 : -1;
+    for (int b = 0; b < ndact; b++) {
+        int i = t->dact[b], sd = dv[i] > 0.0f ? 1 : -1;
 
-        if (t->q[i] <= 0.0f)
-            continue;
         for (int a = 0; a < nact; a++) {
             int j = t->xact[a], c = count_of(t, i, j, BL, words);
             int s = sd * (x[j] > 0.0f ? 1 : -1);
@@ -385,6 +416,7 @@ static void pulse_sample(struct anas_ptile *t, const float *x, const float *dv, 
             if (!c)
                 continue;
             t->counts[kk] = s > 0 ? -c : c;
+            t->touched[t->n_touched++] = (int)kk;
             for (int u = u0; u < u1; u++)
                 anas__punit_pulses(&t->u[u], kk, s, c, &t->g);
         }
