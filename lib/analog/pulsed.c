@@ -407,14 +407,27 @@ static void pulse_sample(struct anas_ptile *t, const float *x, const float *dv, 
     }
     for (int b = 0; b < ndact; b++) {
         int i = t->dact[b], sd = dv[i] > 0.0f ? 1 : -1;
+        const uint64_t *dm = t->dm + (size_t)i * words;
 
         for (int a = 0; a < nact; a++) {
-            int j = t->xact[a], c = count_of(t, i, j, BL, words);
-            int s = sd * (x[j] > 0.0f ? 1 : -1);
-            size_t kk = (size_t)i * t->n + j;
+            int j = t->xact[a], c, s;
+            size_t kk;
 
-            if (!c)
+            if (up->pulse_type == ANAS_PULSE_STOCHASTIC_COMPRESSED) {
+                /* most pairs never meet: test before counting (the
+                 * popcount is a libgcc call without -mpopcnt) */
+                const uint64_t *xm = t->xm + (size_t)j * words;
+                uint64_t any = 0;
+
+                for (int w = 0; w < words; w++)
+                    any |= dm[w] & xm[w];
+                if (!any)
+                    continue;
+            }
+            if (!(c = count_of(t, i, j, BL, words)))
                 continue;
+            s = sd * (x[j] > 0.0f ? 1 : -1);
+            kk = (size_t)i * t->n + j;
             t->counts[kk] = s > 0 ? -c : c;
             t->touched[t->n_touched++] = (int)kk;
             for (int u = u0; u < u1; u++)
