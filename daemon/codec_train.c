@@ -659,6 +659,10 @@ static int parse_recipe(json_t *v, struct run_spec *out, struct anas_error *err)
         if (out->analog.hwa)
             return codec__bad(err, ANAS_EINVAL, "/evaluator/analog_training",
                               "analog_training trains on pulsed tiles: it excludes hwa");
+        if (t->optim.kind != ANAS_OPTIM_SGD)
+            return codec__bad(err, ANAS_EINVAL, "/evaluator/optimizer/kind",
+                              "analog_training: the tiles update themselves by SGD (aihwkit's "
+                              "AnalogSGD), so the optimizer must be sgd");
         out->analog.pulsed = 1;
     }
     return 0;

@@ -82,4 +82,25 @@ post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
  "architecture": '"$ARCH"'}'
 problem_is 422 - "$A" "analog_training excludes hwa"
 
+post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
+ "evaluator": {"kind": "train", "epochs": 1, "optimizer": {"kind": "adam", "lr": 0.01},
+   "analog_training": "constant-step"}, "architecture": '"$ARCH"'}'
+problem_is 422 ANAS_EINVAL /evaluator/optimizer/kind "analog_training needs the sgd optimizer"
+
+# --- FloatingPoint tiles train exactly as digital SGD ---
+FP_RECIPE='"epochs": 2, "batch_size": 16, "optimizer": {"kind": "sgd", "lr": 0.1, "momentum": 0}'
+post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
+ "evaluator": {"kind": "train", '"$FP_RECIPE"', "analog_training": "floating-point"},
+ "architecture": '"$ARCH"', "seed": 9}'
+fp=$RUN_ID
+post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
+ "evaluator": {"kind": "train", '"$FP_RECIPE"'}, "architecture": '"$ARCH"', "seed": 9}'
+digital=$RUN_ID
+wait_run "$fp" 120
+fp_loss=$(jb '.best.metrics.train_loss')
+wait_run "$digital" 120
+jok "the floating-point device trains as digital SGD: the same train loss ($fp_loss, to 1e-6: sums in another order)" \
+    --argjson l "$fp_loss" '(.best.metrics.train_loss - $l | fabs) < 1e-6'
+diag "  digital: $(jb .best.metrics.train_loss)"
+
 done_testing
