@@ -22,7 +22,8 @@ struct anas__punit {
 };
 
 /* SoftBounds and SoftBoundsPmax as the LinearStep device they are in the
- * C++ engine (rpu_softbounds_device / PmaxDevice in configs/devices.py). */
+ * C++ engine (SoftBoundsRPUDeviceMetaParameter in rpu_linearstep_device.h;
+ * SoftBoundsPmaxDevice in src/aihwkit/simulator/configs/devices.py). */
 void anas__pulsed_effective(const struct anas_pulsed_device *in, struct anas_pulsed_device *out);
 
 /* Allocate and draw a unit of size weights; 0 or ANAS_ENOMEM. */
