@@ -20,11 +20,11 @@
 
 #include "tap.h"
 
-#define ROWS 40
-#define COLS 50
-#define N (ROWS * COLS)
+/* 2000 weights per check; 500 under valgrind (ANAS_VALGRIND), the
+ * tolerances following */
+static int ROWS = 40, COLS = 50, N = 2000;
 
-static float W0[N], W1[N];
+static float W0[2000], W1[2000];
 
 static struct anas_ptile *tile_of(const struct anas_pulsed_device *dev, uint64_t seed)
 {
@@ -99,6 +99,7 @@ static void single_pulse(enum anas_device_type type, const char *name, float gam
 {
     static const double ws[] = {-0.3, 0.0, 0.3};
     struct anas_pulsed_device p;
+    struct anas_ptile *t;
 
     anas_pulsed_device_defaults(type, &p);
     /* the bounds fixed, so that every w tried is inside them */
@@ -107,17 +108,19 @@ static void single_pulse(enum anas_device_type type, const char *name, float gam
         p.gamma_up = p.gamma_down = gamma;
         p.gamma_up_dtod = p.gamma_down_dtod = 0.0f;
     }
+    /* one tile (one d-to-d draw) for all: set_weights starts each check */
+    t = tile_of(&p, 100 + type);
+
     for (int a = 0; a < 3; a++)
         for (int s = -1; s <= 1; s += 2) {
-            struct anas_ptile *t = tile_of(&p, 100 + 10 * a + s);
             struct moments m = standardised(t, &p, ws[a], s);
 
             ok(fabs(m.mean) < 5.0 / sqrt(N) && fabs(m.var - 1.0) < 5.0 * sqrt(2.0 / N),
                "%s: one %s pulse at w = %+.1f has the formula's mean and spread "
                "(standardised mean %.4f, variance %.4f)",
                name, s > 0 ? "down" : "up", ws[a], m.mean, m.var);
-            anas_ptile_free(t);
         }
+    anas_ptile_free(t);
 }
 
 static void dtod_stats(void)
@@ -168,7 +171,7 @@ static void bounds_hold(void)
 {
     struct anas_pulsed_device p;
     struct anas_ptile *t;
-    float X[COLS], D[ROWS];
+    float X[50], D[40];
     int crossed = 0, at_bound = 0;
 
     anas_pulsed_device_defaults(ANAS_DEV_CONSTANT_STEP, &p);
@@ -246,6 +249,11 @@ static void pmax_mapping(void)
 
 int main(void)
 {
+    if (getenv("ANAS_VALGRIND")) {
+        ROWS = 20;
+        COLS = 25;
+        N = ROWS * COLS;
+    }
     plan(4 + 5 * 6 + 2 + 2 + 1);
     dtod_stats();
     single_pulse(ANAS_DEV_CONSTANT_STEP, "ConstantStep", 0);

@@ -24,6 +24,10 @@
 
 static const float X3[3] = {0.5f, -0.2f, 0.05f}, D2[2] = {0.1f, -0.3f};
 
+/* Repetitions are divided by this under valgrind (ANAS_VALGRIND); the
+ * tolerances follow the counts. */
+static int shrink = 1;
+
 static void exact_device(struct anas_pulsed_device *p)
 {
     anas_pulsed_device_defaults(ANAS_DEV_CONSTANT_STEP, p);
@@ -57,8 +61,9 @@ static void repeat_sample(float *X, float *D, int R)
 /* Mean update per sample vs BL min(p,1) min(q,1) dw: both regimes. */
 static void expected_update(float lr, const char *regime)
 {
-    enum { R = 4000 };
-    static float X[3 * R], D[2 * R];
+    enum { RMAX = 4000 };
+    static float X[3 * RMAX], D[2 * RMAX];
+    int R = RMAX / shrink;
     float W[6] = {0}, dw = 0.001f;
     double xa = 0.5, da = 0.3, k = lr * xa * da / dw;
     int BL = (int)fmin(ceil(k), 31.0);
@@ -110,7 +115,7 @@ static void no_bl_management(struct anas_analog_training *tc)
  * binomial(31, p q) with p = |x| B, q = |d| A. */
 static void coincidences(void)
 {
-    enum { R = 3000 };
+    int R = 3000 / shrink;
     struct anas_ptile *t = exact_tile(2, 3, 23, no_bl_management);
     float W[6] = {0}, lr = 0.01f, dw = 0.001f;
     double A = sqrt(lr / (dw * 31)) * sqrt(0.5 / 0.3), B = sqrt(lr / (dw * 31)) * sqrt(0.3 / 0.5);
@@ -209,8 +214,9 @@ static double unit_abs(const struct anas_ptile *t, int k)
 
 static void vector_policies(void)
 {
-    enum { R = 3000 };
-    static float X[3 * R], D[2 * R];
+    enum { RMAX = 3000 };
+    static float X[3 * RMAX], D[2 * RMAX];
+    int R = RMAX / shrink;
     float W[6] = {0}, V[6];
     struct anas_ptile *t;
     double a[3];
@@ -274,8 +280,9 @@ static void tiki(struct anas_analog_training *tc)
 
 static void tiki_taka(void)
 {
-    enum { R = 2000 };
-    static float X[2 * 2 * R], D[2 * 2 * R];
+    enum { RMAX = 2000 };
+    static float X[2 * 2 * RMAX], D[2 * 2 * RMAX];
+    int R = RMAX / shrink;
     float W[4] = {0.1f, -0.2f, 0.3f, 0.05f}, V[4], lr = 0.1f;
     struct anas_ptile *t = exact_tile(2, 2, 41, tiki);
     const float *C = anas_ptile_unit_weights(t, 1);
@@ -380,6 +387,8 @@ static void checks(void)
 
 int main(void)
 {
+    if (getenv("ANAS_VALGRIND"))
+        shrink = 4;
     plan_later();
     expected_update(0.01f, "linear");
     expected_update(0.5f, "saturated");
