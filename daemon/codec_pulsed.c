@@ -1,7 +1,8 @@
 /*
  * codec_pulsed.c - analog-training configurations (lib/analog/pulsed.h)
  * in JSON: the train evaluator's "analog_training", a preset name or
- * {"preset", "overrides": {"forward", "backward", "update", "device"}},
+ * {"preset", "overrides": {"forward", "backward", "update", "device",
+ * "mapping"}},
  * with aihwkit's names (SingleRPUConfig / UnitCellRPUConfig fields;
  * device types by class name without "Device": "ConstantStep",
  * "VectorUnitCell", "TransferCompound"...). doc/api.md shows an example.
@@ -292,6 +293,32 @@ static int parse_update(json_t *o, const char *ptr, struct anas_pulsed_update *u
     return 0;
 }
 
+/* MappingParameter's tile sizes: how a layer is split over tiles. */
+static int parse_mapping(json_t *o, const char *ptr, struct anas_analog_training *tc,
+                         struct anas_error *err)
+{
+    static const struct pfield f[] = {
+        {"max_input_size", P_INT, offsetof(struct anas_analog_training, max_input_size)},
+        {"max_output_size", P_INT, offsetof(struct anas_analog_training, max_output_size)},
+    };
+    const char *key;
+    json_t *v;
+    int rc;
+    if ((rc = codec__obj(o, ptr, err)) < 0)
+        return rc;
+    json_object_foreach(o, key, v)
+    {
+        const struct pfield *x = find(f, N_OF(f), key);
+        char p[200];
+        codec_ptr(p, sizeof p, ptr, key);
+        if (!x)
+            return codec__bad(err, ANAS_EUNKNOWN, p, "unknown mapping field '%s'", key);
+        if ((rc = set_pfield(x, v, p, tc, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_overrides(json_t *o, const char *ptr, struct anas_analog_training *tc,
                            struct anas_error *err)
 {
@@ -319,6 +346,8 @@ static int parse_overrides(json_t *o, const char *ptr, struct anas_analog_traini
             rc = codec__io(v, p, &tc->backward, err);
         else if (strcmp(key, "update") == 0)
             rc = parse_update(v, p, &tc->update, err);
+        else if (strcmp(key, "mapping") == 0)
+            rc = parse_mapping(v, p, tc, err);
         else
             rc = codec__bad(err, ANAS_EUNKNOWN, p, "unknown analog_training field '%s'", key);
         if (rc < 0)
@@ -436,6 +465,9 @@ json_t *codec__analog_training_to_json(const struct anas_analog_training *tc)
         json_object_set_new(ov, "backward", codec__io_to_json(&tc->backward));
         json_object_set_new(ov, "update", up);
         json_object_set_new(ov, "device", device_json(&tc->device));
+        json_object_set_new(ov, "mapping",
+                            json_pack("{s:i, s:i}", "max_input_size", tc->max_input_size,
+                                      "max_output_size", tc->max_output_size));
     }
     return json_pack("{s:s, s:o}", "preset", DEFAULT_PRESET, "overrides", ov);
 }

@@ -294,8 +294,9 @@ int anas_anet_set_mode(struct anas_anet *an, enum anas_anet_mode mode);
 /* After every optimizer step (HWA): clip the net's weights in place and
  * draw the modified weights of the next batch. */
 int anas_anet_post_step(struct anas_anet *an);
-/* Analog training: make every layer's pulsed tile (one tile per layer,
- * not split) from tc (its struct anas_analog_training); then mode
+/* Analog training: put every layer on pulsed tiles (split at tc's
+ * max_input_size and max_output_size) of configuration tc (its struct
+ * anas_analog_training, lib/analog/pulsed.h); then mode
  * ANAS_ANET_PULSED trains on them, with post_step (after every optimizer
  * step) at the learning rate set last. */
 struct anas_analog_training;

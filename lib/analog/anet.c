@@ -19,7 +19,7 @@
 #include "config.h"
 
 #include "analog/analog.h"
-#include "analog/pulsed.h"
+#include "analog/pulsed_int.h"
 
 #include <string.h>
 
@@ -32,7 +32,7 @@
  * vectors of the current mini-batch, which the tile's update takes after
  * the optimizer step, as aihwkit's AnalogSGD does. */
 struct pulsed_ref {
-    struct anas_ptile *t;
+    struct anas__pgrid *t;
     float *x, *d;       /* (m, n), (md, d) */
     size_t cap_x, cap_d; /* in vectors */
     int m, md;
@@ -154,7 +154,7 @@ void anas_anet_free(struct anas_anet *an)
             struct pulsed_ref *p = &an->lay[k].p;
 
             anas_alayer_free(an->lay[k].L);
-            anas_ptile_free(p->t);
+            anas__pgrid_free(p->t);
             anas_free(p->x);
             anas_free(p->d);
             anas_free(p->col);
@@ -222,7 +222,7 @@ static int capture_x(struct pulsed_ref *p, int n, const float *X, int M, int col
 static int pulsed_forward(struct anas_anet *an, struct alayer_ref *r, const float *X, int M,
                           int cols, int ldx, float *Y, int ldy, int training)
 {
-    int rc = anas_ptile_forward(r->p.t, X, M, cols, ldx, Y, ldy);
+    int rc = anas__pgrid_forward(r->p.t, X, M, cols, ldx, Y, ldy);
 
     if (rc == 0 && r->info.bias != NONE)
         add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d, M, cols);
@@ -261,7 +261,7 @@ static int conv_backward(struct alayer_ref *r, const float *dY, float *dX, int a
     int rc = grow(&r->p.col, &r->p.cap_col, (size_t)P, (size_t)i->n);
 
     for (int b = 0; rc == 0 && b < B; b++) {
-        rc = anas_ptile_backward(r->p.t, dY + (size_t)b * i->d * P, P, 1, P, r->p.col, P);
+        rc = anas__pgrid_backward(r->p.t, dY + (size_t)b * i->d * P, P, 1, P, r->p.col, P, 0);
         if (rc < 0)
             break;
         if (!acc)
@@ -289,18 +289,7 @@ static int pulsed_backward(void *ctx, int node, const float *dY, float *dX, int 
         return rc;
     if (r->info.op != ANAS_OP_LINEAR)
         return conv_backward(r, dY, dX, acc, B, P);
-    if (acc) {
-        int n = r->info.n;
-        int rc2 = grow(&r->p.col, &r->p.cap_col, (size_t)B, (size_t)n);
-
-        if (rc2 < 0)
-            return rc2;
-        rc = anas_ptile_backward(r->p.t, dY, B, 0, r->info.d, r->p.col, n);
-        for (size_t k = 0; rc == 0 && k < (size_t)B * n; k++)
-            dX[k] += r->p.col[k];
-        return rc;
-    }
-    return anas_ptile_backward(r->p.t, dY, B, 0, r->info.d, dX, r->info.n);
+    return anas__pgrid_backward(r->p.t, dY, B, 0, r->info.d, dX, r->info.n, acc);
 }
 
 static int forward(void *ctx, int node, const float *X, int M, int cols, int ldx, float *Y,
@@ -368,10 +357,10 @@ static int load_pulsed(struct anas_anet *an)
 
     for (int k = 0; k < an->n; k++) {
         struct alayer_ref *r = &an->lay[k];
-        int rc = anas_ptile_set_weights(r->p.t, p + r->info.weight);
+        int rc = anas__pgrid_set_weights(r->p.t, p + r->info.weight);
 
         if (rc == 0)
-            rc = anas_ptile_get_weights(r->p.t, p + r->info.weight);
+            rc = anas__pgrid_get_weights(r->p.t, p + r->info.weight);
         if (rc < 0)
             return rc;
         r->p.m = r->p.md = 0;
@@ -389,7 +378,7 @@ int anas_anet_set_training(struct anas_anet *an, const struct anas_analog_traini
     for (int k = 0; k < an->n; k++) {
         struct alayer_ref *r = &an->lay[k];
 
-        r->p.t = anas_ptile_new(r->info.d, r->info.n, tc, anas_rng_u64(&an->rng), err);
+        r->p.t = anas__pgrid_new(r->info.d, r->info.n, tc, &an->rng, err);
         if (!r->p.t)
             return err && err->code ? err->code : ANAS_ENOMEM;
     }
@@ -414,11 +403,11 @@ static int pulsed_step(struct anas_anet *an)
         struct alayer_ref *r = &an->lay[k];
         int m = r->p.md < r->p.m ? r->p.md : r->p.m, rc;
 
-        rc = anas_ptile_update(r->p.t, r->p.x, r->p.d, m, an->lr);
+        rc = anas__pgrid_update(r->p.t, r->p.x, r->p.d, m, an->lr);
         if (rc == 0)
-            rc = anas_ptile_post_step(r->p.t);
+            rc = anas__pgrid_post_step(r->p.t);
         if (rc == 0)
-            rc = anas_ptile_get_weights(r->p.t, p + r->info.weight);
+            rc = anas__pgrid_get_weights(r->p.t, p + r->info.weight);
         if (rc < 0)
             return rc;
         r->p.m = r->p.md = 0;

@@ -83,6 +83,7 @@ static void single(struct anas_analog_training *tc, enum anas_device_type type)
     tc->device.scale_transfer_lr = 1;
     tc->device.scale_fast_lr = 1;
     tc->device.transfer_forward = hw.forward;
+    tc->max_input_size = tc->max_output_size = 512; /* MappingParameter() */
 }
 
 static void constant_step(struct anas_analog_training *tc)
@@ -335,6 +336,10 @@ int anas_pulsed_check(const struct anas_analog_training *tc, struct anas_error *
         return bad(err, "update.", in(tc->update.x_res_implicit, 0, 1) ? "d_res_implicit"
                                                                        : "x_res_implicit",
                    "must be in [0, 1]");
+    if (tc->max_input_size < 0 || tc->max_input_size > 1 << 20)
+        return bad(err, "mapping.", "max_input_size", "must be in [0, 1048576] (0: no split)");
+    if (tc->max_output_size < 0 || tc->max_output_size > 1 << 20)
+        return bad(err, "mapping.", "max_output_size", "must be in [0, 1048576] (0: no split)");
     if ((rc = check_io(&tc->forward, "forward", err)) < 0)
         return rc;
     return check_io(&tc->backward, "backward", err);

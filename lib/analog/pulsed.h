@@ -103,11 +103,14 @@ struct anas_pulsed_update {
     float um_grad_scale, x_res_implicit, d_res_implicit;
 };
 
-/* SingleRPUConfig / UnitCellRPUConfig / FloatingPointRPUConfig. */
+/* SingleRPUConfig / UnitCellRPUConfig / FloatingPointRPUConfig; a layer
+ * of a network is split over tiles of at most max_output_size x
+ * max_input_size (MappingParameter's, default 512 x 512; 0: no split). */
 struct anas_analog_training {
     struct anas_analog_io forward, backward;
     struct anas_pulsed_update update;
     struct anas_analog_device device;
+    int max_input_size, max_output_size;
 };
 
 /* aihwkit's Python defaults of each device type, and of UpdateParameters. */

@@ -38,4 +38,20 @@ void anas__punit_pulses(struct anas__punit *u, size_t k, int s, int c, struct an
 /* Diffusion then decay, each followed by the clip. */
 void anas__punit_post(struct anas__punit *u, struct anas__gauss *g);
 
+/* A layer (d, n) on a grid of pulsed tiles (pgrid.c): the calls of
+ * pulsed.h's tile, on the whole layer. backward adds into DX when acc. */
+struct anas__pgrid;
+struct anas__pgrid *anas__pgrid_new(int d, int n, const struct anas_analog_training *tc,
+                                    struct anas_rng *rng, struct anas_error *err);
+void anas__pgrid_free(struct anas__pgrid *g);
+int anas__pgrid_n_tiles(const struct anas__pgrid *g);
+int anas__pgrid_set_weights(struct anas__pgrid *g, const float *W);
+int anas__pgrid_get_weights(struct anas__pgrid *g, float *W);
+int anas__pgrid_forward(struct anas__pgrid *g, const float *X, int M, int cols, int ldx,
+                        float *Y, int ldy);
+int anas__pgrid_backward(struct anas__pgrid *g, const float *D, int M, int cols, int ldd,
+                         float *DX, int lddx, int acc);
+int anas__pgrid_update(struct anas__pgrid *g, const float *X, const float *D, int M, float lr);
+int anas__pgrid_post_step(struct anas__pgrid *g);
+
 #endif

@@ -25,10 +25,11 @@ wait_run "$RUN_ID" 120
 jis .state succeeded "it succeeded"
 jok "it learned on the pulsed tiles (acc@fp above chance 0.25) and was measured at 1 s" \
     '.best.metrics["acc@fp"] > 0.4 and (.best.metrics["acc@1s"] | type) == "number"'
-jok "the echo holds the whole configuration: ConstantStep, dw_min 0.001, BL 31" \
+jok "the echo holds the whole configuration: ConstantStep, dw_min 0.001, BL 31, 512-input tiles" \
     '.spec.evaluator.analog_training.overrides | .device.type == "ConstantStep" and
      .device.dw_min == 0.001 and .update.desired_bl == 31 and
-     .update.pulse_type == "STOCHASTIC_COMPRESSED" and .backward.out_noise == 0.06'
+     .update.pulse_type == "STOCHASTIC_COMPRESSED" and .backward.out_noise == 0.06 and
+     .mapping.max_input_size == 512'
 
 # --- Tiki-Taka, overridden, without a measurement ---
 post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
@@ -74,6 +75,8 @@ bad '{"overrides": {"device": {"type": "Memristor"}}}' "$A/overrides/device/type
     "an unknown device type is refused"
 bad '{"overrides": {"device": {"dw_mni": 0.1}}}' "$A/overrides/device/dw_mni" \
     "an unknown device field is refused"
+bad '{"overrides": {"mapping": {"max_input_size": -1}}}' "$A/overrides/mapping/max_input_size" \
+    "a negative tile size is refused"
 bad '"no-such-preset"' "$A" "an unknown preset is refused"
 bad '{"preset": "tiki-taka", "overrides": {"device": {"unit_cell_devices": [{}]}}}' \
     "$A/overrides/device/unit_cell_devices" "Tiki-Taka needs two devices"

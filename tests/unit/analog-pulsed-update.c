@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analog/pulsed.h"
+#include "analog/pulsed_int.h"
 
 #include "tap.h"
 
@@ -361,6 +361,55 @@ static void fp_equals_sgd(void)
     anas_ptile_free(t);
 }
 
+/* A layer split over a grid of tiles (pgrid.c) computes what one tile
+ * does: exact devices and IO, 3 x 5 weights on tiles of at most 2 x 2. */
+static void grid(void)
+{
+    enum { M = 4, Dn = 3, Nn = 5 };
+    float W[Dn * Nn], X[M * Nn], XT[Nn * M], D[M * Dn], Y[2][M * Dn], YT[Dn * M], DX[2][M * Nn];
+    float W2[2][Dn * Nn];
+    struct anas_analog_training tc;
+    struct anas__pgrid *g[2];
+    struct anas_rng rng;
+    double e_f = 0, e_t = 0, e_b = 0;
+
+    anas_rng_seed(&rng, 5);
+    for (int k = 0; k < Dn * Nn; k++)
+        W[k] = 0.3f * sinf(0.9f * k);
+    for (int k = 0; k < M * Nn; k++)
+        X[k] = cosf(0.5f * k);
+    for (int s = 0; s < M; s++)
+        for (int j = 0; j < Nn; j++)
+            XT[j * M + s] = X[s * Nn + j];
+    for (int k = 0; k < M * Dn; k++)
+        D[k] = 0.1f * sinf(1.7f * k);
+    anas_pulsed_preset("floating-point", &tc);
+    for (int v = 0; v < 2; v++) {
+        tc.max_input_size = tc.max_output_size = v ? 2 : 0;
+        g[v] = anas__pgrid_new(Dn, Nn, &tc, &rng, NULL);
+        anas__pgrid_set_weights(g[v], W);
+        anas__pgrid_forward(g[v], X, M, 0, Nn, Y[v], Dn);
+        anas__pgrid_backward(g[v], D, M, 0, Dn, DX[v], Nn, 0);
+        if (v)
+            anas__pgrid_forward(g[v], XT, M, 1, M, YT, M);
+        anas__pgrid_update(g[v], X, D, M, 0.1f);
+        anas__pgrid_get_weights(g[v], W2[v]);
+    }
+    for (int k = 0; k < M * Dn; k++) {
+        e_f = fmax(e_f, fabs(Y[0][k] - Y[1][k]));
+        e_t = fmax(e_t, fabs(YT[(k % Dn) * M + k / Dn] - Y[0][k]));
+    }
+    for (int k = 0; k < M * Nn; k++)
+        e_b = fmax(e_b, fabs(DX[0][k] - DX[1][k]));
+    is_int(anas__pgrid_n_tiles(g[1]), 6, "a 3 x 5 layer on tiles of 2 x 2: 2 x 3 tiles");
+    ok(e_f < 1e-6 && e_t < 1e-6, "  its forward sums the input blocks (%.2g; im2col layout %.2g)",
+       e_f, e_t);
+    ok(e_b < 1e-6, "  its backward sums the output blocks (%.2g)", e_b);
+    ok(memcmp(W2[0], W2[1], sizeof W2[0]) == 0, "  each tile updates its block: as one tile");
+    anas__pgrid_free(g[0]);
+    anas__pgrid_free(g[1]);
+}
+
 static void checks(void)
 {
     struct anas_analog_training tc;
@@ -398,6 +447,7 @@ int main(void)
     vector_policies();
     tiki_taka();
     fp_equals_sgd();
+    grid();
     checks();
     return done();
 }
