@@ -421,3 +421,30 @@ json_t *codec__hardware_to_json(const struct anas_analog_config *cfg)
     }
     return o;
 }
+
+/* --- one IOParameters block alone (analog training's forward, backward,
+ * transfer_forward), through the forward group's fields --- */
+
+int codec__io(json_t *obj, const char *ptr, struct anas_analog_io *io, struct anas_error *err)
+{
+    struct anas_analog_config cfg;
+    int rc;
+    anas_analog_preset(DEFAULT_PRESET, &cfg);
+    cfg.forward = *io;
+    rc = parse_group(obj, "forward", ptr, &cfg, err);
+    if (rc == 0)
+        *io = cfg.forward;
+    return rc;
+}
+
+json_t *codec__io_to_json(const struct anas_analog_io *io)
+{
+    struct anas_analog_config cfg;
+    json_t *all, *f;
+    anas_analog_preset(DEFAULT_PRESET, &cfg);
+    cfg.forward = *io;
+    all = codec__hardware_to_json(&cfg);
+    f = all ? json_incref(json_object_get(all, "forward")) : NULL;
+    json_decref(all);
+    return f;
+}

@@ -51,5 +51,16 @@ int codec__hardware(json_t *v, const char *ptr, struct anas_analog_config *out,
  * ("ITERATIVE", "ABS_MAX", "PCM"...): what the presets listing shows and
  * what a run's spec echoes. */
 json_t *codec__hardware_to_json(const struct anas_analog_config *cfg);
+/* One IOParameters block at ptr (the forward group's fields), and back. */
+int codec__io(json_t *obj, const char *ptr, struct anas_analog_io *io, struct anas_error *err);
+json_t *codec__io_to_json(const struct anas_analog_io *io);
+
+/* codec_pulsed.c: an analog-training configuration (lib/analog/pulsed.h):
+ * a preset name or {"preset", "overrides": {"forward", "backward",
+ * "update", "device"}}; errors name the field's pointer under ptr. The
+ * echo is the whole configuration as overrides of "constant-step". */
+int codec__analog_training(json_t *v, const char *ptr, struct anas_analog_training *out,
+                           struct anas_error *err);
+json_t *codec__analog_training_to_json(const struct anas_analog_training *tc);
 
 #endif

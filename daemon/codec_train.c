@@ -650,7 +650,22 @@ static int parse_recipe(json_t *v, struct run_spec *out, struct anas_error *err)
                 *c = '/';
         return codec__bad(err, lerr.code, p, "%s", lerr.msg);
     }
-    return parse_analog(v, &out->analog, err);
+    if (parse_analog(v, &out->analog, err) < 0)
+        return err->code;
+    if ((f = json_object_get(v, "analog_training"))) {
+        if (codec__analog_training(f, "/evaluator/analog_training", &out->analog.training,
+                                   err) < 0)
+            return err->code;
+        if (out->analog.hwa)
+            return codec__bad(err, ANAS_EINVAL, "/evaluator/analog_training",
+                              "analog_training trains on pulsed tiles: it excludes hwa");
+        if (t->optim.kind != ANAS_OPTIM_SGD)
+            return codec__bad(err, ANAS_EINVAL, "/evaluator/optimizer/kind",
+                              "analog_training: the tiles update themselves by SGD (aihwkit's "
+                              "AnalogSGD), so the optimizer must be sgd");
+        out->analog.pulsed = 1;
+    }
+    return 0;
 }
 
 int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
@@ -658,7 +673,7 @@ int codec__train(json_t *v, struct run_spec *out, struct anas_error *err)
     static const char *const keys[] = {"kind",     "epochs",  "batch_size", "optimizer",
                                        "schedule", "augment", "mapping",    "hardware",
                                        "hwa",      "drift_times", "repeats",
-                                       "curve_drift", NULL};
+                                       "curve_drift", "analog_training", NULL};
     struct choices c;
     json_t *plain;
     int any, rc;
@@ -778,6 +793,9 @@ void codec__train_to_json(const struct run_spec *s, json_t *ev)
     choices_to_json(s->space, ev);
     if (s->analog.enabled)
         analog_to_json(&s->analog, ev);
+    if (s->analog.pulsed)
+        json_object_set_new(ev, "analog_training",
+                            codec__analog_training_to_json(&s->analog.training));
 }
 
 int codec__rpu(json_t *v, struct run_spec *out, struct anas_error *err)

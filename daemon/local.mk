@@ -22,7 +22,7 @@ daemon_anasd_SOURCES = \
 	daemon/route.h daemon/route.c \
 	daemon/reply.h daemon/reply.c \
 	daemon/codec.h daemon/codec_int.h daemon/codec.c daemon/codec_train.c \
-	daemon/codec_analog.c daemon/codec_surrogate.c daemon/codec_prune.c \
+	daemon/codec_analog.c daemon/codec_pulsed.c daemon/codec_surrogate.c daemon/codec_prune.c \
 	daemon/jobs.h daemon/jobs.c daemon/run.h daemon/dispatch.c daemon/results.c \
 	daemon/rpubase.h daemon/rpubase.c daemon/surrogates.h daemon/surrogates.c \
 	daemon/store.h daemon/store.c \

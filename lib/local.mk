@@ -53,3 +53,7 @@ lib_libanas_a_SOURCES += lib/analog/analog.h lib/analog/analog_int.h lib/analog/
 	lib/analog/io.c lib/analog/layer.c lib/analog/noise.c lib/analog/modifier.c \
 	lib/analog/anet.c
 
+
+# lib/analog: pulsed devices and analog training (aihwkit's pulsed tiles).
+lib_libanas_a_SOURCES += lib/analog/pulsed.h lib/analog/pulsed_int.h lib/analog/pconfig.c \
+	lib/analog/device.c lib/analog/pulsed.c lib/analog/pgrid.c

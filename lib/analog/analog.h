@@ -279,6 +279,10 @@ enum anas_anet_mode {
                         * perfect backward through them, clean update */
     ANAS_ANET_ANALOG,  /* inference: noisy forward on clean weights, or on
                         * drifted ones once programmed */
+    ANAS_ANET_PULSED,  /* analog training on pulsed tiles (lib/analog/pulsed.h,
+                        * after anas_anet_set_training): forward and backward
+                        * through the tiles, and post_step is the tiles' own
+                        * update; the net's weights follow the tiles' */
 };
 
 /* The net must outlive the anet; its weights are read when the mode
@@ -290,6 +294,15 @@ int anas_anet_set_mode(struct anas_anet *an, enum anas_anet_mode mode);
 /* After every optimizer step (HWA): clip the net's weights in place and
  * draw the modified weights of the next batch. */
 int anas_anet_post_step(struct anas_anet *an);
+/* Analog training: put every layer on pulsed tiles (split at tc's
+ * max_input_size and max_output_size) of configuration tc (its struct
+ * anas_analog_training, lib/analog/pulsed.h); then mode
+ * ANAS_ANET_PULSED trains on them, with post_step (after every optimizer
+ * step) at the learning rate set last. */
+struct anas_analog_training;
+int anas_anet_set_training(struct anas_anet *an, const struct anas_analog_training *tc,
+                           struct anas_error *err);
+void anas_anet_set_lr(struct anas_anet *an, float lr);
 /* Program the net's current weights onto the tiles. */
 int anas_anet_program(struct anas_anet *an);
 /* Drift every tile to t seconds (fresh read noise); forward then uses

@@ -19,17 +19,32 @@
 #include "config.h"
 
 #include "analog/analog.h"
+#include "analog/pulsed_int.h"
 
 #include <string.h>
 
 #include "core/alloc.h"
+#include "tensor/tensor.h"
 
 #define NONE ((size_t)-1)
+
+/* Analog training (ANAS_ANET_PULSED): the layer's pulsed tile and the
+ * vectors of the current mini-batch, which the tile's update takes after
+ * the optimizer step, as aihwkit's AnalogSGD does. */
+struct pulsed_ref {
+    struct anas__pgrid *t;
+    float *x, *d;       /* (m, n), (md, d) */
+    size_t cap_x, cap_d; /* in vectors */
+    int m, md;
+    float *col;         /* (n, P) conv backward columns */
+    size_t cap_col;
+};
 
 struct alayer_ref {
     int node;
     struct anas_net_layer info;
     struct anas_alayer *L;
+    struct pulsed_ref p;
 };
 
 struct anas_anet {
@@ -44,6 +59,9 @@ struct anas_anet {
     float *fb;              /* (n_params): backward's weights in HWA mode */
     size_t n_params;
     int programmed, drifted;
+    int has_training;       /* pulsed tiles made (anas_anet_set_training) */
+    int pulsed_loaded;      /* they hold the net's weights */
+    float lr;               /* of the pulsed update */
 };
 
 static int count_layers(struct anas_net *net, int n_nodes)
@@ -132,8 +150,15 @@ void anas_anet_free(struct anas_anet *an)
         return;
     if (an->lay) {
         detach(an);
-        for (int k = 0; k < an->n; k++)
+        for (int k = 0; k < an->n; k++) {
+            struct pulsed_ref *p = &an->lay[k].p;
+
             anas_alayer_free(an->lay[k].L);
+            anas__pgrid_free(p->t);
+            anas_free(p->x);
+            anas_free(p->d);
+            anas_free(p->col);
+        }
     }
     anas_free(an->lay);
     anas_free(an->of_node);
@@ -158,6 +183,115 @@ static void add_bias(float *Y, int ldy, const float *bias, int d, int M, int col
     }
 }
 
+/* Room for want vectors of len floats in *buf (capacity *cap vectors). */
+static int grow(float **buf, size_t *cap, size_t want, size_t len)
+{
+    float *q;
+
+    if (want <= *cap)
+        return 0;
+    want = want > 2 * *cap ? want : 2 * *cap;
+    q = anas_realloc(*buf, want * len * sizeof *q);
+    if (!q)
+        return ANAS_ENOMEM;
+    *buf = q;
+    *cap = want;
+    return 0;
+}
+
+/* Keep a training forward's M input vectors, as rows. */
+static int capture_x(struct pulsed_ref *p, int n, const float *X, int M, int cols, int ldx)
+{
+    int rc = grow(&p->x, &p->cap_x, (size_t)p->m + M, (size_t)n);
+
+    if (rc < 0)
+        return rc;
+    for (int v = 0; v < M; v++) {
+        float *row = p->x + ((size_t)p->m + v) * n;
+
+        if (cols)
+            for (int j = 0; j < n; j++)
+                row[j] = X[(size_t)j * ldx + v];
+        else
+            memcpy(row, X + (size_t)v * ldx, (size_t)n * sizeof *row);
+    }
+    p->m += M;
+    return 0;
+}
+
+static int pulsed_forward(struct anas_anet *an, struct alayer_ref *r, const float *X, int M,
+                          int cols, int ldx, float *Y, int ldy, int training)
+{
+    int rc = anas__pgrid_forward(r->p.t, X, M, cols, ldx, Y, ldy);
+
+    if (rc == 0 && r->info.bias != NONE)
+        add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d, M, cols);
+    if (rc == 0 && training)
+        rc = capture_x(&r->p, r->info.n, X, M, cols, ldx);
+    return rc;
+}
+
+/* The output gradient's vectors as rows: linear dY (B, d); conv2d dY
+ * (B, d, P), a vector per sample and pixel, in im2col's order. */
+static int capture_d(struct pulsed_ref *p, int d, const float *dY, int B, int P)
+{
+    int rc = grow(&p->d, &p->cap_d, (size_t)p->md + (size_t)B * P, (size_t)d);
+
+    if (rc < 0)
+        return rc;
+    for (int b = 0; b < B; b++)
+        for (int q = 0; q < P; q++) {
+            float *row = p->d + ((size_t)p->md + (size_t)b * P + q) * d;
+
+            for (int o = 0; o < d; o++)
+                row[o] = dY[((size_t)b * d + o) * P + q];
+        }
+    p->md += B * P;
+    return 0;
+}
+
+/* The analog backward of conv2d: per sample, the tile's backward of its
+ * (d, P) output gradient gives the (n, P) column gradient, which col2im
+ * adds onto the input's. */
+static int conv_backward(struct alayer_ref *r, const float *dY, float *dX, int acc, int B,
+                         int P)
+{
+    const struct anas_net_layer *i = &r->info;
+    size_t img = (size_t)i->c * i->h * i->w;
+    int rc = grow(&r->p.col, &r->p.cap_col, (size_t)P, (size_t)i->n);
+
+    for (int b = 0; rc == 0 && b < B; b++) {
+        rc = anas__pgrid_backward(r->p.t, dY + (size_t)b * i->d * P, P, 1, P, r->p.col, P, 0);
+        if (rc < 0)
+            break;
+        if (!acc)
+            memset(dX + b * img, 0, img * sizeof *dX);
+        anas_tensor_col2im(dX + b * img, r->p.col, P, i->c, i->h, i->w, i->k, i->stride,
+                           i->pad);
+    }
+    return rc;
+}
+
+static int pulsed_backward(void *ctx, int node, const float *dY, float *dX, int acc, int B)
+{
+    struct anas_anet *an = ctx;
+    struct alayer_ref *r;
+    int P, rc;
+
+    if (node < 0 || node >= an->n_nodes || an->of_node[node] < 0 || B < 1)
+        return ANAS_EINVAL;
+    r = &an->lay[an->of_node[node]];
+    /* the forward's vectors not taken yet by an update: this batch's last */
+    P = (r->p.m - r->p.md) / B;
+    if (P < 1 || (r->p.m - r->p.md) % B)
+        return ANAS_ESTATE;
+    if ((rc = capture_d(&r->p, r->info.d, dY, B, P)) < 0 || !dX)
+        return rc;
+    if (r->info.op != ANAS_OP_LINEAR)
+        return conv_backward(r, dY, dX, acc, B, P);
+    return anas__pgrid_backward(r->p.t, dY, B, 0, r->info.d, dX, r->info.n, acc);
+}
+
 static int forward(void *ctx, int node, const float *X, int M, int cols, int ldx, float *Y,
                    int ldy, int training)
 {
@@ -169,6 +303,8 @@ static int forward(void *ctx, int node, const float *X, int M, int cols, int ldx
     if (node < 0 || node >= an->n_nodes || an->of_node[node] < 0)
         return ANAS_EINVAL;
     r = &an->lay[an->of_node[node]];
+    if (an->mode == ANAS_ANET_PULSED)
+        return pulsed_forward(an, r, X, M, cols, ldx, Y, ldy, training);
     if (an->mode == ANAS_ANET_HWA && training)
         which = ANAS_ALAYER_MODIFIED;
     else if (an->mode == ANAS_ANET_ANALOG && an->drifted)
@@ -199,7 +335,10 @@ static int load_weights(struct anas_anet *an, int with_bias)
 
 static int attach(struct anas_anet *an)
 {
-    struct anas_net_mvm mvm = {forward, an};
+    struct anas_net_mvm mvm = {forward, an, NULL};
+
+    if (an->mode == ANAS_ANET_PULSED)
+        mvm.backward = pulsed_backward;
 
     for (int k = 0; k < an->n; k++) {
         int rc = anas_net_set_mvm(an->net, an->lay[k].node, &mvm);
@@ -210,16 +349,95 @@ static int attach(struct anas_anet *an)
     return 0;
 }
 
+/* The net's weights onto the pulsed tiles (clipped into the devices'
+ * bounds), and the tiles' weights back into the net. */
+static int load_pulsed(struct anas_anet *an)
+{
+    float *p = anas_net_params(an->net, NULL);
+
+    for (int k = 0; k < an->n; k++) {
+        struct alayer_ref *r = &an->lay[k];
+        int rc = anas__pgrid_set_weights(r->p.t, p + r->info.weight);
+
+        if (rc == 0)
+            rc = anas__pgrid_get_weights(r->p.t, p + r->info.weight);
+        if (rc < 0)
+            return rc;
+        r->p.m = r->p.md = 0;
+    }
+    return 0;
+}
+
+int anas_anet_set_training(struct anas_anet *an, const struct anas_analog_training *tc,
+                           struct anas_error *err)
+{
+    if (!an || !tc)
+        return anas_error_set(err, ANAS_EINVAL, "no analog training configuration");
+    if (an->has_training)
+        return anas_error_set(err, ANAS_ESTATE, "the pulsed tiles are made already");
+    for (int k = 0; k < an->n; k++) {
+        struct alayer_ref *r = &an->lay[k];
+
+        r->p.t = anas__pgrid_new(r->info.d, r->info.n, tc, &an->rng, err);
+        if (!r->p.t)
+            return err && err->code ? err->code : ANAS_ENOMEM;
+    }
+    an->has_training = 1;
+    return 0;
+}
+
+void anas_anet_set_lr(struct anas_anet *an, float lr)
+{
+    if (an)
+        an->lr = lr;
+}
+
+/* After the optimizer step: each tile updates itself from the batch's
+ * vectors (the optimizer's step of its weights is overwritten), then
+ * diffusion and decay; the net gets the tiles' weights. */
+static int pulsed_step(struct anas_anet *an)
+{
+    float *p = anas_net_params(an->net, NULL);
+
+    for (int k = 0; k < an->n; k++) {
+        struct alayer_ref *r = &an->lay[k];
+        int m = r->p.md < r->p.m ? r->p.md : r->p.m, rc;
+
+        rc = anas__pgrid_update(r->p.t, r->p.x, r->p.d, m, an->lr);
+        if (rc == 0)
+            rc = anas__pgrid_post_step(r->p.t);
+        if (rc == 0)
+            rc = anas__pgrid_get_weights(r->p.t, p + r->info.weight);
+        if (rc < 0)
+            return rc;
+        r->p.m = r->p.md = 0;
+    }
+    return 0;
+}
+
 int anas_anet_set_mode(struct anas_anet *an, enum anas_anet_mode mode)
 {
     int rc = 0;
 
-    if (!an || (unsigned)mode > ANAS_ANET_ANALOG)
+    if (!an || (unsigned)mode > ANAS_ANET_PULSED)
         return ANAS_EINVAL;
+    if (mode == ANAS_ANET_PULSED && !an->has_training)
+        return ANAS_ESTATE;
     detach(an);
     an->mode = mode;
     if (mode == ANAS_ANET_DIGITAL)
         return 0;
+    if (mode == ANAS_ANET_PULSED) {
+        /* once: the tiles keep their state (Tiki-Taka's hidden A) across a
+         * look at the weights in another mode, and the net mirrors them */
+        if (!an->pulsed_loaded && (rc = load_pulsed(an)) == 0)
+            an->pulsed_loaded = 1;
+        if (rc == 0)
+            rc = attach(an);
+        if (rc < 0)
+            detach(an);
+        return rc;
+    }
     rc = load_weights(an, mode == ANAS_ANET_ANALOG);
     if (rc == 0 && mode == ANAS_ANET_HWA) {
         /* backward runs through the clean weights until the first step
@@ -240,6 +458,8 @@ int anas_anet_post_step(struct anas_anet *an)
 
     if (!an)
         return ANAS_EINVAL;
+    if (an->mode == ANAS_ANET_PULSED)
+        return pulsed_step(an);
     if (an->mode != ANAS_ANET_HWA)
         return ANAS_ESTATE;
     p = anas_net_params(an->net, NULL);

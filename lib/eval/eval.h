@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 
 #include "analog/analog.h"
+#include "analog/pulsed.h"
 #include "core/err.h"
 #include "core/metrics.h"
 #include "data/data.h"
@@ -56,6 +57,12 @@ struct anas_eval_analog {
      * weights and read them `repeats` times at times[curve_time] (metric
      * acc@<t> of that epoch); -1: never. */
     int curve_time;
+    /* Analog training (the spec's analog_training): every conv2d and linear
+     * layer trains on pulsed tiles of this configuration (lib/analog/pulsed.h)
+     * instead of digitally; the trained weights are then measured as above
+     * when enabled. Exclusive with hwa. */
+    int pulsed;
+    struct anas_analog_training training;
 };
 
 /* Defaults: disabled, hwa 0, preset aihwkit-default, times 1s 1h 1d 30d,

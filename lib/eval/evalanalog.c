@@ -135,6 +135,8 @@ int anas__eval_analog_read(const struct anas_eval_spec *spec, struct anas_net *n
                             a->time_names[time_index], mean, std) < 0)
         rc = anas_error_set(err, ANAS_ELIMIT, "too many metrics");
     if (rc == 0)
-        rc = anas_anet_set_mode(an, a->hwa ? ANAS_ANET_HWA : ANAS_ANET_DIGITAL);
+        rc = anas_anet_set_mode(an, a->hwa      ? ANAS_ANET_HWA
+                                    : a->pulsed ? ANAS_ANET_PULSED
+                                                : ANAS_ANET_DIGITAL);
     return rc;
 }

@@ -36,6 +36,7 @@ void anas_eval_analog_init(struct anas_eval_analog *a)
     }
     a->repeats = 5;
     a->curve_time = -1;
+    anas_pulsed_preset("constant-step", &a->training);
 }
 
 /* Reconstruction networks (autoencoders) output an image of the input's
@@ -128,10 +129,24 @@ static int post_step(void *an)
     return anas_anet_post_step(an);
 }
 
+/* Analog training's post_step: the tiles update at the epoch's rate. */
+struct pulsed_step {
+    struct anas_anet *an;
+    float lr;
+};
+
+static int pulsed_post_step(void *ctx)
+{
+    struct pulsed_step *ps = ctx;
+
+    anas_anet_set_lr(ps->an, ps->lr);
+    return anas_anet_post_step(ps->an);
+}
+
 /* Before training: the tiles, and hardware-aware training's hooks. */
 static int analog_open(const struct anas_eval_spec *spec, struct anas_net *net,
                        struct anas_train_spec *ts, struct anas_anet **an,
-                       struct anas_error *err)
+                       struct pulsed_step *ps, struct anas_error *err)
 {
     struct anas_rng r;
     int rc;
@@ -140,6 +155,21 @@ static int analog_open(const struct anas_eval_spec *spec, struct anas_net *net,
     *an = anas_anet_new(net, &spec->analog.hw, anas_rng_u64(&r), err);
     if (!*an)
         return err && err->code ? err->code : ANAS_ENOMEM;
+    if (spec->analog.pulsed) {
+        rc = anas_anet_set_training(*an, &spec->analog.training, err);
+        if (rc == 0)
+            rc = anas_anet_set_mode(*an, ANAS_ANET_PULSED);
+        if (rc < 0)
+            return err && err->code ? rc
+                                    : anas_error_set(err, rc, "analog training: %s",
+                                                     anas_strerror(rc));
+        ps->an = *an;
+        ps->lr = ts->optim.lr;
+        ts->post_step = pulsed_post_step;
+        ts->post_step_ctx = ps;
+        ts->lr_now = &ps->lr;
+        return 0;
+    }
     if (!spec->analog.hwa)
         return 0;
     rc = anas_anet_set_mode(*an, ANAS_ANET_HWA);
@@ -162,7 +192,7 @@ static int analog_close(const struct anas_eval_spec *spec, struct anas_net *net,
     int rc = anas_anet_set_mode(an, ANAS_ANET_DIGITAL);
     double v;
 
-    if (rc == 0 && spec->analog.hwa) {
+    if (rc == 0 && (spec->analog.hwa || spec->analog.pulsed)) {
         rc = anas_train_evaluate(net, spec->test_set, ts->eval_batch, ts->loss, &v,
                                  &res->test_loss, err);
         if (rc < 0)
@@ -174,7 +204,7 @@ static int analog_close(const struct anas_eval_spec *spec, struct anas_net *net,
     }
     if (rc == 0)
         rc = report(res, ts->loss, out);
-    if (rc == 0)
+    if (rc == 0 && spec->analog.enabled)
         rc = anas__eval_analog_measure(spec, net, an, ts->loss, cancel, progress, out, err);
     return rc;
 }
@@ -237,6 +267,7 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     struct watch w;
     struct anas_config own;
     struct anas_rng rng;
+    struct pulsed_step ps = {0};
     int rc, batch;
 
     anas_metrics_init(out);
@@ -280,7 +311,8 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     }
     anas_rng_seed(&rng, ts.seed);
     anas_net_init(net, &rng);
-    if (spec->analog.enabled && (rc = analog_open(spec, net, &ts, &an, err)) < 0)
+    if ((spec->analog.enabled || spec->analog.pulsed) &&
+        (rc = analog_open(spec, net, &ts, &an, &ps, err)) < 0)
         goto out;
     w = (struct watch){.spec = spec, .net = net, .an = an, .ts = &ts, .cancel = cancel,
                        .progress = progress, .err = err};

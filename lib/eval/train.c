@@ -378,6 +378,8 @@ static int epoch(struct run *r, int e, double *mean_loss, struct anas_error *err
     if (e > 0)
         anas_loader_reset(&r->ld);
     anas_optim_set_lr(r->opt, anas_sched_lr(&r->sched, e));
+    if (r->ts->lr_now)
+        *r->ts->lr_now = anas_sched_lr(&r->sched, e);
     while ((B = anas_loader_next(&r->ld, r->x, r->y, &r->ts->aug)) > 0) {
         if (r->cancel && atomic_load(r->cancel))
             return anas_error_set(err, ANAS_ECANCELED, "training canceled in epoch %d",

@@ -49,6 +49,10 @@ struct anas_train_spec {
      * training with that code. */
     int (*post_step)(void *ctx);
     void *post_step_ctx;
+    /* Where the loop writes the learning rate of each epoch before its
+     * first step (NULL: nowhere): analog training's tiles update themselves
+     * at the optimizer's rate in post_step. */
+    float *lr_now;
     /* Called after every epoch's test evaluation (NULL: none) with the
      * epoch (1-based) and the result so far: 1 ends training there (early
      * stopping: anas_train_run returns 0 with out->stopped set), a

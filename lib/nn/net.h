@@ -179,6 +179,14 @@ struct anas_net_mvm {
     int (*forward)(void *ctx, int node, const float *X, int M, int cols, int ldx, float *Y,
                    int ldy, int training);
     void *ctx;
+    /* Optional (NULL: the net's own): the node's input gradient from its
+     * output gradient dY (B, d, OH, OW for conv2d; B, d for linear), the
+     * pre-activation one, as the net computes it. dX (the node's input's
+     * shape) is added to when acc, written otherwise, and NULL when the
+     * input needs no gradient; the call is made even then, so that the
+     * override sees every dY. Weight and bias gradients are still the
+     * net's. */
+    int (*backward)(void *ctx, int node, const float *dY, float *dX, int acc, int B);
 };
 
 /* Install (mvm != NULL, copied) or remove (NULL) the override of a node.
@@ -194,6 +202,8 @@ struct anas_net_layer {
     const char *name;
     size_t weight, bias;
     int d, n;
+    int c, h, w;            /* the input's shape */
+    int k, stride, pad;     /* conv2d */
 };
 
 /* ANAS_EINVAL for a node index out of range. */

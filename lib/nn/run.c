@@ -414,7 +414,27 @@ static void backward_conv(struct anas_net *net, struct view *v, int B)
                                   x->stride, x->pad, x->out_pad);
 }
 
-static void backward_node(struct anas_net *net, int i, int B)
+/* An override's backward: the net's weight and bias gradients, the
+ * override's input gradient. */
+static int mvm_backward(struct anas_net *net, struct view *v, int i, int B,
+                        void (*conv)(struct anas_net *, struct view *, int))
+{
+    float *da = v->da;
+    int rc;
+
+    v->da = NULL;
+    if (conv) {
+        conv(net, v, B);
+    } else {
+        struct pass ps = {net, *v, i, B, (size_t)B * numel(v->in)};
+
+        split(&ps, backward_part);
+    }
+    rc = v->s->mvm.backward(v->s->mvm.ctx, i, v->dy, da, v->acc_a, B);
+    return rc;
+}
+
+static int backward_node(struct anas_net *net, int i, int B)
 {
     struct pass ps = {net, {0}, i, B, 0};
     struct view *v = &ps.v;
@@ -423,14 +443,18 @@ static void backward_node(struct anas_net *net, int i, int B)
     view(v, net, i, 1);
     x = v->x, ps.n = B * numel(x);
     if (!v->dy || anas__nn_bwd_absorbed(net, i) || v->s->alias >= 0)
-        return; /* nothing trainable up to here, or another node's backward runs it */
+        return 0; /* nothing trainable up to here, or another node's backward runs it */
     switch (x->op) {
     case ANAS_OP_CONV2D:
     case ANAS_OP_CONVT2D:
+        if (v->s->has_mvm && v->s->mvm.backward)
+            return mvm_backward(net, v, i, B, backward_conv);
         backward_conv(net, v, B);
         break;
     case ANAS_OP_LINEAR:
         ps.n = (size_t)B * numel(v->in);
+        if (v->s->has_mvm && v->s->mvm.backward)
+            return mvm_backward(net, v, i, B, NULL);
         split(&ps, backward_part);
         break;
     case ANAS_OP_BATCHNORM:
@@ -453,6 +477,7 @@ static void backward_node(struct anas_net *net, int i, int B)
             split(&ps, backward_part);
         break;
     }
+    return 0;
 }
 
 int anas_net_backward(struct anas_net *net, const float *dout)
@@ -468,7 +493,11 @@ int anas_net_backward(struct anas_net *net, const float *dout)
         return 0; /* a net without parameters: nothing to learn */
     memcpy(net->dacts + net->slot[out].grad, dout,
            (size_t)B * numel(&net->def.nodes[out]) * sizeof(*dout));
-    for (int i = out; i >= 1; i--)
-        backward_node(net, i, B);
+    for (int i = out; i >= 1; i--) {
+        int rc = backward_node(net, i, B);
+
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }

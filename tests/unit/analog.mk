@@ -1,6 +1,7 @@
 # tests for lib/analog
 include tests/unit/analog-tile.mk
 include tests/unit/analog-noise.mk
+include tests/unit/analog-pulsed.mk
 
 # whole networks on tiles (anet.c) and the analog evaluators
 check_PROGRAMS += tests/unit/analog-net
