@@ -18,6 +18,7 @@
 #include "core/fmt.h"
 #include "core/rng.h"
 #include "events.h"
+#include "faults.h"
 #include "jobs.h"
 #include "reply.h"
 #include "store.h"
@@ -44,6 +45,8 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
     struct jobs_progress p = {r->done, r->total, 0, NAN};
     json_t *best = NULL, *summary = NULL, *evaluating = NULL, *progress, *o;
     int live = jobs_live(d->jobs, r->id, &p, &best, &summary, &evaluating) == 0;
+    /* Stopped by a store fault and its row not yet written: say so now. */
+    const char *fault = faults_run_error(d->faults, r->id);
     if (!live) {
         best = api_text_json(r->best_json);
         summary = api_text_json(r->summary_json);
@@ -52,11 +55,13 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
     }
     progress = api_progress_json(&p, live, evaluating);
     o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                  (json_int_t)r->id, "kind", r->kind, "name", r->name, "state", r->state,
+                  (json_int_t)r->id, "kind", r->kind, "name", r->name, "state",
+                  fault ? "interrupted" : r->state,
                   "spec", api_text_json(r->spec_json), "created_at", api_time_json(r->created_at),
                   "started_at", api_time_json(r->started_at), "finished_at",
                   api_time_json(r->finished_at), "progress", progress, "best", best, "summary",
-                  live ? json_null() : summary, "error", api_text_json(r->error_json));
+                  live ? json_null() : summary, "error",
+                  api_text_json(fault ? fault : r->error_json));
     json_object_set_new(o, "warnings", codec_run_warnings(json_object_get(o, "spec")));
     if (live)
         json_decref(summary);
@@ -93,6 +98,18 @@ static uint64_t fresh_seed(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     anas_rng_seed(&rng, (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec);
     return anas_rng_u64(&rng) >> 11; /* < 2^53: exact in JSON */
+}
+
+/* While the database cannot be written a run could not even be queued:
+ * 507 when the disk is full, 503 otherwise; both say when to retry. */
+static int refuse_fault(struct anasd *d, const struct req *rq, struct resp *rs)
+{
+    int code = faults_code(d->faults);
+    snprintf(rs->retry_after, sizeof rs->retry_after, "%d", 5);
+    return reply_problem(rs, rq, reply_status_for(code), code, NULL,
+                         "the database cannot be written now (%s); runs are accepted "
+                         "again, and interrupted ones resume, once it can",
+                         anas_strerror(code));
 }
 
 int api_runs_create(struct anasd *d, const struct req *rq, const struct route_args *a,
@@ -133,6 +150,10 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
             free(spec);
             return reply_error(rs, rq, &err);
         }
+    if (faults_code(d->faults)) { /* a valid spec, and nowhere to put it */
+        free(spec);
+        return refuse_fault(d, rq, rs);
+    }
     store_run_count_in_state(d->store, "queued", &queued);
     store_run_count_in_state(d->store, "interrupted", &waiting);
     if (queued + waiting >= d->conf.max_queued) {
@@ -152,6 +173,9 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     free(text);
     json_decref(norm);
     free(spec);
+    faults_note(d->faults, rc);
+    if (faults_is_store(rc))
+        return refuse_fault(d, rq, rs);
     if (rc < 0)
         return reply_problem(rs, rq, 500, rc, NULL, "cannot store run");
     events_run_state(d->events, d->store, id);

@@ -514,6 +514,7 @@ static int try_cached(struct run *r, struct slot *sl)
 {
     struct store_eval e;
     struct anas_metrics m;
+    int rc;
     if (store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
         return 0;
     if (codec_metrics_from_text(e.metrics_json, &m) < 0 || curve_parse(e.curve_json, sl) < 0) {
@@ -527,7 +528,8 @@ static int try_cached(struct run *r, struct slot *sl)
     sl->res.ok = 1;
     sl->res.feasible = anas_search_feasible(&r->spec.search, &m);
     sl->t0 = sl->t1 = jobs_now();
-    return dispatch_settle(r, sl, "complete", 1) < 0 ? ANAS_EDB : 1;
+    rc = dispatch_settle(r, sl, "complete", 1);
+    return rc < 0 ? rc : 1;
 }
 
 /* The slot evaluating the same key right now, if any. */

@@ -30,6 +30,7 @@ daemon_anasd_SOURCES = \
 	daemon/api_surrogates.c daemon/metrics.h daemon/metrics.c daemon/api_metrics.c \
 	daemon/events.h daemon/events.c daemon/api_events.c
 daemon_anasd_SOURCES += daemon/static.h daemon/static.c
+daemon_anasd_SOURCES += daemon/faults.h daemon/faults.c
 nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
 daemon_anasd_LDADD = $(DAEMON_LIBS)
 

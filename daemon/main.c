@@ -9,6 +9,7 @@
 
 #include "anasd.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "core/log.h"
 #include "tensor/blas.h"
 #include "events.h"
+#include "faults.h"
 #include "http.h"
 #include "jobs.h"
 #include "metrics.h"
@@ -73,6 +75,7 @@ void anasd_stop(struct anasd *d)
     http_stop(d->http);
     d->http = NULL;
     jobs_shutdown(d->jobs);
+    faults_shutdown(d->faults);
     surrogates_shutdown(d->surrogates);
     uv_signal_stop(&d->sig_term);
     uv_signal_stop(&d->sig_int);
@@ -168,6 +171,9 @@ int main(int argc, char **argv)
     }
     anas_log_set_handler(log_to_stderr, NULL);
     anas_log_set_level(parse_level(d.conf.log_level));
+    /* A file size limit (ulimit -f) must fail the write, which the store
+     * handles like a full disk, rather than kill the daemon. */
+    signal(SIGXFSZ, SIG_IGN);
     size_pool(d.conf.workers);
     d.loop = uv_default_loop();
     d.started_at = anasd_now();
@@ -177,6 +183,7 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
+         faults_new(&d, &d.faults) < 0 ||
          surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
@@ -188,6 +195,7 @@ int main(int argc, char **argv)
     jobs_free(d.jobs);
     surrogates_free(d.surrogates);
     events_free(d.events);
+    faults_free(d.faults);
     store_close(d.store);
     metrics_free(d.metrics);
     conf_fini(&d.conf);

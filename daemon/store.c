@@ -16,6 +16,7 @@
 
 #include "store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,19 +202,56 @@ struct store {
 /* ------------------------------------------------------------------------ */
 
 /*
+ * Which failures pass. A full disk is SQLITE_FULL when a write comes up
+ * short, but SQLITE_IOERR_WRITE when write(2) fails outright: with ENOSPC,
+ * or with EFBIG or EDQUOT (a file size limit, a quota: the same fault for
+ * us). SQLite keeps that errno only sometimes (sqlite3_system_errno is
+ * often 0 by the time it is read), so a failed write counts as "full"
+ * unless the errno says otherwise (EIO). A lock held too long by another
+ * process, a database that became read-only and other I/O errors may pass
+ * too: "unavailable". Whatever else (corruption, misuse) stays ANAS_EDB.
+ */
+static int fault_code(sqlite3 *db, int rc)
+{
+    int errno_ = sqlite3_system_errno(db);
+
+    if (rc == SQLITE_IOERR_WRITE && (errno_ == 0 || errno_ == ENOSPC || errno_ == EFBIG ||
+                                     errno_ == EDQUOT))
+        return ANAS_ENOSPC;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return ANAS_ENOMEM;
+    case SQLITE_FULL:
+        return ANAS_ENOSPC;
+    case SQLITE_IOERR:
+        return errno_ == ENOSPC || errno_ == EFBIG || errno_ == EDQUOT ? ANAS_ENOSPC
+                                                                       : ANAS_EUNAVAIL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+        return ANAS_EUNAVAIL;
+    default:
+        return ANAS_EDB;
+    }
+}
+
+/*
  * The one mapping from SQLite to ANAS_E*. A foreign key failure means the
  * run named by a write does not exist, which callers treat like a missing
  * row; everything else is the database's fault and logged as such.
  */
 static int db_error(struct store *st, int rc, const char *what)
 {
+    int code;
+
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
         anas_log(ANAS_LOG_WARN, "store: %s: no such run", what);
         return ANAS_ENOTFOUND;
     }
-    anas_log(ANAS_LOG_ERROR, "store: %s: %s (%s)", what, sqlite3_errmsg(st->db),
-             sqlite3_errstr(rc));
-    return rc == SQLITE_NOMEM ? ANAS_ENOMEM : ANAS_EDB;
+    code = fault_code(st->db, rc);
+    anas_log(ANAS_LOG_ERROR, "store: %s: %s (extended code %d)", what,
+             sqlite3_errmsg(st->db), rc);
+    return code;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -577,6 +615,27 @@ void store_close(struct store *st)
             anas_log(ANAS_LOG_ERROR, "store: close: %s", sqlite3_errmsg(st->db));
     }
     free(st);
+}
+
+/*
+ * A write that needs room: page 1 rewritten with the schema version it
+ * has (a WAL commit appends the page, a rollback journal copies it first),
+ * and nothing changes. The error is what a real write would get now.
+ */
+int store_probe(struct store *st)
+{
+    char sql[96];
+    int rc;
+
+    snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT",
+             schema_n_migrations);
+    rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    rc = fault_code(st->db, rc);
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 int store_size(struct store *st, long long *bytes)

@@ -17,7 +17,9 @@
  * JSON columns are plain text here: the store never parses JSON (codec.c
  * does). Strings returned in structs are owned by the struct; release them
  * with the matching _fini. Only the loop thread uses a store.
- * Functions return 0 or a negative ANAS_E* code (ANAS_ENOTFOUND, ANAS_EDB).
+ * Functions return 0 or a negative ANAS_E* code (ANAS_ENOTFOUND, ANAS_EDB;
+ * ANAS_ENOSPC when the disk is full, ANAS_EUNAVAIL when the database is
+ * locked, read-only or failing I/O for now: faults that pass).
  */
 #ifndef ANASD_STORE_H
 #define ANASD_STORE_H
@@ -28,6 +30,12 @@ struct store;
 
 int store_open(const char *path, struct store **out, char *why, size_t why_len);
 void store_close(struct store *st);
+
+/* Can the database be written now? 0, or what a write gets: ANAS_ENOSPC
+ * (disk full, a file size limit or a quota), ANAS_EUNAVAIL (locked by
+ * another process for longer than the busy timeout, read-only, I/O
+ * error), ANAS_EDB. Writes nothing that anyone reads. */
+int store_probe(struct store *st);
 
 /* The database's size in bytes: page count times page size (the pages in
  * the write-ahead log included, as this connection sees them). */

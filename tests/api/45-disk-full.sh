@@ -1,0 +1,100 @@
+#!/bin/sh
+# The disk fills up under the database in the middle of a search: the run
+# is served as interrupted with the error at once, new runs get 507, and
+# once there is room again the run resumes by itself and ends exactly as
+# the same spec run uninterrupted.
+#
+# The full disk is a file size limit (RLIMIT_FSIZE) lowered on the running
+# daemon with prlimit(1), and raised again later: no root, no tmpfs. Past
+# the limit write(2) fails with EFBIG where a full file system says ENOSPC;
+# SQLite returns the same failed write either way (SQLITE_IOERR_WRITE or
+# SQLITE_FULL) and anasd treats both as a full disk.
+# shellcheck disable=SC2016 # jq programs are single-quoted on purpose
+# shellcheck source=tests/api/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+command -v prlimit >/dev/null || skip_all "prlimit (util-linux) is not installed"
+PAGE=1000
+start_anasd --max-runs 1
+
+spec=$(jq -n -c '{
+  kind: "search", name: "disk-full",
+  space: {name: "resnet", input: [1, 28, 28], classes: 10},
+  evaluator: {kind: "analytic"},
+  optimizer: {kind: "random", evaluations: 400, batch: 8},
+  objectives: [{metric: "params", goal: "min"}],
+  constraints: [{metric: "params", max: 300000}],
+  seed: 23}')
+
+# Room for a few dozen evaluations beyond what the files hold now.
+biggest=$(find "$tmp" -maxdepth 1 -name 'anasd.db*' -type f -exec stat -c %s {} + |
+    sort -n | tail -n 1)
+limit=$((biggest + 256 * 1024))
+ok "the daemon's file size limit is lowered to $limit bytes" \
+    prlimit --pid "$ANASD_PID" --fsize="$limit:unlimited"
+
+post_run "$spec"
+status_is 201 "a search is accepted while there is room"
+id=$RUN_ID
+
+# The run stops on the first evaluation that cannot be stored.
+deadline=$(($(now) + $(scaled 30)))
+while :; do
+    req GET "/api/v1/runs/$id"
+    case $(jb .state) in interrupted | succeeded | failed | canceled) break ;; esac
+    [ "$(now)" -le "$deadline" ] || break
+    sleep 0.1
+done
+jis .state interrupted "the run is served as interrupted"
+jis .error.code ANAS_ENOSPC "its error says the disk is full"
+jok "the detail says it resumes" '.error.detail | test("resumes once the database can be written")'
+done_at=$(jb .progress.done)
+ok "it stopped midway ($done_at of 400)" test "$done_at" -gt 0 -a "$done_at" -lt 400
+
+req GET /api/v1/health
+jis .storage full "health says the storage is full"
+post_run "$spec"
+problem_is 507 ANAS_ENOSPC '' "a new run gets 507 Insufficient Storage"
+is "$(header Retry-After)" 5 "with Retry-After"
+post_run '{"kind": "search", "runs": "two"}'
+problem_is 422 - - "bad input still gets its own problem"
+req GET "/api/v1/runs/$id/evaluations?limit=5"
+status_is 200 "the stored evaluations can still be read"
+stored=$(jb '.items | length')
+ok "some were stored ($stored)" test "$stored" -gt 0
+
+sleep 1.5
+req GET "/api/v1/runs/$id"
+jis .state interrupted "it stays interrupted while the disk is full"
+
+# Room again: the run resumes on its own and finishes.
+ok "the file size limit is lifted" prlimit --pid "$ANASD_PID" --fsize=unlimited:unlimited
+wait_run "$id" 60 || true
+jis .state succeeded "the run resumes and succeeds once there is room"
+jis .error null "its error is gone"
+jis '"\(.progress.done)/\(.progress.total)"' "400/400" "progress is 400/400"
+cp "$BODY_FILE" "$tmp/resumed.json"
+req GET /api/v1/health
+jis .storage ok "health says the storage is ok again"
+ok "the resumed run's evaluations can be listed" all_evaluations "$id" "$tmp/resumed-evals.json"
+ok "seq covers 1..400 exactly once" \
+    jq -e '[.[].seq] == [range(1; 401)]' "$tmp/resumed-evals.json"
+
+# The same spec, uninterrupted, on a fresh database.
+stop_anasd
+is "$ANASD_STATUS" 0 "anasd exits 0 on SIGTERM"
+ANASD_DB=$tmp/reference.db
+start_anasd
+post_run "$spec"
+ref=$RUN_ID
+wait_run "$ref" 60 || true
+jis .state succeeded "the same spec succeeds uninterrupted"
+ok "the best and summary are the same" \
+    sh -c 'f="{best, summary}"
+           test "$(jq -S "$f" "$1")" = "$(jq -S "$f" "$2")"' sh "$tmp/resumed.json" "$BODY_FILE"
+ok "the reference evaluations can be listed" all_evaluations "$ref" "$tmp/reference-evals.json"
+ok "both histories are identical (seq, hash, state, feasible, metrics)" \
+    sh -c 'f="map({seq, rep, hash, state, feasible, metrics})"
+           test "$(jq -S -c "$f" "$1")" = "$(jq -S -c "$f" "$2")"' sh \
+    "$tmp/resumed-evals.json" "$tmp/reference-evals.json"
+done_testing
