@@ -84,6 +84,7 @@ static void on_timer(uv_timer_t *t)
     }
     anas_log(ANAS_LOG_INFO, "store: the database can be written again; resuming runs");
     f->code = 0;
+    store_set_patient(f->d->store, 1);
     uv_timer_stop(&f->timer);
     jobs_pump(f->d->jobs);
 }
@@ -98,6 +99,7 @@ void faults_note(struct faults *f, int code)
                  "retried every %d ms",
                  anas_strerror(code), RETRY_MS);
     f->code = code;
+    store_set_patient(f->d->store, 0);
     if (!uv_is_active((uv_handle_t *)&f->timer))
         uv_timer_start(&f->timer, on_timer, RETRY_MS, RETRY_MS);
 }

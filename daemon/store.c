@@ -17,9 +17,12 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -195,6 +198,7 @@ static const char *const stmt_sql[N_STMT] = {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[N_STMT];
+    int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -439,14 +443,42 @@ static int tx(struct store *st, enum stmt s)
 /* Opening: pragmas, migrations, statements                                 */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * What a database that cannot be used says, in words an operator can act
+ * on; SQLite's own message follows. The file is left as it is.
+ */
+static void explain(sqlite3 *db, int rc, const char *stage, char *why, size_t why_len)
+{
+    const char *what = "";
+
+    switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+        what = "not an SQLite database (or its header is damaged); left untouched: ";
+        break;
+    case SQLITE_CORRUPT:
+        what = "the database is corrupt; left untouched (restore a backup, or see "
+               "sqlite3's .recover): ";
+        break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        what = "cannot write the database or create its -wal and -shm files next to it "
+               "(anasd needs both): ";
+        break;
+    case SQLITE_BUSY:
+        what = "locked by another process for longer than 5 s: ";
+        break;
+    }
+    snprintf(why, why_len, "%s%s: %s", what, stage, sqlite3_errmsg(db));
+}
+
 static int exec_sql(sqlite3 *db, const char *sql, char *why, size_t why_len)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    char stage[48];
 
     if (rc != SQLITE_OK) {
-        snprintf(why, why_len, "%s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
+        snprintf(stage, sizeof stage, "%.40s%s", sql, strlen(sql) > 40 ? "..." : "");
+        explain(db, rc, stage, why, why_len);
         return ANAS_EDB;
     }
     return 0;
@@ -493,7 +525,7 @@ static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
         rc = sqlite3_finalize(q);
     }
     if (rc != SQLITE_OK) {
-        snprintf(why, why_len, "journal_mode: %s", sqlite3_errmsg(db));
+        explain(db, rc, "journal_mode", why, why_len);
         return ANAS_EDB;
     }
     if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
@@ -567,9 +599,60 @@ static int prepare_all(struct store *st, char *why, size_t why_len)
     return 0;
 }
 
+/*
+ * One daemon per database: two would both resume the same runs. An
+ * exclusive flock(2) on the database file says so at once, and goes away
+ * with the process however it ends. It is independent of SQLite's own
+ * POSIX locks on local file systems, so readers (an operator's sqlite3
+ * shell, a backup) still read; the descriptor stays open until after
+ * sqlite3_close, since closing any descriptor of the file would drop
+ * SQLite's locks. An in-memory database, or a path that cannot be opened
+ * (SQLite says why next), takes no lock.
+ */
+static int lock_file(struct store *st, const char *path, char *why, size_t why_len)
+{
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (st->lock_fd < 0)
+        st->lock_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (st->lock_fd < 0)
+        return 0;
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno == EWOULDBLOCK)
+        snprintf(why, why_len, "in use by another anasd (it holds the file's lock); "
+                               "one anasd per database");
+    else
+        snprintf(why, why_len, "cannot lock: %s", strerror(errno));
+    return ANAS_EBUSY;
+}
+
+/* The whole file once, at start: a damaged page is refused here rather
+ * than found by a request (or a run) later. About a second per few
+ * hundred megabytes. */
+static int check_integrity(sqlite3 *db, char *why, size_t why_len)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL), bad = 0;
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *res = (const char *)sqlite3_column_text(q, 0);
+        bad = !res || strcmp(res, "ok") != 0;
+        if (bad)
+            snprintf(why, why_len,
+                     "the database is corrupt; left untouched (restore a backup, or see "
+                     "sqlite3's .recover): %s",
+                     res ? res : "?");
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK)
+        explain(db, rc, "integrity check", why, why_len);
+    sqlite3_finalize(q);
+    return rc != SQLITE_OK || bad ? ANAS_EDB : 0;
+}
+
 int store_open(const char *path, struct store **out, char *why, size_t why_len)
 {
-    char sub[240] = "";
+    char sub[400] = "";
     struct store *st = calloc(1, sizeof *st);
     int rc;
 
@@ -577,6 +660,9 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
         snprintf(why, why_len, "%s", anas_strerror(ANAS_ENOMEM));
         return ANAS_ENOMEM;
     }
+    st->lock_fd = -1;
+    if (strcmp(path, ":memory:") != 0 && (rc = lock_file(st, path, sub, sizeof sub)) < 0)
+        goto fail;
     rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         snprintf(sub, sizeof sub, "%s",
@@ -586,7 +672,17 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-    rc = set_pragmas(st->db, sub, sizeof sub);
+    /* SQLite opens a file it may not write read-only, silently. */
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        snprintf(sub, sizeof sub, "read-only: anasd must write its database (check the "
+                                  "permissions of the file and of its directory)");
+        rc = ANAS_EDB;
+        goto fail;
+    }
+    /* Checked before anything is written (journal_mode is, in its header). */
+    rc = check_integrity(st->db, sub, sizeof sub);
+    if (rc == 0)
+        rc = set_pragmas(st->db, sub, sizeof sub);
     if (rc == 0)
         rc = migrate(st->db, sub, sizeof sub);
     if (rc == 0)
@@ -597,6 +693,9 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
     return 0;
 
 fail:
+    for (char *c = sub; *c; c++) /* one line (quick_check's report has several) */
+        if (*c == '\n')
+            *c = ' ';
     snprintf(why, why_len, "%s: %s", path, sub);
     store_close(st);
     return rc;
@@ -614,6 +713,8 @@ void store_close(struct store *st)
         if (sqlite3_close(st->db) != SQLITE_OK)
             anas_log(ANAS_LOG_ERROR, "store: close: %s", sqlite3_errmsg(st->db));
     }
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* after SQLite's descriptors: see lock_file */
     free(st);
 }
 
@@ -636,6 +737,11 @@ int store_probe(struct store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
+}
+
+void store_set_patient(struct store *st, int patient)
+{
+    sqlite3_busy_timeout(st->db, patient ? BUSY_TIMEOUT_MS : 0);
 }
 
 int store_size(struct store *st, long long *bytes)

@@ -37,6 +37,11 @@ void store_close(struct store *st);
  * error), ANAS_EDB. Writes nothing that anyone reads. */
 int store_probe(struct store *st);
 
+/* Whether a write waits up to 5 s for a lock another process holds (the
+ * default) or fails at once with ANAS_EUNAVAIL: while the database is
+ * known to be unavailable, the loop thread must not wait on every try. */
+void store_set_patient(struct store *st, int patient);
+
 /* The database's size in bytes: page count times page size (the pages in
  * the write-ahead log included, as this connection sees them). */
 int store_size(struct store *st, long long *bytes);
