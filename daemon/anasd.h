@@ -36,8 +36,12 @@ struct anasd {
     uv_signal_t sig_term, sig_int, sig_hup;
 };
 
-/* Unix time in seconds with sub-second precision. */
+/* Unix time in seconds with sub-second precision: for timestamps. */
 double anasd_now(void);
+
+/* Seconds on a clock that only moves forward (CLOCK_MONOTONIC): for
+ * durations, which a jump of the wall clock must not change. */
+double anasd_mono(void);
 
 /* Begin a graceful stop (signals, fatal errors): stop HTTP, leave running
  * runs interrupted, let the loop drain. */

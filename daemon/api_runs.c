@@ -120,7 +120,7 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     struct anas_error err;
     long long queued = 0, waiting = 0, id;
     char *text;
-    int rc;
+    int rc, replied = 0;
     if (!body)
         return 0;
     spec = malloc(sizeof *spec);
@@ -168,20 +168,32 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     }
     norm = codec_run_spec_to_json(spec);
     text = norm ? codec_dump(norm) : NULL;
-    rc = text ? store_run_insert(d->store, spec->kind, spec->name, text, -1, anasd_now(), &id)
-              : ANAS_ENOMEM;
+    rc = text ? store_begin(d->store) : ANAS_ENOMEM;
+    if (rc == 0)
+        rc = store_run_insert(d->store, spec->kind, spec->name, text, -1, anasd_now(), &id);
     free(text);
     json_decref(norm);
     free(spec);
-    faults_note(d->faults, rc);
-    if (faults_is_store(rc))
-        return refuse_fault(d, rq, rs);
-    if (rc < 0)
-        return reply_problem(rs, rq, 500, rc, NULL, "cannot store run");
+    /* The run counts only once its answer exists: a client told 5xx must
+     * not find it queued anyway (and submit it twice). */
+    if (rc == 0) {
+        reply_run(d, rq, rs, id, 201);
+        replied = rs->status != 201; /* a problem saying what failed */
+        rc = replied ? ANAS_ENOMEM : store_commit(d->store);
+    }
+    if (rc < 0) {
+        store_rollback(d->store);
+        faults_note(d->faults, rc);
+        if (faults_is_store(rc))
+            return refuse_fault(d, rq, rs);
+        return replied ? 0
+                       : reply_problem(rs, rq, reply_status_for(rc) == 503 ? 503 : 500, rc,
+                                       NULL, "cannot store run");
+    }
     events_run_state(d->events, d->store, id);
     jobs_pump(d->jobs);
     snprintf(rs->location, sizeof rs->location, "/api/v1/runs/%lld", id);
-    return reply_run(d, rq, rs, id, 201);
+    return 0;
 }
 
 static const char *const run_states[] = {"queued",   "running",  "succeeded", "failed",

@@ -27,13 +27,6 @@
 #include "store.h"
 #include "surrogates.h"
 
-double anasd_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void log_to_stderr(enum anas_log_level level, const char *msg, void *ctx)
 {
     char stamp[32];

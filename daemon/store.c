@@ -739,6 +739,24 @@ int store_probe(struct store *st)
     return rc;
 }
 
+int store_begin(struct store *st)
+{
+    return tx(st, S_BEGIN);
+}
+
+int store_commit(struct store *st)
+{
+    return tx(st, S_COMMIT);
+}
+
+/* Cannot fail for want of memory: a transaction that stayed open would
+ * make every later BEGIN fail. */
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        tx(st, S_ROLLBACK);
+}
+
 void store_set_patient(struct store *st, int patient)
 {
     sqlite3_busy_timeout(st->db, patient ? BUSY_TIMEOUT_MS : 0);

@@ -37,6 +37,13 @@ void store_close(struct store *st);
  * error), ANAS_EDB. Writes nothing that anyone reads. */
 int store_probe(struct store *st);
 
+/* A transaction around several calls, for a request whose answer must
+ * exist before its write counts (none of the calls may be one that opens
+ * its own: store_run_delete, store_eval_put's callers' batches). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
 /* Whether a write waits up to 5 s for a lock another process holds (the
  * default) or fails at once with ANAS_EUNAVAIL: while the database is
  * known to be unavailable, the loop thread must not wait on every try. */

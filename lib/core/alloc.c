@@ -33,6 +33,11 @@ static int inject_failure(void)
     }
 }
 
+int anas_alloc_fault(void)
+{
+    return inject_failure();
+}
+
 void anas_alloc_fail_after(long n)
 {
     atomic_store(&fail_countdown, n < 0 ? -1 : n);

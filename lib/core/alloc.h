@@ -25,4 +25,9 @@ void anas_free(void *p);
  * disables the fault. */
 void anas_alloc_fail_after(long n);
 
+/* The hook's decision for one allocation made elsewhere: 1 when it must
+ * fail, else 0 (consuming one success). Tests route the allocators of the
+ * daemon, SQLite and jansson through it to sweep a whole request. */
+int anas_alloc_fault(void);
+
 #endif

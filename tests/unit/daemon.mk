@@ -15,3 +15,13 @@ TESTS += tests/unit/daemon-http
 tests_unit_daemon_http_SOURCES = tests/unit/daemon-http.c daemon/http.c daemon/http.h
 tests_unit_daemon_http_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(MHD_CFLAGS) $(UV_CFLAGS)
 tests_unit_daemon_http_LDADD = $(UNIT_LIBS) $(MHD_LIBS) $(UV_LIBS)
+
+# Every allocation of a request fails in turn (allocators wrapped to the
+# hook of lib/core/alloc.h); the daemon's code comes from daemon/libanasd.a.
+check_PROGRAMS += tests/unit/daemon-allocfail
+TESTS += tests/unit/daemon-allocfail
+tests_unit_daemon_allocfail_SOURCES = tests/unit/daemon-allocfail.c
+tests_unit_daemon_allocfail_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS)
+tests_unit_daemon_allocfail_LDFLAGS = \
+	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=strdup
+tests_unit_daemon_allocfail_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
