@@ -314,13 +314,15 @@ json_t *api_eval_json(const struct store_eval *e)
 }
 
 /* Is `metric` one the run's evaluator produces (analytic or a model's)? */
+/* 1 when the run's evaluator produces the metric, 0 when not, ANAS_ENOMEM
+ * when that cannot be told (a metric is no reason to refuse then). */
 static int run_has_metric(struct anasd *d, const struct store_run *r, const char *metric)
 {
     json_t *spec = api_text_json(r->spec_json);
     struct run_spec *s = malloc(sizeof *s);
     struct anas_error err;
-    int has = spec && s && codec_run_spec(&d->conf, spec, s, &err) == 0 &&
-              codec_metric_known(s, metric);
+    int rc = spec && s ? codec_run_spec(&d->conf, spec, s, &err) : ANAS_ENOMEM;
+    int has = rc == 0 ? codec_metric_known(s, metric) : rc == ANAS_ENOMEM ? rc : 0;
     free(s);
     json_decref(spec);
     return has;
@@ -382,7 +384,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     struct store_eval_filter f;
     struct store_run r;
     long long after, limit, rep, offset, since;
-    int n = 0, i, desc = 0;
+    int n = 0, i, desc = 0, has;
     json_t *items, *o;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
@@ -402,8 +404,10 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     }
     if (sort && strcmp(sort, "seq") == 0)
         sort = NULL;
-    if (sort && !run_has_metric(d, &r, sort)) {
+    if (sort && (has = run_has_metric(d, &r, sort)) <= 0) {
         store_run_fini(&r);
+        if (has < 0)
+            return reply_problem(rs, rq, 503, has, NULL, "out of memory");
         return reply_problem(rs, rq, 422, ANAS_EINVAL, "?sort",
                              "sort must be seq or a metric this run's evaluator produces, "
                              "optionally prefixed by -");
