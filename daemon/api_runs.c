@@ -170,7 +170,8 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     text = norm ? codec_dump(norm) : NULL;
     rc = text ? store_begin(d->store) : ANAS_ENOMEM;
     if (rc == 0)
-        rc = store_run_insert(d->store, spec->kind, spec->name, text, -1, anasd_now(), &id);
+        rc = store_run_insert(d->store, spec->kind, spec->name, text, jobs_estimate_total(spec),
+                              anasd_now(), &id);
     free(text);
     json_decref(norm);
     free(spec);

@@ -684,7 +684,7 @@ void jobs_release(struct run *r)
 
 /* --- public --- */
 
-static long long estimate_total(const struct run_spec *s)
+long long jobs_estimate_total(const struct run_spec *s)
 {
     long long per;
     if (strcmp(s->kind, "search") != 0)
@@ -762,7 +762,7 @@ static int start_run(struct jobs *j, long long id)
     r->jobs = j;
     r->id = id;
     r->t0 = jobs_now();
-    r->total = estimate_total(&r->spec);
+    r->total = jobs_estimate_total(&r->spec);
     r->eval.train.seed = rep_seed(r, 0);
     dispatch_identity(r);
     if (r->spec.prune.kind != ANAS_PRUNE_NONE) {
