@@ -32,6 +32,7 @@ struct anasd {
     struct metrics *metrics;       /* GET /metrics */
     struct faults *faults;         /* faults.c: when the database cannot be written */
     double started_at; /* unix seconds */
+    double started_mono; /* anasd_mono(), for the uptime */
     int stopping;
     uv_signal_t sig_term, sig_int, sig_hup;
 };

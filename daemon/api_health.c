@@ -39,7 +39,7 @@ int api_health_get(struct anasd *d, const struct req *rq, const struct route_arg
                       json_pack("{s:s, s:s, s:s, s:f, s:i, s:{s:I, s:I}, s:{s:i, s:i}}",
                                 "status", "ok", "storage", storage_state(d), "version",
                                 PACKAGE_VERSION, "uptime_s",
-                                anasd_now() - d->started_at, "workers", d->conf.workers,
+                                anasd_mono() - d->started_mono, "workers", d->conf.workers,
                                 "runs", "queued",
                                 (json_int_t)(count_state(d, "queued") +
                                              count_state(d, "interrupted")),

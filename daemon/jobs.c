@@ -761,7 +761,7 @@ static int start_run(struct jobs *j, long long id)
         }
     r->jobs = j;
     r->id = id;
-    r->t0 = jobs_now();
+    r->t0 = anasd_mono();
     r->total = jobs_estimate_total(&r->spec);
     r->eval.train.seed = rep_seed(r, 0);
     dispatch_identity(r);
@@ -794,7 +794,7 @@ static int start_run(struct jobs *j, long long id)
     }
     if (had_error) /* the fault that interrupted it has passed */
         store_run_set_error(st, id, NULL);
-    set_state(j, id, "running", r->t0);
+    set_state(j, id, "running", jobs_now());
     store_run_set_progress(st, id, atomic_load(&r->done), r->total);
     queue_step(r);
     return 0;
@@ -943,7 +943,7 @@ int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **be
     p->total = r->total;
     if (p->total >= 0 && p->done > p->total)
         p->total = p->done;
-    p->elapsed = jobs_now() - r->t0;
+    p->elapsed = anasd_mono() - r->t0;
     p->eta = p->total >= 0 ? results_eta(r, p->total - p->done, j->d->conf.workers) : NAN;
     if (best)
         *best = results_best_json(&r->spec, &r->res.best);

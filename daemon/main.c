@@ -170,6 +170,7 @@ int main(int argc, char **argv)
     size_pool(d.conf.workers);
     d.loop = uv_default_loop();
     d.started_at = anasd_now();
+    d.started_mono = anasd_mono();
     if (store_open(d.conf.db, &d.store, why, sizeof why) < 0) {
         fprintf(stderr, "anasd: %s\n", why);
         conf_fini(&d.conf);

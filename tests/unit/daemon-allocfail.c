@@ -175,6 +175,7 @@ static int start(void)
     }
     d.loop = uv_default_loop();
     d.started_at = anasd_now();
+    d.started_mono = anasd_mono();
     if (store_open(d.conf.db, &d.store, why, sizeof why) < 0) {
         printf("# store: %s\n", why);
         return -1;
