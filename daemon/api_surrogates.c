@@ -131,7 +131,8 @@ static int by_hash(const void *a, const void *b)
 static int merge(struct row *rows, int n)
 {
     int m = 0;
-    qsort(rows, (size_t)n, sizeof *rows, by_hash);
+    if (n > 1) /* rows is NULL when none were usable */
+        qsort(rows, (size_t)n, sizeof *rows, by_hash);
     for (int i = 0; i < n;) {
         int k = i;
         double sum = 0;
