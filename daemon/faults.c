@@ -74,8 +74,11 @@ static int write_rows(struct faults *f)
 static void on_timer(uv_timer_t *t)
 {
     struct faults *f = t->data;
-    int rc = write_rows(f);
+    int rc;
 
+    if (f->code == ANAS_ENOSPC)
+        store_checkpoint(f->d->store); /* may be what frees the room */
+    rc = write_rows(f);
     if (rc == 0)
         rc = store_probe(f->d->store);
     if (rc < 0) {

@@ -530,8 +530,14 @@ static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
     }
     if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
         anas_log(ANAS_LOG_WARN, "store: WAL unavailable, journal mode is %s", mode);
-    return exec_sql(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", why,
-                    why_len);
+    /* The log is checkpointed at 256 pages (1 MB) rather than SQLite's
+     * 1000 and cut back to 1 MB after: on a small volume a 4 MB log can
+     * fill the disk before its first checkpoint, and then no checkpoint
+     * has the room to run. */
+    return exec_sql(db,
+                    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                    " PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;",
+                    why, why_len);
 }
 
 /*
@@ -737,6 +743,19 @@ int store_probe(struct store *st)
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
+}
+
+/*
+ * A full disk is often full of write-ahead log: the WAL grows by every
+ * commit until a checkpoint at 1000 pages (4 MB), and on a small volume it
+ * fills the disk first. A checkpoint copies the latest version of each
+ * page into the database (much less than the log's many versions) and
+ * truncates the log.
+ */
+int store_checkpoint(struct store *st)
+{
+    int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fault_code(st->db, rc);
 }
 
 int store_begin(struct store *st)

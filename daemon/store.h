@@ -44,6 +44,10 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/* Copy the write-ahead log into the database and truncate it: room on a
+ * full disk. 0 or an ANAS_E* code. */
+int store_checkpoint(struct store *st);
+
 /* Whether a write waits up to 5 s for a lock another process holds (the
  * default) or fails at once with ANAS_EUNAVAIL: while the database is
  * known to be unavailable, the loop thread must not wait on every try. */

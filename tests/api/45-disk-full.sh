@@ -8,7 +8,8 @@
 # daemon with prlimit(1), and raised again later: no root, no tmpfs. Past
 # the limit write(2) fails with EFBIG where a full file system says ENOSPC;
 # SQLite returns the same failed write either way (SQLITE_IOERR_WRITE or
-# SQLITE_FULL) and anasd treats both as a full disk.
+# SQLITE_FULL) and anasd treats both as a full disk. When the test may
+# mount a tmpfs (root), a really full one follows.
 # shellcheck disable=SC2016 # jq programs are single-quoted on purpose
 # shellcheck source=tests/api/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -97,4 +98,40 @@ ok "both histories are identical (seq, hash, state, feasible, metrics)" \
     sh -c 'f="map({seq, rep, hash, state, feasible, metrics})"
            test "$(jq -S -c "$f" "$1")" = "$(jq -S -c "$f" "$2")"' sh \
     "$tmp/resumed-evals.json" "$tmp/reference-evals.json"
+stop_anasd
+
+# A real full disk when we may mount one: a 3 MB tmpfs, filled but for
+# 200 KB by another file, then that file removed. The write-ahead log alone
+# outgrows such a disk (SQLite checkpoints it at 4 MB): anasd checkpoints
+# it when the disk is full, and the run gets through in a few rounds.
+small=$tmp/small
+mkdir "$small"
+if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=3m tmpfs "$small" 2>/dev/null; then
+    skip "no tmpfs to fill (needs root): the file size limit above stands in" && done_testing
+fi
+trap '_rc0=$?; umount "$small" 2>/dev/null; (exit $_rc0); _cleanup' EXIT
+ANASD_DB=$small/anasd.db
+start_anasd --max-runs 1
+avail=$(df -k --output=avail "$small" | tail -n 1)
+dd if=/dev/zero of="$small/filler" bs=1k count=$((avail - 200)) 2>/dev/null || true
+post_run "$spec"
+id=$RUN_ID
+deadline=$(($(now) + $(scaled 30)))
+while :; do
+    req GET "/api/v1/runs/$id"
+    case $(jb .state) in interrupted | succeeded | failed | canceled) break ;; esac
+    [ "$(now)" -le "$deadline" ] || break
+    sleep 0.1
+done
+jis .error.code ANAS_ENOSPC "a full tmpfs: the run is interrupted, ANAS_ENOSPC"
+rm -f "$small/filler"
+wait_run "$id" 60 || true
+jis .state succeeded "it succeeds once the other file is gone"
+ok "its evaluations can be listed" all_evaluations "$id" "$tmp/tmpfs-evals.json"
+ok "they are the uninterrupted run's" \
+    sh -c 'f="map({seq, rep, hash, state, feasible, metrics})"
+           test "$(jq -S -c "$f" "$1")" = "$(jq -S -c "$f" "$2")"' sh \
+    "$tmp/tmpfs-evals.json" "$tmp/reference-evals.json"
+stop_anasd
+umount "$small"
 done_testing
