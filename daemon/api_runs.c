@@ -314,9 +314,8 @@ json_t *api_eval_json(const struct store_eval *e)
     return o;
 }
 
-/* Is `metric` one the run's evaluator produces (analytic or a model's)? */
-/* 1 when the run's evaluator produces the metric, 0 when not, ANAS_ENOMEM
- * when that cannot be told (a metric is no reason to refuse then). */
+/* Is `metric` one the run's evaluator produces (analytic or a model's)?
+ * 1 or 0; ANAS_ENOMEM when that cannot be told (no reason to refuse it). */
 static int run_has_metric(struct anasd *d, const struct store_run *r, const char *metric)
 {
     json_t *spec = api_text_json(r->spec_json);

@@ -573,12 +573,13 @@ static void unlink_run(struct run *r)
 static void suspend(struct run *r, const struct anas_error *err)
 {
     struct faults *f = r->jobs->d->faults;
-    json_t *e = json_pack("{s:s, s:s}", "code", anas_err_name(err->code), "detail", "");
-    char detail[512], *txt;
+    char detail[512], bare[64], *txt;
+    json_t *e;
     snprintf(detail, sizeof detail,
              "%s: %s; the run resumes once the database can be written again",
              err->msg[0] ? err->msg : "cannot write the database", anas_strerror(err->code));
-    json_object_set_new(e, "detail", json_string(detail));
+    snprintf(bare, sizeof bare, "{\"code\":\"%s\"}", anas_err_name(err->code));
+    e = json_pack("{s:s, s:s}", "code", anas_err_name(err->code), "detail", detail);
     txt = e ? codec_dump(e) : NULL;
     json_decref(e);
     r->finished = 1; /* nothing more is written for it */
@@ -587,8 +588,7 @@ static void suspend(struct run *r, const struct anas_error *err)
     unlink_run(r);
     anas_log(ANAS_LOG_WARN, "run %lld interrupted: %s", r->id, detail);
     faults_note(f, err->code);
-    faults_run_stopped(f, r->id, atomic_load(&r->done), r->total,
-                       txt ? txt : "{\"code\":\"ANAS_ENOSPC\"}");
+    faults_run_stopped(f, r->id, atomic_load(&r->done), r->total, txt ? txt : bare);
     free(txt);
 }
 
