@@ -16,21 +16,33 @@
 
 command -v prlimit >/dev/null || skip_all "prlimit (util-linux) is not installed"
 PAGE=1000
-start_anasd --max-runs 1
 
-spec=$(jq -n -c '{
+spec_for() { # SEED EVALUATIONS
+    jq -n -c --argjson seed "$1" --argjson n "$2" '{
   kind: "search", name: "disk-full",
   space: {name: "resnet", input: [1, 28, 28], classes: 10},
   evaluator: {kind: "analytic"},
-  optimizer: {kind: "random", evaluations: 400, batch: 8},
+  optimizer: {kind: "random", evaluations: $n, batch: 8},
   objectives: [{metric: "params", goal: "min"}],
   constraints: [{metric: "params", max: 300000}],
-  seed: 23}')
+  seed: $seed}'
+}
 
-# Room for a few dozen evaluations beyond what the files hold now.
-biggest=$(find "$tmp" -maxdepth 1 -name 'anasd.db*' -type f -exec stat -c %s {} + |
-    sort -n | tail -n 1)
-limit=$((biggest + 256 * 1024))
+# A database with some data first (an earlier search), all of it in the
+# database file once anasd stops.
+start_anasd --max-runs 1
+post_run "$(spec_for 99 600)"
+wait_run "$RUN_ID" 30 || true
+jis .state succeeded "an earlier search fills the database a little"
+stop_anasd
+start_anasd --max-runs 1
+
+spec=$(spec_for 23 400)
+
+# No file may grow beyond the database file's size now: the log has room
+# for a few dozen commits, and the database none for new pages, so that
+# no checkpoint can make room either.
+limit=$(stat -c %s "$tmp/anasd.db")
 ok "the daemon's file size limit is lowered to $limit bytes" \
     prlimit --pid "$ANASD_PID" --fsize="$limit:unlimited"
 
@@ -109,7 +121,9 @@ mkdir "$small"
 if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=3m tmpfs "$small" 2>/dev/null; then
     skip "no tmpfs to fill (needs root): the file size limit above stands in" && done_testing
 fi
-trap '_rc0=$?; umount "$small" 2>/dev/null; (exit $_rc0); _cleanup' EXIT
+# lib.sh's clean-up, after the unmount, sees the exit status ($?) it would
+# have seen (an "|| _cleanup" keeps set -e from ending the trap first).
+trap '_rc0=$?; umount "$small" 2>/dev/null || true; (exit $_rc0) || _cleanup; _cleanup' EXIT
 ANASD_DB=$small/anasd.db
 start_anasd --max-runs 1
 avail=$(df -k --output=avail "$small" | tail -n 1)
