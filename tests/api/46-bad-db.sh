@@ -75,7 +75,8 @@ jis .state succeeded "the first one keeps serving the stored run"
 # The lock held at start-up: anasd waits 5 s, then says who is in the way
 # (on a copy, meanwhile).
 cp "$tmp/good.db" "$tmp/held.db"
-(echo 'BEGIN IMMEDIATE; UPDATE runs SET name = name WHERE id = 1;'
+(echo '.timeout 10000'
+    echo 'BEGIN IMMEDIATE; UPDATE runs SET name = name WHERE id = 1;'
     sleep "$(scaled 8)"
     echo 'COMMIT;') | sqlite3 "$tmp/held.db" &
 holder2=$!
@@ -95,7 +96,8 @@ post_run '{"kind": "search", "space": {"name": "resnet", "input": [1, 28, 28], "
            "evaluator": {"kind": "analytic"},
            "optimizer": {"kind": "random", "evaluations": 1000000, "batch": 8}, "seed": 4}'
 id=$RUN_ID
-(echo 'BEGIN IMMEDIATE; UPDATE runs SET name = name WHERE id = 1;'
+(echo '.timeout 10000'
+    echo 'BEGIN IMMEDIATE; UPDATE runs SET name = name WHERE id = 1;'
     sleep "$hold"
     echo 'COMMIT;') | sqlite3 "$tmp/good.db" &
 holder=$!
