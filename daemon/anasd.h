@@ -18,6 +18,7 @@ struct surrogates;
 struct events;
 struct event_pages;
 struct metrics;
+struct faults;
 
 struct anasd {
     uv_loop_t *loop;
@@ -29,13 +30,19 @@ struct anasd {
     struct events *events;         /* run state changes and results, for streams */
     struct event_pages *event_pages; /* api_events.c: evaluations as streams send them */
     struct metrics *metrics;       /* GET /metrics */
+    struct faults *faults;         /* faults.c: when the database cannot be written */
     double started_at; /* unix seconds */
+    double started_mono; /* anasd_mono(), for the uptime */
     int stopping;
     uv_signal_t sig_term, sig_int, sig_hup;
 };
 
-/* Unix time in seconds with sub-second precision. */
+/* Unix time in seconds with sub-second precision: for timestamps. */
 double anasd_now(void);
+
+/* Seconds on a clock that only moves forward (CLOCK_MONOTONIC): for
+ * durations, which a jump of the wall clock must not change. */
+double anasd_mono(void);
 
 /* Begin a graceful stop (signals, fatal errors): stop HTTP, leave running
  * runs interrupted, let the loop drain. */

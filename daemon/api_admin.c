@@ -5,8 +5,27 @@
 
 #include "api.h"
 
+#include <stdio.h>
+
 #include "auth.h"
+#include "core/log.h"
 #include "reply.h"
+
+/* Shared by SIGHUP (main.c) and the route below. */
+int anasd_reload_tokens(struct anasd *d, const char *by, char *why, size_t why_len)
+{
+    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
+        snprintf(why, why_len, "no token file to reload");
+        return -1;
+    }
+    if (conf_reload_tokens(&d->conf, why, why_len) < 0)
+        return -1;
+    anas_log(ANAS_LOG_INFO, "%s: reloaded %d token(s): %d read, %d submit, %d admin, "
+             "%d metrics, %d worker", by, d->conf.tokens.n, auth_count(&d->conf.tokens, AUTH_READ),
+             auth_count(&d->conf.tokens, AUTH_SUBMIT), auth_count(&d->conf.tokens, AUTH_ADMIN),
+             auth_count(&d->conf.tokens, AUTH_METRICS), auth_count(&d->conf.tokens, AUTH_WORKER));
+    return 0;
+}
 
 /* The same reload as SIGHUP, for an operator who holds an admin token but
  * no shell on the daemon's host. The answer counts tokens, never shows one. */

@@ -403,7 +403,7 @@ static void on_event(void *ctx, const struct event *e)
 {
     struct client *c = ctx;
     if (e->type == EVENT_TICK) {
-        double now = anasd_now();
+        double now = anasd_mono();
         /* A heartbeat after --sse-heartbeat seconds without a byte sent:
          * proxies keep the connection, and a vanished client is noticed
          * when it fails. */
@@ -444,7 +444,7 @@ static ssize_t pull(void *cls, struct http_stream *s, char *buf, size_t max)
     n = c->len - c->pos < max ? c->len - c->pos : max;
     memcpy(buf, c->out + c->pos, n);
     c->pos += n;
-    c->last_sent = anasd_now();
+    c->last_sent = anasd_mono();
     return (ssize_t)n;
 }
 
@@ -505,7 +505,7 @@ static struct client *open_client(struct anasd *d, const struct req *rq, struct 
     }
     c->d = d;
     c->run = run;
-    c->last_sent = anasd_now();
+    c->last_sent = anasd_mono();
     c->pages = PAGES_PER_TICK;
     rs->status = 200;
     snprintf(rs->content_type, sizeof rs->content_type, "text/event-stream");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "faults.h"
 #include "jobs.h"
 #include "reply.h"
 #include "store.h"
@@ -24,13 +25,21 @@ static long long count_state(struct anasd *d, const char *state)
     return n;
 }
 
+/* Whether the database can be written (faults.h). */
+static const char *storage_state(const struct anasd *d)
+{
+    int code = faults_code(d->faults);
+    return code == ANAS_ENOSPC ? "full" : code ? "unavailable" : "ok";
+}
+
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs)
 {
     return reply_json(rs, 200,
-                      json_pack("{s:s, s:s, s:f, s:i, s:{s:I, s:I}, s:{s:i, s:i}}", "status",
-                                "ok", "version", PACKAGE_VERSION, "uptime_s",
-                                anasd_now() - d->started_at, "workers", d->conf.workers,
+                      json_pack("{s:s, s:s, s:s, s:f, s:i, s:{s:I, s:I}, s:{s:i, s:i}}",
+                                "status", "ok", "storage", storage_state(d), "version",
+                                PACKAGE_VERSION, "uptime_s",
+                                anasd_mono() - d->started_mono, "workers", d->conf.workers,
                                 "runs", "queued",
                                 (json_int_t)(count_state(d, "queued") +
                                              count_state(d, "interrupted")),

@@ -18,6 +18,7 @@
 #include "core/fmt.h"
 #include "core/rng.h"
 #include "events.h"
+#include "faults.h"
 #include "jobs.h"
 #include "reply.h"
 #include "store.h"
@@ -44,6 +45,8 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
     struct jobs_progress p = {r->done, r->total, 0, NAN};
     json_t *best = NULL, *summary = NULL, *evaluating = NULL, *progress, *o;
     int live = jobs_live(d->jobs, r->id, &p, &best, &summary, &evaluating) == 0;
+    /* Stopped by a store fault and its row not yet written: say so now. */
+    const char *fault = faults_run_error(d->faults, r->id);
     if (!live) {
         best = api_text_json(r->best_json);
         summary = api_text_json(r->summary_json);
@@ -52,11 +55,13 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
     }
     progress = api_progress_json(&p, live, evaluating);
     o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                  (json_int_t)r->id, "kind", r->kind, "name", r->name, "state", r->state,
+                  (json_int_t)r->id, "kind", r->kind, "name", r->name, "state",
+                  fault ? "interrupted" : r->state,
                   "spec", api_text_json(r->spec_json), "created_at", api_time_json(r->created_at),
                   "started_at", api_time_json(r->started_at), "finished_at",
                   api_time_json(r->finished_at), "progress", progress, "best", best, "summary",
-                  live ? json_null() : summary, "error", api_text_json(r->error_json));
+                  live ? json_null() : summary, "error",
+                  api_text_json(fault ? fault : r->error_json));
     json_object_set_new(o, "warnings", codec_run_warnings(json_object_get(o, "spec")));
     if (live)
         json_decref(summary);
@@ -95,6 +100,18 @@ static uint64_t fresh_seed(void)
     return anas_rng_u64(&rng) >> 11; /* < 2^53: exact in JSON */
 }
 
+/* While the database cannot be written a run could not even be queued:
+ * 507 when the disk is full, 503 otherwise; both say when to retry. */
+static int refuse_fault(struct anasd *d, const struct req *rq, struct resp *rs)
+{
+    int code = faults_code(d->faults);
+    snprintf(rs->retry_after, sizeof rs->retry_after, "%d", 5);
+    return reply_problem(rs, rq, reply_status_for(code), code, NULL,
+                         "the database cannot be written now (%s); runs are accepted "
+                         "again, and interrupted ones resume, once it can",
+                         anas_strerror(code));
+}
+
 int api_runs_create(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs)
 {
@@ -103,7 +120,7 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     struct anas_error err;
     long long queued = 0, waiting = 0, id;
     char *text;
-    int rc;
+    int rc, replied = 0;
     if (!body)
         return 0;
     spec = malloc(sizeof *spec);
@@ -133,6 +150,10 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
             free(spec);
             return reply_error(rs, rq, &err);
         }
+    if (faults_code(d->faults)) { /* a valid spec, and nowhere to put it */
+        free(spec);
+        return refuse_fault(d, rq, rs);
+    }
     store_run_count_in_state(d->store, "queued", &queued);
     store_run_count_in_state(d->store, "interrupted", &waiting);
     if (queued + waiting >= d->conf.max_queued) {
@@ -150,17 +171,33 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     }
     norm = codec_run_spec_to_json(spec);
     text = norm ? codec_dump(norm) : NULL;
-    rc = text ? store_run_insert(d->store, spec->kind, spec->name, text, -1, anasd_now(), &id)
-              : ANAS_ENOMEM;
+    rc = text ? store_begin(d->store) : ANAS_ENOMEM;
+    if (rc == 0)
+        rc = store_run_insert(d->store, spec->kind, spec->name, text, jobs_estimate_total(spec),
+                              anasd_now(), &id);
     free(text);
     json_decref(norm);
     free(spec);
-    if (rc < 0)
-        return reply_problem(rs, rq, 500, rc, NULL, "cannot store run");
+    /* The run counts only once its answer exists: a client told 5xx must
+     * not find it queued anyway (and submit it twice). */
+    if (rc == 0) {
+        reply_run(d, rq, rs, id, 201);
+        replied = rs->status != 201; /* a problem saying what failed */
+        rc = replied ? ANAS_ENOMEM : store_commit(d->store);
+    }
+    if (rc < 0) {
+        store_rollback(d->store);
+        faults_note(d->faults, rc);
+        if (faults_is_store(rc))
+            return refuse_fault(d, rq, rs);
+        return replied ? 0
+                       : reply_problem(rs, rq, reply_status_for(rc) == 503 ? 503 : 500, rc,
+                                       NULL, "cannot store run");
+    }
     events_run_state(d->events, d->store, id);
     jobs_pump(d->jobs);
     snprintf(rs->location, sizeof rs->location, "/api/v1/runs/%lld", id);
-    return reply_run(d, rq, rs, id, 201);
+    return 0;
 }
 
 static const char *const run_states[] = {"queued",   "running",  "succeeded", "failed",
@@ -280,14 +317,15 @@ json_t *api_eval_json(const struct store_eval *e)
     return o;
 }
 
-/* Is `metric` one the run's evaluator produces (analytic or a model's)? */
+/* Is `metric` one the run's evaluator produces (analytic or a model's)?
+ * 1 or 0; ANAS_ENOMEM when that cannot be told (no reason to refuse it). */
 static int run_has_metric(struct anasd *d, const struct store_run *r, const char *metric)
 {
     json_t *spec = api_text_json(r->spec_json);
     struct run_spec *s = malloc(sizeof *s);
     struct anas_error err;
-    int has = spec && s && codec_run_spec(&d->conf, spec, s, &err) == 0 &&
-              codec_metric_known(s, metric);
+    int rc = spec && s ? codec_run_spec(&d->conf, spec, s, &err) : ANAS_ENOMEM;
+    int has = rc == 0 ? codec_metric_known(s, metric) : rc == ANAS_ENOMEM ? rc : 0;
     free(s);
     json_decref(spec);
     return has;
@@ -349,7 +387,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     struct store_eval_filter f;
     struct store_run r;
     long long after, limit, rep, offset, since;
-    int n = 0, i, desc = 0;
+    int n = 0, i, desc = 0, has;
     json_t *items, *o;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
@@ -369,8 +407,10 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     }
     if (sort && strcmp(sort, "seq") == 0)
         sort = NULL;
-    if (sort && !run_has_metric(d, &r, sort)) {
+    if (sort && (has = run_has_metric(d, &r, sort)) <= 0) {
         store_run_fini(&r);
+        if (has < 0)
+            return reply_problem(rs, rq, 503, has, NULL, "out of memory");
         return reply_problem(rs, rq, 422, ANAS_EINVAL, "?sort",
                              "sort must be seq or a metric this run's evaluator produces, "
                              "optionally prefixed by -");

@@ -64,9 +64,12 @@ static int check_run(struct anasd *d, const struct req *rq, struct resp *rs, int
                       id, anas_space_name(spec->space), anas_space_name(*space));
     else if (rc < 0)
         reply_problem(rs, rq, 500, rc, NULL, "cannot read the spec of run %lld", id);
+    else if ((rc = codec_metric_known(spec, metric)) < 0)
+        reply_problem(rs, rq, 503, rc, NULL, "out of memory");
     else {
         *space = spec->space;
-        *known |= codec_metric_known(spec, metric);
+        *known |= rc;
+        rc = 0;
     }
     free(spec);
     return rc < 0 ? -1 : 0;
@@ -128,7 +131,8 @@ static int by_hash(const void *a, const void *b)
 static int merge(struct row *rows, int n)
 {
     int m = 0;
-    qsort(rows, (size_t)n, sizeof *rows, by_hash);
+    if (n > 1) /* rows is NULL when none were usable */
+        qsort(rows, (size_t)n, sizeof *rows, by_hash);
     for (int i = 0; i < n;) {
         int k = i;
         double sum = 0;

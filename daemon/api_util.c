@@ -24,8 +24,17 @@
 static json_t *load_widening(const char *body, size_t len, json_error_t *jerr)
 {
     char *text = NULL;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, jerr);
+    json_t *j;
     int tries;
+    /* jansson leaves the error unset when it runs out of memory early, and
+     * takes an allocation that fails inside its lexer for a syntax error:
+     * only bad JSON fails twice in a row the same way. */
+    memset(jerr, 0, sizeof *jerr);
+    j = json_loadb(body, len, JSON_REJECT_DUPLICATES, jerr);
+    if (!j && json_error_code(jerr) != json_error_numeric_overflow) {
+        memset(jerr, 0, sizeof *jerr);
+        j = json_loadb(body, len, JSON_REJECT_DUPLICATES, jerr);
+    }
     for (tries = 0; !j && tries < 16 && json_error_code(jerr) == json_error_numeric_overflow;
          tries++) {
         size_t end = (size_t)jerr->position, start = end;
@@ -65,6 +74,10 @@ json_t *api_body(const struct req *rq, struct resp *rs, int empty_ok)
     }
     /* Depth is bounded by jansson itself (JSON_PARSER_MAX_DEPTH). */
     j = load_widening(rq->body, rq->body_len, &jerr);
+    if (!j && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
+        reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
     if (!j) {
         reply_problem(rs, rq, 400, ANAS_EFORMAT, NULL, "malformed JSON at line %d column %d: %s",
                       jerr.line, jerr.column, jerr.text);

@@ -675,8 +675,8 @@ int codec_metric_known(const struct run_spec *s, const char *metric)
     if (s->eval_kind == ANAS_EVAL_RPU)
         return anas_search_metric_is_analytic(metric) || strcmp(metric, "acc@fp") == 0 ||
                strcmp(metric, "neg_mse@fp") == 0;
-    if (anas_space_has_metric(s->space, metric))
-        return 1;
+    if ((i = anas_space_has_metric(s->space, metric)) != 0)
+        return i; /* 1, or ANAS_ENOMEM */
     if (s->eval_kind == ANAS_EVAL_TRAIN &&
         strcmp(metric, reconstructs(s) ? "neg_mse@fp" : "acc@fp") == 0)
         return 1;
@@ -741,11 +741,15 @@ static int parse_metric(json_t *v, const char *ptr, const struct run_spec *s, ch
                         struct anas_error *err)
 {
     char list[180];
+    int known;
     if (!v)
         return codec__bad(err, ANAS_EINVAL, ptr, "%s is required", ptr);
     if (codec__str(v, ptr, out, ANAS_METRIC_NAME_MAX, err) < 0)
         return err->code;
-    if (codec_metric_known(s, out))
+    known = codec_metric_known(s, out);
+    if (known < 0)
+        return anas_error_set(err, known, "out of memory checking %s", ptr);
+    if (known)
         return 0;
     produced(s, list, sizeof list);
     return codec__bad(err, ANAS_EUNKNOWN, ptr,
@@ -769,7 +773,7 @@ static int parse_objectives(json_t *v, struct run_spec *out, struct anas_error *
                           : out->eval_kind == ANAS_EVAL_TRAIN
                               ? (reconstructs(out) ? "neg_mse@fp" : "acc@fp")
                           : out->eval_kind == ANAS_EVAL_RPU   ? rpu_default
-                          : codec_metric_known(out, "acc@1d") ? "acc@1d"
+                          : codec_metric_known(out, "acc@1d") > 0 ? "acc@1d"
                                                         : out->models[0].metric;
         ss->n_objectives = 1;
         snprintf(ss->objectives[0].metric, ANAS_METRIC_NAME_MAX, "%s", def);

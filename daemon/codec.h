@@ -76,7 +76,8 @@ json_t *codec_run_spec_to_json(const struct run_spec *s);
 json_t *codec_run_warnings(json_t *spec);
 
 /* Does the spec's evaluator produce this metric (what objectives,
- * constraints and sorting may name)? */
+ * constraints and sorting may name)? 1 or 0; ANAS_ENOMEM when that
+ * cannot be told. */
 int codec_metric_known(const struct run_spec *s, const char *metric);
 
 int codec_config_from_json(const struct anas_space *s, json_t *obj, const char *ptr,

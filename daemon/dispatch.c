@@ -307,7 +307,7 @@ int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cache
     /* An invalid candidate was rejected on its analytic metrics: no
      * worker time to observe. */
     metrics_evaluation(run_daemon(r)->metrics, anas_eval_kind_name(r->spec.eval_kind), state,
-                       cached, strcmp(state, "invalid") == 0 ? -1 : sl->t1 - sl->t0);
+                       cached, strcmp(state, "invalid") == 0 ? -1 : sl->work_s);
     return 0;
 }
 
@@ -376,6 +376,7 @@ static void eval_work_cb(uv_work_t *req)
     metrics_evals_waiting(m, -1);
     metrics_work_begin(m);
     anas_error_clear(&sl->err);
+    double m0 = anasd_mono();
     sl->t0 = wall_now();
     for (int attempt = 1;; attempt++) {
         sl->curve_n = 0;
@@ -394,6 +395,7 @@ static void eval_work_cb(uv_work_t *req)
         anas_error_clear(&sl->err);
     }
     sl->t1 = wall_now();
+    sl->work_s = anasd_mono() - m0;
     /* A pruned training has metrics, but not the final ones. */
     sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
     sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
@@ -422,6 +424,7 @@ static int settle_followers(struct run *r, const struct slot *lead)
         f->err = lead->err;
         f->t0 = lead->t0;
         f->t1 = lead->t1;
+        f->work_s = lead->work_s;
         f->leader = 0;
         rc = dispatch_settle(r, f, slot_state_name(lead), 1);
         r->pending--;
@@ -450,7 +453,7 @@ static void eval_after_cb(uv_work_t *req, int status)
         return;
     }
     r->res.worked++;
-    r->res.work_s += sl->t1 - sl->t0;
+    r->res.work_s += sl->work_s;
     prune_finish(r, sl->seq, sl->res.ok);
     rc = dispatch_settle(r, sl, slot_state_name(sl), 0);
     if (rc == 0 && sl->model) {
@@ -514,6 +517,7 @@ static int try_cached(struct run *r, struct slot *sl)
 {
     struct store_eval e;
     struct anas_metrics m;
+    int rc;
     if (store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
         return 0;
     if (codec_metrics_from_text(e.metrics_json, &m) < 0 || curve_parse(e.curve_json, sl) < 0) {
@@ -527,7 +531,8 @@ static int try_cached(struct run *r, struct slot *sl)
     sl->res.ok = 1;
     sl->res.feasible = anas_search_feasible(&r->spec.search, &m);
     sl->t0 = sl->t1 = jobs_now();
-    return dispatch_settle(r, sl, "complete", 1) < 0 ? ANAS_EDB : 1;
+    rc = dispatch_settle(r, sl, "complete", 1);
+    return rc < 0 ? rc : 1;
 }
 
 /* The slot evaluating the same key right now, if any. */

@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "events.h"
+#include "faults.h"
 #include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
@@ -563,12 +564,44 @@ static void unlink_run(struct run *r)
     }
 }
 
+/*
+ * A store fault stops the run as "interrupted" (faults.h): it did nothing
+ * wrong, and resumes from its stored evaluations once the database can be
+ * written. Its results so far are in the store already; the row is
+ * written when it can be.
+ */
+static void suspend(struct run *r, const struct anas_error *err)
+{
+    struct faults *f = r->jobs->d->faults;
+    char detail[512], bare[64], *txt;
+    json_t *e;
+    snprintf(detail, sizeof detail,
+             "%s: %s; the run resumes once the database can be written again",
+             err->msg[0] ? err->msg : "cannot write the database", anas_strerror(err->code));
+    snprintf(bare, sizeof bare, "{\"code\":\"%s\"}", anas_err_name(err->code));
+    e = json_pack("{s:s, s:s}", "code", anas_err_name(err->code), "detail", detail);
+    txt = e ? codec_dump(e) : NULL;
+    json_decref(e);
+    r->finished = 1; /* nothing more is written for it */
+    r->interrupted = 1;
+    atomic_store(&r->cancel, 1);
+    unlink_run(r);
+    anas_log(ANAS_LOG_WARN, "run %lld interrupted: %s", r->id, detail);
+    faults_note(f, err->code);
+    faults_run_stopped(f, r->id, atomic_load(&r->done), r->total, txt ? txt : bare);
+    free(txt);
+}
+
 static void finish(struct run *r, const char *state, const struct anas_error *err)
 {
     struct store *st = r->jobs->d->store;
     long long done = atomic_load(&r->done);
     if (r->finished)
         return;
+    if (err && faults_is_store(err->code)) {
+        suspend(r, err);
+        return;
+    }
     r->finished = 1;
     atomic_store(&r->cancel, 1);
     if (err) {
@@ -651,7 +684,7 @@ void jobs_release(struct run *r)
 
 /* --- public --- */
 
-static long long estimate_total(const struct run_spec *s)
+long long jobs_estimate_total(const struct run_spec *s)
 {
     long long per;
     if (strcmp(s->kind, "search") != 0)
@@ -698,7 +731,7 @@ static int start_run(struct jobs *j, long long id)
     struct anas_error err;
     json_t *spec;
     struct run *r;
-    int rc = store_run_get(st, id, &sr);
+    int had_error, rc = store_run_get(st, id, &sr);
     if (rc < 0)
         return rc;
     r = run_alloc();
@@ -728,8 +761,8 @@ static int start_run(struct jobs *j, long long id)
         }
     r->jobs = j;
     r->id = id;
-    r->t0 = jobs_now();
-    r->total = estimate_total(&r->spec);
+    r->t0 = anasd_mono();
+    r->total = jobs_estimate_total(&r->spec);
     r->eval.train.seed = rep_seed(r, 0);
     dispatch_identity(r);
     if (r->spec.prune.kind != ANAS_PRUNE_NONE) {
@@ -751,6 +784,7 @@ static int start_run(struct jobs *j, long long id)
     r->next = j->active;
     j->active = r;
     j->n_active++;
+    had_error = sr.error_json != NULL;
     store_run_fini(&sr);
     if (rc < 0) {
         anas_error_set(&err, rc, "cannot read stored evaluations");
@@ -758,7 +792,9 @@ static int start_run(struct jobs *j, long long id)
         run_free(r);
         return 0;
     }
-    set_state(j, id, "running", r->t0);
+    if (had_error) /* the fault that interrupted it has passed */
+        store_run_set_error(st, id, NULL);
+    set_state(j, id, "running", jobs_now());
     store_run_set_progress(st, id, atomic_load(&r->done), r->total);
     queue_step(r);
     return 0;
@@ -784,8 +820,15 @@ static int next_waiting(struct jobs *j, long long *id)
 void jobs_pump(struct jobs *j)
 {
     long long id;
-    while (!j->shutting_down && j->n_active < j->d->conf.max_runs && next_waiting(j, &id)) {
-        if (start_run(j, id) < 0) {
+    /* While the database cannot be written, runs wait (faults.c pumps). */
+    while (!j->shutting_down && !faults_code(j->d->faults) &&
+           j->n_active < j->d->conf.max_runs && next_waiting(j, &id)) {
+        int rc = start_run(j, id);
+        if (faults_is_store(rc)) {
+            faults_note(j->d->faults, rc);
+            break;
+        }
+        if (rc < 0) {
             set_state(j, id, "failed", jobs_now());
             break;
         }
@@ -900,7 +943,7 @@ int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **be
     p->total = r->total;
     if (p->total >= 0 && p->done > p->total)
         p->total = p->done;
-    p->elapsed = jobs_now() - r->t0;
+    p->elapsed = anasd_mono() - r->t0;
     p->eta = p->total >= 0 ? results_eta(r, p->total - p->done, j->d->conf.workers) : NAN;
     if (best)
         *best = results_best_json(&r->spec, &r->res.best);

@@ -20,12 +20,16 @@
 #include "anasd.h"
 
 struct jobs;
+struct run_spec;
 
 int jobs_new(struct anasd *d, struct jobs **out);
 void jobs_free(struct jobs *j);
 
 /* Resume runs left running or interrupted, then start queued ones. */
 int jobs_start(struct jobs *j);
+
+/* How many evaluations a run of this spec makes, -1 when unknown. */
+long long jobs_estimate_total(const struct run_spec *s);
 
 /* A queued run was inserted: start it when a slot is free. */
 void jobs_pump(struct jobs *j);

@@ -8,14 +8,18 @@ DAEMON_LIBS = $(LIBANAS_LIBS) $(MHD_LIBS) $(UV_LIBS) $(SQLITE_LIBS) $(JANSSON_LI
 # Debian's libjs-chart.js; anasd --chartjs-root overrides it.
 CHARTJS_DIR = /usr/share/javascript/chart.js
 
-# Where the dashboard's files are (daemon/conf.c: the source tree's for the
-# build tree's binary, the installed copies otherwise).
-daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) \
+# Everything but main() is a convenience library, so that tests drive the
+# daemon's request handling with a real struct anasd and no socket
+# (tests/unit/daemon-allocfail). Where the dashboard's files are
+# (daemon/conf.c: the source tree's for the build tree's binary, the
+# installed copies otherwise).
+noinst_LIBRARIES += daemon/libanasd.a
+daemon_libanasd_a_CPPFLAGS = $(DAEMON_CPPFLAGS) \
 	-DANASD_PKGDATADIR='"$(pkgdatadir)"' -DANASD_SRCDIR='"$(abs_top_srcdir)"' \
 	-DANASD_BUILD_EXE='"$(abs_top_builddir)/daemon/anasd"' \
 	-DANASD_CHARTJS_DIR='"$(CHARTJS_DIR)"'
-daemon_anasd_SOURCES = \
-	daemon/anasd.h daemon/main.c \
+daemon_libanasd_a_SOURCES = \
+	daemon/anasd.h daemon/clock.c \
 	daemon/conf.h daemon/conf.c \
 	daemon/auth.h daemon/auth.c daemon/api_admin.c \
 	daemon/http.h daemon/http.c \
@@ -30,9 +34,12 @@ daemon_anasd_SOURCES = \
 	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c \
 	daemon/api_surrogates.c daemon/metrics.h daemon/metrics.c daemon/api_metrics.c \
 	daemon/events.h daemon/events.c daemon/api_events.c
-daemon_anasd_SOURCES += daemon/static.h daemon/static.c
-nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
-daemon_anasd_LDADD = $(DAEMON_LIBS)
+daemon_libanasd_a_SOURCES += daemon/static.h daemon/static.c
+daemon_libanasd_a_SOURCES += daemon/faults.h daemon/faults.c
+nodist_daemon_libanasd_a_SOURCES = daemon/openapi.c schema/schema.c
+daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS)
+daemon_anasd_SOURCES = daemon/main.c
+daemon_anasd_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
 
 daemon/openapi.c: $(top_srcdir)/schema/openapi.json $(top_srcdir)/daemon/embed-text.sh
 	$(AM_V_GEN)$(MKDIR_P) daemon && \

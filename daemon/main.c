@@ -9,6 +9,7 @@
 
 #include "anasd.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +20,13 @@
 #include "core/log.h"
 #include "tensor/blas.h"
 #include "events.h"
+#include "faults.h"
 #include "http.h"
 #include "jobs.h"
 #include "metrics.h"
 #include "route.h"
 #include "store.h"
 #include "surrogates.h"
-
-double anasd_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void log_to_stderr(enum anas_log_level level, const char *msg, void *ctx)
 {
@@ -74,6 +69,7 @@ void anasd_stop(struct anasd *d)
     http_stop(d->http);
     d->http = NULL;
     jobs_shutdown(d->jobs);
+    faults_shutdown(d->faults);
     surrogates_shutdown(d->surrogates);
     uv_signal_stop(&d->sig_term);
     uv_signal_stop(&d->sig_int);
@@ -87,21 +83,6 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     anas_log(ANAS_LOG_INFO, "received signal %d", signum);
     anasd_stop(h->data);
-}
-
-int anasd_reload_tokens(struct anasd *d, const char *by, char *why, size_t why_len)
-{
-    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
-        snprintf(why, why_len, "no token file to reload");
-        return -1;
-    }
-    if (conf_reload_tokens(&d->conf, why, why_len) < 0)
-        return -1;
-    anas_log(ANAS_LOG_INFO, "%s: reloaded %d token(s): %d read, %d submit, %d admin, "
-             "%d metrics, %d worker", by, d->conf.tokens.n, auth_count(&d->conf.tokens, AUTH_READ),
-             auth_count(&d->conf.tokens, AUTH_SUBMIT), auth_count(&d->conf.tokens, AUTH_ADMIN),
-             auth_count(&d->conf.tokens, AUTH_METRICS), auth_count(&d->conf.tokens, AUTH_WORKER));
-    return 0;
 }
 
 /* SIGHUP: new token files take effect for the next request; connections
@@ -192,15 +173,20 @@ int main(int argc, char **argv)
     }
     anas_log_set_handler(log_to_stderr, NULL);
     anas_log_set_level(parse_level(d.conf.log_level));
+    /* A file size limit (ulimit -f) must fail the write, which the store
+     * handles like a full disk, rather than kill the daemon. */
+    signal(SIGXFSZ, SIG_IGN);
     size_pool(d.conf.workers);
     d.loop = uv_default_loop();
     d.started_at = anasd_now();
+    d.started_mono = anasd_mono();
     if (store_open(d.conf.db, &d.store, why, sizeof why) < 0) {
         fprintf(stderr, "anasd: %s\n", why);
         conf_fini(&d.conf);
         return 1;
     }
     rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
+         faults_new(&d, &d.faults) < 0 ||
          surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
@@ -212,6 +198,7 @@ int main(int argc, char **argv)
     jobs_free(d.jobs);
     surrogates_free(d.surrogates);
     events_free(d.events);
+    faults_free(d.faults);
     store_close(d.store);
     metrics_free(d.metrics);
     conf_fini(&d.conf);

@@ -23,7 +23,7 @@ static const struct {
     {ANAS_EMEDIA, 415},    {ANAS_EINVAL, 422},    {ANAS_ERANGE, 422},
     {ANAS_ETYPE, 422},     {ANAS_EUNKNOWN, 422},  {ANAS_EDENIED, 422},
     {ANAS_EUNSUPPORTED, 422}, {ANAS_ESHAPE, 422}, {ANAS_ELIMIT, 429},
-    {ANAS_ENOMEM, 503},
+    {ANAS_ENOMEM, 503},    {ANAS_ENOSPC, 507},    {ANAS_EUNAVAIL, 503},
 };
 
 int reply_status_for(int code)
@@ -50,6 +50,7 @@ static const char *title_for(int status)
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return "Internal Server Error";
     }
 }
@@ -98,8 +99,9 @@ int reply_problem(struct resp *rs, const struct req *rq, int status, int code,
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
     /* A 500's detail may tell internals; 503's (no memory, no free
-     * stream) only tell the client when to come back. */
-    if (status >= 500 && status != 503) {
+     * stream, the database locked) and 507's (disk full) only tell the
+     * client when to come back. */
+    if (status >= 500 && status != 503 && status != 507) {
         anas_log(ANAS_LOG_ERROR, "request %s: %s", rq ? rq->request_id : "-", detail);
         snprintf(detail, sizeof detail, "internal error; see the server log for request %s",
                  rq ? rq->request_id : "-");

@@ -70,7 +70,8 @@ struct slot {
     int arrived;      /* finished while a step was running */
     int rc;           /* evaluator's return code */
     struct anas_error err;
-    double t0, t1;
+    double t0, t1;     /* wall clock: stored as the evaluation's times */
+    double work_s;     /* how long it took, on the monotonic clock */
     struct anas_search_result res;
     struct anas_train_progress progress; /* read by the API while training */
     void *model;                         /* kind train: the trained weights */
@@ -186,7 +187,7 @@ struct run {
 
     atomic_llong done;
     long long total;
-    double t0;
+    double t0; /* anasd_mono() when it (re)started: for elapsed and the ETA */
     atomic_int cancel;
     int canceled, interrupted, finished;
     int inflight;

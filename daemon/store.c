@@ -16,9 +16,13 @@
 
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -194,11 +198,46 @@ static const char *const stmt_sql[N_STMT] = {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[N_STMT];
+    int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
 };
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * Which failures pass. A full disk is SQLITE_FULL when a write comes up
+ * short, but SQLITE_IOERR_WRITE when write(2) fails outright: with ENOSPC,
+ * or with EFBIG or EDQUOT (a file size limit, a quota: the same fault for
+ * us). SQLite keeps that errno only sometimes (sqlite3_system_errno is
+ * often 0 by the time it is read), so a failed write counts as "full"
+ * unless the errno says otherwise (EIO). A lock held too long by another
+ * process, a database that became read-only and other I/O errors may pass
+ * too: "unavailable". Whatever else (corruption, misuse) stays ANAS_EDB.
+ */
+static int fault_code(sqlite3 *db, int rc)
+{
+    int errno_ = sqlite3_system_errno(db);
+
+    if (rc == SQLITE_IOERR_WRITE && (errno_ == 0 || errno_ == ENOSPC || errno_ == EFBIG ||
+                                     errno_ == EDQUOT))
+        return ANAS_ENOSPC;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return ANAS_ENOMEM;
+    case SQLITE_FULL:
+        return ANAS_ENOSPC;
+    case SQLITE_IOERR:
+        return errno_ == ENOSPC || errno_ == EFBIG || errno_ == EDQUOT ? ANAS_ENOSPC
+                                                                       : ANAS_EUNAVAIL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+        return ANAS_EUNAVAIL;
+    default:
+        return ANAS_EDB;
+    }
+}
 
 /*
  * The one mapping from SQLite to ANAS_E*. A foreign key failure means the
@@ -207,13 +246,16 @@ struct store {
  */
 static int db_error(struct store *st, int rc, const char *what)
 {
+    int code;
+
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
         anas_log(ANAS_LOG_WARN, "store: %s: no such run", what);
         return ANAS_ENOTFOUND;
     }
-    anas_log(ANAS_LOG_ERROR, "store: %s: %s (%s)", what, sqlite3_errmsg(st->db),
-             sqlite3_errstr(rc));
-    return rc == SQLITE_NOMEM ? ANAS_ENOMEM : ANAS_EDB;
+    code = fault_code(st->db, rc);
+    anas_log(ANAS_LOG_ERROR, "store: %s: %s (extended code %d)", what,
+             sqlite3_errmsg(st->db), rc);
+    return code;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -401,14 +443,42 @@ static int tx(struct store *st, enum stmt s)
 /* Opening: pragmas, migrations, statements                                 */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * What a database that cannot be used says, in words an operator can act
+ * on; SQLite's own message follows. The file is left as it is.
+ */
+static void explain(sqlite3 *db, int rc, const char *stage, char *why, size_t why_len)
+{
+    const char *what = "";
+
+    switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+        what = "not an SQLite database (or its header is damaged); left untouched: ";
+        break;
+    case SQLITE_CORRUPT:
+        what = "the database is corrupt; left untouched (restore a backup, or see "
+               "sqlite3's .recover): ";
+        break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        what = "cannot write the database or create its -wal and -shm files next to it "
+               "(anasd needs both): ";
+        break;
+    case SQLITE_BUSY:
+        what = "locked by another process for longer than 5 s: ";
+        break;
+    }
+    snprintf(why, why_len, "%s%s: %s", what, stage, sqlite3_errmsg(db));
+}
+
 static int exec_sql(sqlite3 *db, const char *sql, char *why, size_t why_len)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    char stage[48];
 
     if (rc != SQLITE_OK) {
-        snprintf(why, why_len, "%s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
+        snprintf(stage, sizeof stage, "%.40s%s", sql, strlen(sql) > 40 ? "..." : "");
+        explain(db, rc, stage, why, why_len);
         return ANAS_EDB;
     }
     return 0;
@@ -455,13 +525,19 @@ static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
         rc = sqlite3_finalize(q);
     }
     if (rc != SQLITE_OK) {
-        snprintf(why, why_len, "journal_mode: %s", sqlite3_errmsg(db));
+        explain(db, rc, "journal_mode", why, why_len);
         return ANAS_EDB;
     }
     if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)
         anas_log(ANAS_LOG_WARN, "store: WAL unavailable, journal mode is %s", mode);
-    return exec_sql(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", why,
-                    why_len);
+    /* The log is checkpointed at 256 pages (1 MB) rather than SQLite's
+     * 1000 and cut back to 1 MB after: on a small volume a 4 MB log can
+     * fill the disk before its first checkpoint, and then no checkpoint
+     * has the room to run. */
+    return exec_sql(db,
+                    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                    " PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;",
+                    why, why_len);
 }
 
 /*
@@ -529,9 +605,60 @@ static int prepare_all(struct store *st, char *why, size_t why_len)
     return 0;
 }
 
+/*
+ * One daemon per database: two would both resume the same runs. An
+ * exclusive flock(2) on the database file says so at once, and goes away
+ * with the process however it ends. It is independent of SQLite's own
+ * POSIX locks on local file systems, so readers (an operator's sqlite3
+ * shell, a backup) still read; the descriptor stays open until after
+ * sqlite3_close, since closing any descriptor of the file would drop
+ * SQLite's locks. An in-memory database, or a path that cannot be opened
+ * (SQLite says why next), takes no lock.
+ */
+static int lock_file(struct store *st, const char *path, char *why, size_t why_len)
+{
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (st->lock_fd < 0)
+        st->lock_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (st->lock_fd < 0)
+        return 0;
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno == EWOULDBLOCK)
+        snprintf(why, why_len, "in use by another anasd (it holds the file's lock); "
+                               "one anasd per database");
+    else
+        snprintf(why, why_len, "cannot lock: %s", strerror(errno));
+    return ANAS_EBUSY;
+}
+
+/* The whole file once, at start: a damaged page is refused here rather
+ * than found by a request (or a run) later. About a second per few
+ * hundred megabytes. */
+static int check_integrity(sqlite3 *db, char *why, size_t why_len)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL), bad = 0;
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *res = (const char *)sqlite3_column_text(q, 0);
+        bad = !res || strcmp(res, "ok") != 0;
+        if (bad)
+            snprintf(why, why_len,
+                     "the database is corrupt; left untouched (restore a backup, or see "
+                     "sqlite3's .recover): %s",
+                     res ? res : "?");
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK)
+        explain(db, rc, "integrity check", why, why_len);
+    sqlite3_finalize(q);
+    return rc != SQLITE_OK || bad ? ANAS_EDB : 0;
+}
+
 int store_open(const char *path, struct store **out, char *why, size_t why_len)
 {
-    char sub[240] = "";
+    char sub[400] = "";
     struct store *st = calloc(1, sizeof *st);
     int rc;
 
@@ -539,6 +666,9 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
         snprintf(why, why_len, "%s", anas_strerror(ANAS_ENOMEM));
         return ANAS_ENOMEM;
     }
+    st->lock_fd = -1;
+    if (strcmp(path, ":memory:") != 0 && (rc = lock_file(st, path, sub, sizeof sub)) < 0)
+        goto fail;
     rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         snprintf(sub, sizeof sub, "%s",
@@ -548,7 +678,17 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-    rc = set_pragmas(st->db, sub, sizeof sub);
+    /* SQLite opens a file it may not write read-only, silently. */
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        snprintf(sub, sizeof sub, "read-only: anasd must write its database (check the "
+                                  "permissions of the file and of its directory)");
+        rc = ANAS_EDB;
+        goto fail;
+    }
+    /* Checked before anything is written (journal_mode is, in its header). */
+    rc = check_integrity(st->db, sub, sizeof sub);
+    if (rc == 0)
+        rc = set_pragmas(st->db, sub, sizeof sub);
     if (rc == 0)
         rc = migrate(st->db, sub, sizeof sub);
     if (rc == 0)
@@ -559,6 +699,9 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
     return 0;
 
 fail:
+    for (char *c = sub; *c; c++) /* one line (quick_check's report has several) */
+        if (*c == '\n')
+            *c = ' ';
     snprintf(why, why_len, "%s: %s", path, sub);
     store_close(st);
     return rc;
@@ -576,7 +719,66 @@ void store_close(struct store *st)
         if (sqlite3_close(st->db) != SQLITE_OK)
             anas_log(ANAS_LOG_ERROR, "store: close: %s", sqlite3_errmsg(st->db));
     }
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* after SQLite's descriptors: see lock_file */
     free(st);
+}
+
+/*
+ * A write that needs room: page 1 rewritten with the schema version it
+ * has (a WAL commit appends the page, a rollback journal copies it first),
+ * and nothing changes. The error is what a real write would get now.
+ */
+int store_probe(struct store *st)
+{
+    char sql[96];
+    int rc;
+
+    snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT",
+             schema_n_migrations);
+    rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    rc = fault_code(st->db, rc);
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/*
+ * A full disk is often full of write-ahead log: the WAL grows by every
+ * commit until a checkpoint at 1000 pages (4 MB), and on a small volume it
+ * fills the disk first. A checkpoint copies the latest version of each
+ * page into the database (much less than the log's many versions) and
+ * truncates the log.
+ */
+int store_checkpoint(struct store *st)
+{
+    int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fault_code(st->db, rc);
+}
+
+int store_begin(struct store *st)
+{
+    return tx(st, S_BEGIN);
+}
+
+int store_commit(struct store *st)
+{
+    return tx(st, S_COMMIT);
+}
+
+/* Cannot fail for want of memory: a transaction that stayed open would
+ * make every later BEGIN fail. */
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        tx(st, S_ROLLBACK);
+}
+
+void store_set_patient(struct store *st, int patient)
+{
+    sqlite3_busy_timeout(st->db, patient ? BUSY_TIMEOUT_MS : 0);
 }
 
 int store_size(struct store *st, long long *bytes)

@@ -17,7 +17,9 @@
  * JSON columns are plain text here: the store never parses JSON (codec.c
  * does). Strings returned in structs are owned by the struct; release them
  * with the matching _fini. Only the loop thread uses a store.
- * Functions return 0 or a negative ANAS_E* code (ANAS_ENOTFOUND, ANAS_EDB).
+ * Functions return 0 or a negative ANAS_E* code (ANAS_ENOTFOUND, ANAS_EDB;
+ * ANAS_ENOSPC when the disk is full, ANAS_EUNAVAIL when the database is
+ * locked, read-only or failing I/O for now: faults that pass).
  */
 #ifndef ANASD_STORE_H
 #define ANASD_STORE_H
@@ -28,6 +30,28 @@ struct store;
 
 int store_open(const char *path, struct store **out, char *why, size_t why_len);
 void store_close(struct store *st);
+
+/* Can the database be written now? 0, or what a write gets: ANAS_ENOSPC
+ * (disk full, a file size limit or a quota), ANAS_EUNAVAIL (locked by
+ * another process for longer than the busy timeout, read-only, I/O
+ * error), ANAS_EDB. Writes nothing that anyone reads. */
+int store_probe(struct store *st);
+
+/* A transaction around several calls, for a request whose answer must
+ * exist before its write counts (none of the calls may be one that opens
+ * its own: store_run_delete, store_eval_put's callers' batches). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Copy the write-ahead log into the database and truncate it: room on a
+ * full disk. 0 or an ANAS_E* code. */
+int store_checkpoint(struct store *st);
+
+/* Whether a write waits up to 5 s for a lock another process holds (the
+ * default) or fails at once with ANAS_EUNAVAIL: while the database is
+ * known to be unavailable, the loop thread must not wait on every try. */
+void store_set_patient(struct store *st, int patient);
 
 /* The database's size in bytes: page count times page size (the pages in
  * the write-ahead log included, as this connection sees them). */

@@ -17,6 +17,8 @@
 #include <string.h>
 
 static _Atomic long fail_countdown = -1;
+static _Atomic int fail_once; /* the failure at 0 ends the fault */
+static _Atomic long n_failed;
 
 /* Should this allocation fail? Consumes one success from the countdown. */
 static int inject_failure(void)
@@ -26,15 +28,37 @@ static int inject_failure(void)
     for (;;) {
         if (n < 0)
             return 0;
-        if (n == 0)
+        /* once: only the thread that ends the fault fails (a failed
+         * exchange reloads n, and the loop looks again) */
+        if (n == 0 && (!atomic_load(&fail_once) ||
+                       atomic_compare_exchange_strong(&fail_countdown, &n, -1))) {
+            atomic_fetch_add(&n_failed, 1);
             return 1;
+        }
         if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1))
             return 0;
     }
 }
 
+int anas_alloc_fault(void)
+{
+    return inject_failure();
+}
+
 void anas_alloc_fail_after(long n)
 {
+    atomic_store(&fail_once, 0);
+    atomic_store(&fail_countdown, n < 0 ? -1 : n);
+}
+
+long anas_alloc_failed(void)
+{
+    return atomic_load(&n_failed);
+}
+
+void anas_alloc_fail_once(long n)
+{
+    atomic_store(&fail_once, 1);
     atomic_store(&fail_countdown, n < 0 ? -1 : n);
 }
 

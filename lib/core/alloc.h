@@ -25,4 +25,17 @@ void anas_free(void *p);
  * disables the fault. */
 void anas_alloc_fail_after(long n);
 
+/* The same, but only that one allocation fails: the ones after it succeed
+ * again, as when memory comes back (error paths must then not take the
+ * failure for something else). */
+void anas_alloc_fail_once(long n);
+
+/* How many allocations the hook has failed since the program started. */
+long anas_alloc_failed(void);
+
+/* The hook's decision for one allocation made elsewhere: 1 when it must
+ * fail, else 0 (consuming one success). Tests route the allocators of the
+ * daemon, SQLite and jansson through it to sweep a whole request. */
+int anas_alloc_fault(void);
+
 #endif

@@ -40,7 +40,9 @@
     XX(ETOOBIG, 20, "payload too large")                                              \
     XX(EMEDIA, 21, "unsupported media type")                                          \
     XX(EDENIED, 22, "access denied")                                                  \
-    XX(EINTERNAL, 23, "internal error")
+    XX(EINTERNAL, 23, "internal error")                                               \
+    XX(ENOSPC, 24, "no space left for the database")                                  \
+    XX(EUNAVAIL, 25, "temporarily unavailable")
 
 enum anas_err {
     ANAS_OK = 0,

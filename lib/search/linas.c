@@ -205,7 +205,7 @@ static void add_target(const struct anas_search_spec *spec, struct linas *st,
     snprintf(t->tag, sizeof t->tag, "%s%d", prefix, i + 1);
     /* Exact when it can be computed here; otherwise learnt like any other. */
     t->analytic = spec->has_shape && anas_search_metric_is_analytic(metric) &&
-                  anas_space_has_metric(spec->space, metric);
+                  anas_space_has_metric(spec->space, metric) > 0;
 }
 
 static void init_targets(const struct anas_search_spec *spec, struct linas *st)

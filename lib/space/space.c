@@ -649,8 +649,14 @@ int anas_space_has_metric(const struct anas_space *s, const char *metric)
 {
     struct anas_metrics m;
     double v;
+    int rc;
 
-    return metric && anas_space_metric_names(s, &m) >= 0 && anas_metrics_get(&m, metric, &v) == 0;
+    if (!metric)
+        return 0;
+    rc = anas_space_metric_names(s, &m);
+    if (rc < 0) /* no memory to tell is no answer; a NULL space has nothing */
+        return rc == ANAS_ENOMEM ? rc : 0;
+    return anas_metrics_get(&m, metric, &v) == 0;
 }
 
 int anas_space_build(const struct anas_space *s, const struct anas_shape *shape,

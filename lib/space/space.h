@@ -196,7 +196,8 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
  * their number, or ANAS_EINVAL. */
 int anas_space_metric_names(const struct anas_space *s, struct anas_metrics *out);
 
-/* Is `metric` one of anas_space_metric_names()? 1 or 0. */
+/* Is `metric` one of anas_space_metric_names()? 1 or 0; ANAS_ENOMEM when
+ * that cannot be told. */
 int anas_space_has_metric(const struct anas_space *s, const char *metric);
 
 /* --- What optimizers need from any space (ops.c) ---

@@ -26,6 +26,10 @@ API_VALGRIND_TESTS = \
 	tests/api/98-events.sh \
 	tests/api/10-health.sh
 API_TESTS = \
+	tests/api/45-disk-full.sh \
+	tests/api/46-bad-db.sh \
+	tests/api/47-migrate.sh \
+	tests/api/48-clock.sh \
 	tests/api/93-pruning.sh \
 	tests/api/72-resume-optimizers.sh \
 	$(API_VALGRIND_TESTS) \

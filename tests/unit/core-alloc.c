@@ -30,6 +30,14 @@ static void wrappers(void)
     ok(p && q && anas_malloc(8) == NULL, "fail_after(2): two succeed, the third fails");
     anas_free(p);
     anas_free(q);
+    anas_alloc_fail_once(1);
+    p = anas_malloc(8);
+    ok(p && anas_malloc(8) == NULL, "fail_once(1): one succeeds, the second fails");
+    q = anas_malloc(8);
+    ok(q != NULL, "... and the third succeeds again");
+    ok(anas_alloc_fault() == 0, "... as does the hook's own test");
+    anas_free(p);
+    anas_free(q);
     anas_alloc_fail_after(-1);
 
     p = anas_malloc(0);
@@ -103,7 +111,7 @@ int main(void)
                                    2,  0.5, 4,  2,  0.5, 4,  2, 0.5, 4};
     const struct anas_space *s = anas_space_find("resnet");
 
-    plan(17);
+    plan(20);
     wrappers();
     if (!s)
         return done();

@@ -25,3 +25,13 @@ tests_unit_daemon_auth_LDADD = $(UNIT_LIBS)
 # tests/bench/api-load (run by hand): wrk against health, run status,
 # evaluation pages and submissions while a 100,000-evaluation search runs.
 EXTRA_DIST += tests/bench/api-load
+
+# Every allocation of a request fails in turn (allocators wrapped to the
+# hook of lib/core/alloc.h); the daemon's code comes from daemon/libanasd.a.
+check_PROGRAMS += tests/unit/daemon-allocfail
+TESTS += tests/unit/daemon-allocfail
+tests_unit_daemon_allocfail_SOURCES = tests/unit/daemon-allocfail.c
+tests_unit_daemon_allocfail_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS)
+tests_unit_daemon_allocfail_LDFLAGS = \
+	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=strdup
+tests_unit_daemon_allocfail_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
