@@ -10,12 +10,17 @@ CHARTJS_DIR = /usr/share/javascript/chart.js
 
 # Where the dashboard's files are (daemon/conf.c: the source tree's for the
 # build tree's binary, the installed copies otherwise).
-daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) \
+DAEMON_PATH_CPPFLAGS = \
 	-DANASD_PKGDATADIR='"$(pkgdatadir)"' -DANASD_SRCDIR='"$(abs_top_srcdir)"' \
 	-DANASD_BUILD_EXE='"$(abs_top_builddir)/daemon/anasd"' \
 	-DANASD_CHARTJS_DIR='"$(CHARTJS_DIR)"'
-daemon_anasd_SOURCES = \
-	daemon/anasd.h daemon/main.c \
+
+# Everything but main(): the daemon, and the fuzz targets that drive its
+# routes and codecs without a socket (tests/fuzz/fuzz.mk), link it.
+noinst_LIBRARIES += daemon/libanasd.a
+daemon_libanasd_a_CPPFLAGS = $(DAEMON_CPPFLAGS) $(DAEMON_PATH_CPPFLAGS)
+daemon_libanasd_a_SOURCES = \
+	daemon/anasd.h daemon/boot.c \
 	daemon/conf.h daemon/conf.c \
 	daemon/http.h daemon/http.c \
 	daemon/route.h daemon/route.c \
@@ -29,9 +34,12 @@ daemon_anasd_SOURCES = \
 	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c \
 	daemon/api_surrogates.c daemon/metrics.h daemon/metrics.c daemon/api_metrics.c \
 	daemon/events.h daemon/events.c daemon/api_events.c
-daemon_anasd_SOURCES += daemon/static.h daemon/static.c
-nodist_daemon_anasd_SOURCES = daemon/openapi.c schema/schema.c
-daemon_anasd_LDADD = $(DAEMON_LIBS)
+daemon_libanasd_a_SOURCES += daemon/static.h daemon/static.c
+nodist_daemon_libanasd_a_SOURCES = daemon/openapi.c schema/schema.c
+
+daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) $(DAEMON_PATH_CPPFLAGS)
+daemon_anasd_SOURCES = daemon/main.c
+daemon_anasd_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
 
 daemon/openapi.c: $(top_srcdir)/schema/openapi.json $(top_srcdir)/daemon/embed-text.sh
 	$(AM_V_GEN)$(MKDIR_P) daemon && \
