@@ -1363,5 +1363,5 @@ int store_surrogate_users(struct store *st, long long id, long long **ids, int *
 
 long long store_changes(struct store *st)
 {
-    return (long long)sqlite3_total_changes64(st->db);
+    return (long long)sqlite3_total_changes(st->db);
 }

@@ -238,7 +238,7 @@ int store_surrogate_delete(struct store *st, long long id);
 int store_surrogate_users(struct store *st, long long id, long long **ids, int *n);
 
 /* Rows this connection has inserted, updated or deleted since it opened
- * (sqlite3_total_changes64): the HTTP fuzz target checks that a refused
+ * (sqlite3_total_changes): the HTTP fuzz target checks that a refused
  * request changed nothing. */
 long long store_changes(struct store *st);
 
