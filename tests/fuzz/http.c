@@ -28,7 +28,7 @@
  * those routes too.
  *
  * Invariants checked on every answer: a status in 100..599; a stream only
- * with 200; every 4xx/5xx is application/problem+json whose body is an
+ * with 200; 414 for more query parameters than a request holds; every 4xx/5xx is application/problem+json whose body is an
  * object with the same status, a string `code` ANAS_E... and, when there
  * is one, a string `field`; and a refused request (4xx) changed no row
  * of the database.
@@ -127,7 +127,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     args[n++] = "anasd";
     args[n++] = "--db", args[n++] = db;
     args[n++] = "--workers", args[n++] = "1";
-    args[n++] = "--max-body", args[n++] = "65536";
+    args[n++] = "--max-body", args[n++] = "2048"; /* small: 413 is within reach */
     args[n++] = "--max-streams", args[n++] = "4";
     args[n++] = "--token-file", args[n++] = tokens;
     args[n++] = "--metrics-token-file", args[n++] = mtokens;
@@ -390,6 +390,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (getenv("FUZZ_VERBOSE")) /* what a replayed input got */
             fprintf(stderr, "%s %s -> %d %.*s\n", rq.method, rq.path, rs.status,
                     rs.status >= 300 ? (int)rs.body_len : 0, rs.body ? rs.body : "");
+        FUZZ_CHECK(!rq.query_overflow || rs.status == 414,
+                   "more than %d query parameters answered %d", REQ_MAX_QUERY, rs.status);
         if (rs.status >= 400 && rs.status < 500)
             FUZZ_CHECK(store_changes(d.store) == before, "%s %s: refused with %d but wrote",
                        rq.method, rq.path, rs.status);
