@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -65,6 +66,52 @@ char *fuzz_cstr(const uint8_t *data, size_t n)
         s[n] = '\0';
     }
     return s;
+}
+
+char *fuzz_expand(const uint8_t *data, size_t n, size_t *n_out)
+{
+    static const char mark[] = "@ROOT@";
+    const size_t ml = sizeof mark - 1, dl = strlen(fuzz_dir());
+    size_t i, k = 0, hits = 0;
+    char *s;
+
+    for (i = 0; i + ml <= n; i++)
+        if (memcmp(data + i, mark, ml) == 0)
+            hits++, i += ml - 1;
+    s = malloc(n + hits * dl + 1);
+    if (!s)
+        return NULL;
+    for (i = 0; i < n;) {
+        if (i + ml <= n && memcmp(data + i, mark, ml) == 0) {
+            memcpy(s + k, dir, dl);
+            k += dl;
+            i += ml;
+        } else {
+            s[k++] = (char)data[i++];
+        }
+    }
+    s[k] = '\0';
+    *n_out = k;
+    return s;
+}
+
+void fuzz_models(void)
+{
+    /* Garbage XGBoost rejects at once: a file that is hostile to it (a
+     * UBJSON length of 25 GB in 16 bytes) makes it allocate that much, which
+     * anasd cannot prevent; model roots hold files their owner put there. */
+    static const char garbage[] = "binf\x01\x02not a model at all\n";
+    char p[700];
+
+    snprintf(p, sizeof p, "%s/models/empty.bst", fuzz_dir());
+    fuzz_write(p, "", 0);
+    snprintf(p, sizeof p, "%s/models/garbage.bst", fuzz_dir());
+    fuzz_write(p, garbage, sizeof garbage - 1);
+    snprintf(p, sizeof p, "%s/models/notxgb.json", fuzz_dir());
+    fuzz_write(p, "{\"learner\": {\"gradient_booster\": {}}, \"version\": [1, 7, 0]}", 59);
+    snprintf(p, sizeof p, "%s/models/dir.bst", fuzz_dir());
+    if (mkdir(p, 0700) < 0)
+        abort();
 }
 
 static void drop(enum anas_log_level level, const char *msg, void *ctx)

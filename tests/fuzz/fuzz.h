@@ -30,6 +30,15 @@ int fuzz_write(const char *path, const void *data, size_t n);
 /* A malloc'd NUL-terminated copy of the input (NULL without memory). */
 char *fuzz_cstr(const uint8_t *data, size_t n);
 
+/* The input with every "@ROOT@" replaced by fuzz_dir(), malloc'd,
+ * NUL-terminated, its length in *n_out: inputs can name files in the
+ * target's folder (model and data roots) without knowing its name. */
+char *fuzz_expand(const uint8_t *data, size_t n, size_t *n_out);
+
+/* Files that are not models, in fuzz_dir()/models (which must exist):
+ * empty.bst, garbage.bst, notxgb.json, and a folder, dir.bst. */
+void fuzz_models(void);
+
 /* Silence libanas's log (the daemon's code logs every refusal). */
 void fuzz_quiet(void);
 

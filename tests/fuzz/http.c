@@ -11,6 +11,8 @@
  *                                          (an empty line, then the body)
  *     {"kind": "search", ...}
  *
+ * "@ROOT@" stands for the target's folder, which holds the model root
+ * (@ROOT@/models: files that are not models) and the data root (@ROOT@/data).
  * Only the headers anasd reads are kept (Authorization, Content-Type,
  * Accept); the query is split and decoded as libmicrohttpd does; a body
  * over --max-body or a URL over 8192 bytes arrives as http.c delivers it
@@ -124,6 +126,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_write(mtokens, METRICS_TOKEN "\n", strlen(METRICS_TOKEN) + 1);
     if (mkdir(models, 0700) < 0 || mkdir(data, 0700) < 0)
         abort();
+    fuzz_models();
     args[n++] = "anasd";
     args[n++] = "--db", args[n++] = db;
     args[n++] = "--workers", args[n++] = "1";
@@ -376,7 +379,8 @@ static int deletes_fixture(const struct req *rq)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = fuzz_cstr(data, size);
+    size_t n = 0;
+    char *text = fuzz_expand(data, size, &n);
     struct req rq;
     struct resp rs;
     long long before;
@@ -384,7 +388,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!text)
         return 0;
     memset(&rq, 0, sizeof rq);
-    if (parse(text, size, &rq) == 0 && !deletes_fixture(&rq)) {
+    if (parse(text, n, &rq) == 0 && !deletes_fixture(&rq)) {
         before = store_changes(d.store);
         dispatch(&rq, &rs);
         if (getenv("FUZZ_VERBOSE")) /* what a replayed input got */

@@ -2,6 +2,10 @@
  * runspec.c - fuzz target: the run-spec decoder (codec_run_spec, what
  * POST /api/v1/runs validates), on any JSON value.
  *
+ * The conf has a model root and a data root in the target's folder, which
+ * an input names as @ROOT@/models and @ROOT@/data; the model root holds
+ * files that are not models (empty, garbage, JSON that is no XGBoost model).
+ *
  * A refusal must name a code and a JSON pointer (or nothing); an accepted
  * spec must survive its own echo: the stored normalized JSON decodes
  * again, and echoes the same text (the daemon reloads it when a run
@@ -41,6 +45,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_quiet();
     conf.data_roots[conf.n_data_roots++] = root("data");
     conf.model_roots[conf.n_model_roots++] = root("models");
+    fuzz_models();
     atexit(shut);
     return 0;
 }
@@ -56,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct run_spec *spec = malloc(sizeof *spec), *again = malloc(sizeof *again);
     struct anas_error err;
-    json_t *body = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+    size_t n = 0;
+    char *text0 = fuzz_expand(data, size, &n);
+    json_t *body = text0 ? json_loadb(text0, n, JSON_DECODE_ANY, NULL) : NULL;
     json_t *norm = NULL, *norm2 = NULL;
     char *text = NULL, *text2 = NULL;
 
@@ -84,6 +91,7 @@ out:
     json_decref(norm);
     json_decref(norm2);
     json_decref(body);
+    free(text0);
     free(spec);
     free(again);
     return 0;
