@@ -71,7 +71,8 @@ tests_fuzz_fuzz_safetensors_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_safetensors_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_safetensors_LDADD = $(UNIT_LIBS)
 
-EXTRA_DIST += tests/fuzz/replay.c tests/fuzz/run.sh tests/fuzz/corpus tests/fuzz/http.dict
+EXTRA_DIST += tests/fuzz/replay.c tests/fuzz/run.sh tests/fuzz/corpus tests/fuzz/http.dict \
+	tests/fuzz/runspec.dict
 
 # make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS='http conf']: each target N
 # seconds, new inputs and crashes under fuzz-out/NAME/ in the build tree.
