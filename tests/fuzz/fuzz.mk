@@ -12,19 +12,25 @@ FUZZ_SECONDS = 60
 
 FUZZ_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(top_srcdir)/tests/fuzz \
 	$(UV_CFLAGS) $(JANSSON_CFLAGS) -DFUZZ_SRCDIR='"$(abs_top_srcdir)"'
-FUZZ_DAEMON_LIBS = daemon/libanasd.a $(DAEMON_LIBS)
+# fuzz.c (and without libFuzzer replay.c, with main()) compiled once for all.
 if FUZZING
-FUZZ_MAIN =
 FUZZ_LINK = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 EXTRA_PROGRAMS = $(FUZZ_PROGS)
 CLEANFILES += $(FUZZ_PROGS)
 else
-FUZZ_MAIN = tests/fuzz/replay.c
 FUZZ_LINK = $(AM_LDFLAGS)
 check_PROGRAMS += $(FUZZ_PROGS)
 TESTS += $(FUZZ_PROGS)
 endif
-FUZZ_COMMON = tests/fuzz/fuzz.h tests/fuzz/fuzz.c $(FUZZ_MAIN)
+check_LIBRARIES = tests/fuzz/libfuzz.a
+tests_fuzz_libfuzz_a_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_libfuzz_a_SOURCES = tests/fuzz/fuzz.h tests/fuzz/fuzz.c
+if !FUZZING
+tests_fuzz_libfuzz_a_SOURCES += tests/fuzz/replay.c
+endif
+FUZZ_COMMON = tests/fuzz/fuzz.h
+FUZZ_DAEMON_LIBS = tests/fuzz/libfuzz.a daemon/libanasd.a $(DAEMON_LIBS)
+FUZZ_LIB_LIBS = tests/fuzz/libfuzz.a $(UNIT_LIBS)
 
 tests_fuzz_fuzz_http_SOURCES = tests/fuzz/http.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_http_CPPFLAGS = $(FUZZ_CPPFLAGS)
@@ -59,19 +65,19 @@ tests_fuzz_fuzz_pathguard_LDADD = $(FUZZ_DAEMON_LIBS)
 tests_fuzz_fuzz_idx_SOURCES = tests/fuzz/idx.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_idx_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_idx_LDFLAGS = $(FUZZ_LINK)
-tests_fuzz_fuzz_idx_LDADD = $(UNIT_LIBS)
+tests_fuzz_fuzz_idx_LDADD = $(FUZZ_LIB_LIBS)
 
 tests_fuzz_fuzz_cifar_SOURCES = tests/fuzz/cifar.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_cifar_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_cifar_LDFLAGS = $(FUZZ_LINK)
-tests_fuzz_fuzz_cifar_LDADD = $(UNIT_LIBS)
+tests_fuzz_fuzz_cifar_LDADD = $(FUZZ_LIB_LIBS)
 
 tests_fuzz_fuzz_safetensors_SOURCES = tests/fuzz/safetensors.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_safetensors_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_safetensors_LDFLAGS = $(FUZZ_LINK)
-tests_fuzz_fuzz_safetensors_LDADD = $(UNIT_LIBS)
+tests_fuzz_fuzz_safetensors_LDADD = $(FUZZ_LIB_LIBS)
 
-EXTRA_DIST += tests/fuzz/replay.c tests/fuzz/run.sh tests/fuzz/corpus tests/fuzz/http.dict \
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/corpus tests/fuzz/http.dict \
 	tests/fuzz/runspec.dict
 
 # make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS='http conf']: each target N
