@@ -7,6 +7,8 @@
 #ifndef ANASD_ANASD_H
 #define ANASD_ANASD_H
 
+#include <stddef.h>
+
 #include <uv.h>
 
 #include "conf.h"
@@ -34,8 +36,19 @@ struct anasd {
     double started_at; /* unix seconds */
     double started_mono; /* anasd_mono(), for the uptime */
     int stopping;
+    int signals; /* main.c installed the handlers below */
     uv_signal_t sig_term, sig_int, sig_hup;
 };
+
+/* With d->conf filled in: open the database and start the scheduler
+ * (resuming interrupted runs) and the surrogate fitter on `loop`; no
+ * socket (main.c adds it). On failure the reason is in why and
+ * anasd_close() still frees what was made. */
+int anasd_open(struct anasd *d, uv_loop_t *loop, char *why, size_t why_len);
+
+/* Close the loop's remaining handles, run it until they are closed, and
+ * free everything anasd_open() made, and the settings. */
+void anasd_close(struct anasd *d);
 
 /* Unix time in seconds with sub-second precision: for timestamps. */
 double anasd_now(void);

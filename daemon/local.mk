@@ -8,18 +8,20 @@ DAEMON_LIBS = $(LIBANAS_LIBS) $(MHD_LIBS) $(UV_LIBS) $(SQLITE_LIBS) $(JANSSON_LI
 # Debian's libjs-chart.js; anasd --chartjs-root overrides it.
 CHARTJS_DIR = /usr/share/javascript/chart.js
 
-# Everything but main() is a convenience library, so that tests drive the
-# daemon's request handling with a real struct anasd and no socket
-# (tests/unit/daemon-allocfail). Where the dashboard's files are
-# (daemon/conf.c: the source tree's for the build tree's binary, the
-# installed copies otherwise).
-noinst_LIBRARIES += daemon/libanasd.a
-daemon_libanasd_a_CPPFLAGS = $(DAEMON_CPPFLAGS) \
+# Where the dashboard's files are (daemon/conf.c: the source tree's for the
+# build tree's binary, the installed copies otherwise).
+DAEMON_PATH_CPPFLAGS = \
 	-DANASD_PKGDATADIR='"$(pkgdatadir)"' -DANASD_SRCDIR='"$(abs_top_srcdir)"' \
 	-DANASD_BUILD_EXE='"$(abs_top_builddir)/daemon/anasd"' \
 	-DANASD_CHARTJS_DIR='"$(CHARTJS_DIR)"'
+
+# Everything but main(): the daemon, and the tests that drive its routes
+# and codecs with a real struct anasd and no socket (tests/fuzz/fuzz.mk,
+# tests/unit/daemon-allocfail), link it.
+noinst_LIBRARIES += daemon/libanasd.a
+daemon_libanasd_a_CPPFLAGS = $(DAEMON_CPPFLAGS) $(DAEMON_PATH_CPPFLAGS)
 daemon_libanasd_a_SOURCES = \
-	daemon/anasd.h daemon/clock.c \
+	daemon/anasd.h daemon/boot.c daemon/clock.c \
 	daemon/conf.h daemon/conf.c \
 	daemon/auth.h daemon/auth.c daemon/api_admin.c \
 	daemon/http.h daemon/http.c \
@@ -37,7 +39,8 @@ daemon_libanasd_a_SOURCES = \
 daemon_libanasd_a_SOURCES += daemon/static.h daemon/static.c
 daemon_libanasd_a_SOURCES += daemon/faults.h daemon/faults.c
 nodist_daemon_libanasd_a_SOURCES = daemon/openapi.c schema/schema.c
-daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS)
+
+daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) $(DAEMON_PATH_CPPFLAGS)
 daemon_anasd_SOURCES = daemon/main.c
 daemon_anasd_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
 

@@ -19,14 +19,8 @@
 
 #include "core/log.h"
 #include "tensor/blas.h"
-#include "events.h"
-#include "faults.h"
 #include "http.h"
-#include "jobs.h"
-#include "metrics.h"
 #include "route.h"
-#include "store.h"
-#include "surrogates.h"
 
 static void log_to_stderr(enum anas_log_level level, const char *msg, void *ctx)
 {
@@ -49,36 +43,6 @@ static enum anas_log_level parse_level(const char *s)
     return ANAS_LOG_INFO;
 }
 
-static void drain_check(uv_idle_t *idle)
-{
-    struct anasd *d = idle->data;
-    if (!jobs_idle(d->jobs) || !surrogates_idle(d->surrogates))
-        return;
-    uv_idle_stop(idle);
-    uv_close((uv_handle_t *)idle, NULL);
-    uv_stop(d->loop);
-}
-
-void anasd_stop(struct anasd *d)
-{
-    static uv_idle_t idle;
-    if (d->stopping)
-        return;
-    d->stopping = 1;
-    anas_log(ANAS_LOG_INFO, "stopping");
-    http_stop(d->http);
-    d->http = NULL;
-    jobs_shutdown(d->jobs);
-    faults_shutdown(d->faults);
-    surrogates_shutdown(d->surrogates);
-    uv_signal_stop(&d->sig_term);
-    uv_signal_stop(&d->sig_int);
-    uv_signal_stop(&d->sig_hup);
-    idle.data = d;
-    uv_idle_init(d->loop, &idle);
-    uv_idle_start(&idle, drain_check);
-}
-
 static void on_signal(uv_signal_t *h, int signum)
 {
     anas_log(ANAS_LOG_INFO, "received signal %d", signum);
@@ -94,12 +58,6 @@ static void on_hup(uv_signal_t *h, int signum)
     (void)signum;
     if (anasd_reload_tokens(h->data, "SIGHUP", why, sizeof why) < 0)
         anas_log(ANAS_LOG_WARN, "SIGHUP: %s; keeping the tokens loaded before", why);
-}
-
-static void close_walk(uv_handle_t *h, void *arg)
-{
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
 }
 
 /* The pool is global and sized once, before its first use. */
@@ -147,6 +105,7 @@ static int serve(struct anasd *d)
     uv_signal_init(d->loop, &d->sig_int);
     uv_signal_init(d->loop, &d->sig_hup);
     d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+    d->signals = 1;
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
     uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
@@ -177,31 +136,13 @@ int main(int argc, char **argv)
      * handles like a full disk, rather than kill the daemon. */
     signal(SIGXFSZ, SIG_IGN);
     size_pool(d.conf.workers);
-    d.loop = uv_default_loop();
-    d.started_at = anasd_now();
-    d.started_mono = anasd_mono();
-    if (store_open(d.conf.db, &d.store, why, sizeof why) < 0) {
+    if (anasd_open(&d, uv_default_loop(), why, sizeof why) < 0) {
         fprintf(stderr, "anasd: %s\n", why);
-        conf_fini(&d.conf);
-        return 1;
-    }
-    rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
-         faults_new(&d, &d.faults) < 0 ||
-         surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
-         jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
-    if (!rc)
+        rc = 1;
+    } else {
         rc = serve(&d);
-    /* Close whatever handles remain so the loop can be closed cleanly. */
-    uv_walk(d.loop, close_walk, NULL);
-    uv_run(d.loop, UV_RUN_DEFAULT);
-    uv_loop_close(d.loop);
-    jobs_free(d.jobs);
-    surrogates_free(d.surrogates);
-    events_free(d.events);
-    faults_free(d.faults);
-    store_close(d.store);
-    metrics_free(d.metrics);
-    conf_fini(&d.conf);
+    }
+    anasd_close(&d);
     anas_log(ANAS_LOG_INFO, "stopped");
-    return rc ? 1 : 0;
+    return rc;
 }

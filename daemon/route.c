@@ -189,6 +189,13 @@ static const char *route_run(struct anasd *d, const struct req *rq, struct resp 
         reply_problem(rs, rq, 414, ANAS_ELIMIT, NULL, "URL too long");
         return matched;
     }
+    /* Parameters past the limit were never read: answering without them
+     * would silently ignore, say, a limit= at the end. */
+    if (rq->query_overflow) {
+        reply_problem(rs, rq, 414, ANAS_ELIMIT, NULL, "more than %d query parameters",
+                      REQ_MAX_QUERY);
+        return matched;
+    }
     for (i = 0; i < N_ROUTES; i++) {
         memset(&args, 0, sizeof args);
         if (!match(routes[i].pattern, rq->path, &args))

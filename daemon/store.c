@@ -1562,3 +1562,8 @@ int store_surrogate_users(struct store *st, long long id, long long **ids, int *
         *ids = rows;
     return rc;
 }
+
+long long store_changes(struct store *st)
+{
+    return (long long)sqlite3_total_changes(st->db);
+}

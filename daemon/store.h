@@ -261,4 +261,9 @@ int store_surrogate_delete(struct store *st, long long id);
  * malloc'd (free), NULL when none. */
 int store_surrogate_users(struct store *st, long long id, long long **ids, int *n);
 
+/* Rows this connection has inserted, updated or deleted since it opened
+ * (sqlite3_total_changes): the HTTP fuzz target checks that a refused
+ * request changed nothing. */
+long long store_changes(struct store *st);
+
 #endif

@@ -70,4 +70,5 @@ include tests/unit/train.mk
 include tests/unit/torch.mk
 include tests/unit/analog.mk
 include tests/api/api.mk
+include tests/fuzz/fuzz.mk
 include tests/www/www.mk

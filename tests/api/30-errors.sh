@@ -206,6 +206,8 @@ awk 'BEGIN { printf "{\"name\": \""; for (i = 0; i < 1100000; i++) printf "x"; p
 bad 413 ANAS_ETOOBIG '' 'a body over 1 MiB is 413 ANAS_ETOOBIG' POST /api/v1/runs "@$big"
 long=$(awk 'BEGIN { for (i = 0; i < 20000; i++) printf "a" }')
 bad 414 ANAS_ELIMIT '' 'a 20000-byte URL is 414 ANAS_ELIMIT' GET "/api/v1/runs?x=$long"
+bad 414 ANAS_ELIMIT '' 'a 17th query parameter is 414, not ignored' \
+    GET "/api/v1/runs?$(seq -s '&' 1 16 | sed 's/[0-9]*/p&=1/g')&limit=0"
 
 # --- query parameters ---
 bad 422 ANAS_ERANGE '?limit' 'limit=0 is ERANGE at ?limit' GET '/api/v1/runs?limit=0'
