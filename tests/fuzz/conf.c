@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(c.workers >= 1 && c.workers <= 256, "workers %d", c.workers);
         FUZZ_CHECK(c.max_body >= 1024, "max_body %ld", c.max_body);
         FUZZ_CHECK(memchr(c.db, '\0', sizeof c.db), "db is not terminated");
-        FUZZ_CHECK(conf_is_loopback(c.listen_addr) || c.n_tokens > 0,
+        FUZZ_CHECK(conf_is_loopback(c.listen_addr) || c.n_api_tokens > 0,
                    "listens on %s without tokens", c.listen_addr);
     }
     conf_fini(&c);
