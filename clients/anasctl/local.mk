@@ -11,14 +11,14 @@ clients_anasctl_anasctl_SOURCES = \
 	clients/anasctl/gate.c clients/anasctl/wait.c clients/anasctl/junit.c
 
 # The pure parts, gates and the event-stream parser, have unit tests.
-check_PROGRAMS += tests/unit/anasctl-gate
-TESTS += tests/unit/anasctl-gate
+UNIT_PROGS += tests/unit/anasctl-gate
+UNIT_CHECKS += tests/unit/anasctl-gate
 tests_unit_anasctl_gate_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/clients/anasctl $(JANSSON_CFLAGS)
 tests_unit_anasctl_gate_SOURCES = tests/unit/anasctl-gate.c clients/anasctl/gate.c
 tests_unit_anasctl_gate_LDADD = $(JANSSON_LIBS)
 
-check_PROGRAMS += tests/unit/anasctl-sse
-TESTS += tests/unit/anasctl-sse
+UNIT_PROGS += tests/unit/anasctl-sse
+UNIT_CHECKS += tests/unit/anasctl-sse
 tests_unit_anasctl_sse_CPPFLAGS = $(tests_unit_anasctl_gate_CPPFLAGS)
 tests_unit_anasctl_sse_SOURCES = tests/unit/anasctl-sse.c clients/anasctl/sse.c
 tests_unit_anasctl_sse_LDADD = $(JANSSON_LIBS)

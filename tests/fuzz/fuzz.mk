@@ -19,8 +19,8 @@ EXTRA_PROGRAMS = $(FUZZ_PROGS)
 CLEANFILES += $(FUZZ_PROGS)
 else
 FUZZ_LINK = $(AM_LDFLAGS)
-check_PROGRAMS += $(FUZZ_PROGS)
-TESTS += $(FUZZ_PROGS)
+UNIT_PROGS += $(FUZZ_PROGS)
+UNIT_CHECKS += $(FUZZ_PROGS)
 endif
 check_LIBRARIES = tests/fuzz/libfuzz.a
 tests_fuzz_libfuzz_a_CPPFLAGS = $(FUZZ_CPPFLAGS)

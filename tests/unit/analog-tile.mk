@@ -1,10 +1,10 @@
 # tests for lib/analog: tiles and layers (io.c, layer.c)
-check_PROGRAMS += tests/unit/analog-forward
-TESTS += tests/unit/analog-forward
+UNIT_PROGS += tests/unit/analog-forward
+UNIT_CHECKS += tests/unit/analog-forward
 tests_unit_analog_forward_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/analog-layer
-TESTS += tests/unit/analog-layer
+UNIT_PROGS += tests/unit/analog-layer
+UNIT_CHECKS += tests/unit/analog-layer
 tests_unit_analog_layer_LDADD = $(UNIT_LIBS)
 
 # bench-tile times the analog forward against the plain sgemm of the same

@@ -2,22 +2,22 @@
 DAEMON_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(top_srcdir)/schema \
 	-I$(top_srcdir)/tests
 
-check_PROGRAMS += tests/unit/daemon-store
-TESTS += tests/unit/daemon-store
+UNIT_PROGS += tests/unit/daemon-store
+UNIT_CHECKS += tests/unit/daemon-store
 tests_unit_daemon_store_SOURCES = tests/unit/daemon-store.c \
 	daemon/store.c daemon/store.h $(schema_sources)
 nodist_tests_unit_daemon_store_SOURCES = $(schema_built)
 tests_unit_daemon_store_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_unit_daemon_store_LDADD = $(UNIT_LIBS) $(SQLITE_LIBS)
 
-check_PROGRAMS += tests/unit/daemon-http
-TESTS += tests/unit/daemon-http
+UNIT_PROGS += tests/unit/daemon-http
+UNIT_CHECKS += tests/unit/daemon-http
 tests_unit_daemon_http_SOURCES = tests/unit/daemon-http.c daemon/http.c daemon/http.h
 tests_unit_daemon_http_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(MHD_CFLAGS) $(UV_CFLAGS)
 tests_unit_daemon_http_LDADD = $(UNIT_LIBS) $(MHD_LIBS) $(UV_LIBS)
 
-check_PROGRAMS += tests/unit/daemon-auth
-TESTS += tests/unit/daemon-auth
+UNIT_PROGS += tests/unit/daemon-auth
+UNIT_CHECKS += tests/unit/daemon-auth
 tests_unit_daemon_auth_SOURCES = tests/unit/daemon-auth.c daemon/auth.c daemon/auth.h
 tests_unit_daemon_auth_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
 tests_unit_daemon_auth_LDADD = $(UNIT_LIBS)
@@ -28,8 +28,8 @@ EXTRA_DIST += tests/bench/api-load
 
 # Every allocation of a request fails in turn (allocators wrapped to the
 # hook of lib/core/alloc.h); the daemon's code comes from daemon/libanasd.a.
-check_PROGRAMS += tests/unit/daemon-allocfail
-TESTS += tests/unit/daemon-allocfail
+UNIT_PROGS += tests/unit/daemon-allocfail
+UNIT_CHECKS += tests/unit/daemon-allocfail
 tests_unit_daemon_allocfail_SOURCES = tests/unit/daemon-allocfail.c
 tests_unit_daemon_allocfail_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS)
 tests_unit_daemon_allocfail_LDFLAGS = \

@@ -6,34 +6,34 @@ lib_libanas_a_SOURCES += lib/tensor/team.h lib/tensor/team.c lib/tensor/winograd
 	lib/tensor/winograd.c
 
 # tests for lib/tensor and lib/nn
-check_PROGRAMS += tests/unit/tensor-im2col
-TESTS += tests/unit/tensor-im2col
+UNIT_PROGS += tests/unit/tensor-im2col
+UNIT_CHECKS += tests/unit/tensor-im2col
 tests_unit_tensor_im2col_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/nn-gradcheck
-TESTS += tests/unit/nn-gradcheck
+UNIT_PROGS += tests/unit/nn-gradcheck
+UNIT_CHECKS += tests/unit/nn-gradcheck
 tests_unit_nn_gradcheck_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/nn-forward
-TESTS += tests/unit/nn-forward
+UNIT_PROGS += tests/unit/nn-forward
+UNIT_CHECKS += tests/unit/nn-forward
 tests_unit_nn_forward_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/nn-optim
-TESTS += tests/unit/nn-optim
+UNIT_PROGS += tests/unit/nn-optim
+UNIT_CHECKS += tests/unit/nn-optim
 tests_unit_nn_optim_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/nn-sched
-TESTS += tests/unit/nn-sched
+UNIT_PROGS += tests/unit/nn-sched
+UNIT_CHECKS += tests/unit/nn-sched
 tests_unit_nn_sched_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/nn-net
-TESTS += tests/unit/nn-net
+UNIT_PROGS += tests/unit/nn-net
+UNIT_CHECKS += tests/unit/nn-net
 tests_unit_nn_net_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/tensor-winograd
-TESTS += tests/unit/tensor-winograd
+UNIT_PROGS += tests/unit/tensor-winograd
+UNIT_CHECKS += tests/unit/tensor-winograd
 tests_unit_tensor_winograd_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/unit/tensor-team
-TESTS += tests/unit/tensor-team
+UNIT_PROGS += tests/unit/tensor-team
+UNIT_CHECKS += tests/unit/tensor-team
 tests_unit_tensor_team_LDADD = $(UNIT_LIBS)

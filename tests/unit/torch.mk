@@ -3,12 +3,12 @@
 # weights (skips without Debian's python3-torch); tests/bench/train-vs-torch
 # (run by hand, not by make check) times both engines with bench-train,
 # which make check builds so that it keeps compiling.
-check_PROGRAMS += tests/unit/nn-torch
-TESTS += tests/unit/nn-torch
+UNIT_PROGS += tests/unit/nn-torch
+UNIT_CHECKS += tests/unit/nn-torch
 tests_unit_nn_torch_CPPFLAGS = $(AM_CPPFLAGS) -DANAS_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_nn_torch_LDADD = $(UNIT_LIBS)
 
-check_PROGRAMS += tests/bench/bench-train
+UNIT_PROGS += tests/bench/bench-train
 tests_bench_bench_train_LDADD = $(UNIT_LIBS)
 
 EXTRA_DIST += tests/golden/torch_ref.py tests/golden/torch_models.py \
