@@ -1,0 +1,35 @@
+/*
+ * evalsetup.h - what a run's evaluations are computed from, built by one
+ * piece of code for anasd's local workers (jobs.c) and for anas-worker on
+ * another machine, so that both give bit-identical metrics for the same
+ * evaluation key: the evaluation spec's kind, space, shape and tile
+ * mapping, the training recipe and analog measurement, and the datasets.
+ */
+#ifndef ANASD_EVALSETUP_H
+#define ANASD_EVALSETUP_H
+
+#include "codec.h"
+#include "data/data.h"
+
+/* Kind, space, shape, mapping (the analog hardware's tiles when the spec
+ * measures on tiles), recipe and analog measurement of a spec; seed is the
+ * repetition's (evalsetup_rep_seed). Datasets and models are the caller's. */
+void evalsetup_spec(const struct run_spec *s, uint64_t seed, struct anas_eval_spec *ev);
+
+/* The seed of repetition rep: its trainings' initialisation, data order
+ * and noise, and its optimizer's generator. Repetition 0 uses the run's. */
+uint64_t evalsetup_rep_seed(const struct run_spec *s, int rep);
+
+/* Load the spec's surrogates into models[] (the caller frees them) and
+ * attach them to ev: a stored one ({"surrogate": ID}) from its JSON in
+ * blob[i] (len[i] bytes), a file from its path. */
+int evalsetup_models(const struct run_spec *s, void *const *blob, const size_t *len,
+                     struct anas_surrogate **models, struct anas_eval_spec *ev,
+                     struct anas_error *err);
+
+/* A spec's datasets: the test set normalised with the training set's
+ * statistics. On failure nothing is returned (both NULL). */
+int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,
+                      struct anas_dataset **test, struct anas_error *err);
+
+#endif
