@@ -18,6 +18,7 @@ struct surrogates;
 struct events;
 struct event_pages;
 struct metrics;
+struct leases;
 
 struct anasd {
     uv_loop_t *loop;
@@ -29,6 +30,7 @@ struct anasd {
     struct events *events;         /* run state changes and results, for streams */
     struct event_pages *event_pages; /* api_events.c: evaluations as streams send them */
     struct metrics *metrics;       /* GET /metrics */
+    struct leases *leases;         /* evaluations for remote workers (lease.c) */
     double started_at; /* unix seconds */
     int stopping;
     uv_signal_t sig_term, sig_int, sig_hup;

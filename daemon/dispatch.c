@@ -24,11 +24,13 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "events.h"
+#include "lease.h"
 #include "metrics.h"
 #include "store.h"
 
 struct work {
     uv_work_t req;
+    int counted; /* a lease.c local thread: free it when done */
     struct run *run;
     long long seq;
     int rep;
@@ -431,24 +433,10 @@ static int settle_followers(struct run *r, const struct slot *lead)
     return rc;
 }
 
-static void eval_after_cb(uv_work_t *req, int status)
+/* A result back on the loop thread, from a pool thread or a lease. */
+static void complete(struct run *r, struct slot *sl)
 {
-    struct work *w = req->data;
-    struct run *r = w->run;
-    struct slot *sl = ring_slot(r, w->seq);
     int rc;
-    free(w);
-    r->inflight--;
-    jobs_inflight_add(r->jobs, -1);
-    r->pending--;
-    sl->dispatched = 0;
-    if (status == UV_ECANCELED) /* never ran: still counted as waiting */
-        metrics_evals_waiting(run_daemon(r)->metrics, -1);
-    if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished || r->canceled ||
-        r->interrupted) {
-        jobs_release(r);
-        return;
-    }
     r->res.worked++;
     r->res.work_s += sl->t1 - sl->t0;
     prune_finish(r, sl->seq, sl->res.ok);
@@ -467,12 +455,79 @@ static void eval_after_cb(uv_work_t *req, int status)
         run_fail(r, rc, "cannot store an evaluation");
 }
 
-static int queue_eval(struct run *r, struct slot *sl)
+/* The local thread is free again: it takes the next waiting evaluation. */
+static void local_next(struct anasd *d)
 {
+    struct run *next;
+    long long seq;
+    while (lease_local_done(d->leases, &next, &seq))
+        if (dispatch_local(next, seq) == 0)
+            break;
+}
+
+static void eval_after_cb(uv_work_t *req, int status)
+{
+    struct work *w = req->data;
+    struct run *r = w->run;
+    struct slot *sl = ring_slot(r, w->seq);
+    struct anasd *d = run_daemon(r);
+    int counted = w->counted;
+    free(w);
+    r->inflight--;
+    jobs_inflight_add(r->jobs, -1);
+    r->pending--;
+    sl->dispatched = 0;
+    if (status == UV_ECANCELED) /* never ran: still counted as waiting */
+        metrics_evals_waiting(d->metrics, -1);
+    if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished || r->canceled ||
+        r->interrupted)
+        jobs_release(r);
+    else
+        complete(r, sl);
+    /* r may be freed now */
+    if (counted)
+        local_next(d);
+}
+
+void dispatch_remote_done(struct run *r, struct slot *sl)
+{
+    r->pending--;
+    sl->dispatched = 0;
+    sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
+    sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
+    sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
+    complete(r, sl);
+}
+
+int dispatch_epoch(struct run *r, struct slot *sl, int rep, int epoch, int epochs,
+                   const struct anas_metrics *m, int *stop)
+{
+    int rc;
+    *stop = 0;
+    if (!r->pruner)
+        return 0;
+    uv_mutex_lock(&r->prune_lock);
+    rc = prune_report(r, rep, sl->seq, epoch, m, &sl->res.metrics);
+    if (rc == 0 && epoch < epochs)
+        rc = anas_pruner_decide(r->pruner, sl->seq, epoch, stop);
+    uv_mutex_unlock(&r->prune_lock);
+    return rc;
+}
+
+int dispatch_curve_parse(const char *txt, struct slot *sl)
+{
+    return curve_parse(txt, sl);
+}
+
+/* counted: the thread is one of lease.c's --workers (rpu's is not). */
+static int queue_local(struct run *r, long long seq, int counted)
+{
+    struct slot *sl = ring_slot(r, seq);
     struct work *w = calloc(1, sizeof *w);
     int rc;
     if (!w)
         return ANAS_ENOMEM;
+    w->counted = counted;
     w->run = r;
     w->seq = sl->seq;
     w->rep = r->rep;
@@ -486,10 +541,36 @@ static int queue_eval(struct run *r, struct slot *sl)
         free(w);
         return ANAS_EINTERNAL;
     }
-    sl->dispatched = 1;
     metrics_evals_waiting(run_daemon(r)->metrics, 1);
     r->inflight++;
     jobs_inflight_add(r->jobs, 1);
+    return 0;
+}
+
+int dispatch_local(struct run *r, long long seq)
+{
+    return queue_local(r, seq, 1);
+}
+
+/* To a free local thread, else to the queue local threads and remote
+ * workers take from (lease.c). The rpu evaluator measures a model stored
+ * here, so it stays local (--workers 0 still has the pool's one thread). */
+static int queue_eval(struct run *r, struct slot *sl)
+{
+    struct leases *ls = run_daemon(r)->leases;
+    int rc;
+    if (r->spec.eval_kind == ANAS_EVAL_RPU) {
+        rc = queue_local(r, sl->seq, 0);
+    } else if (lease_local_take(ls)) {
+        rc = queue_local(r, sl->seq, 1);
+        if (rc < 0)
+            lease_local_cancel(ls);
+    } else {
+        rc = lease_enqueue(ls, r, sl->seq, r->rep);
+    }
+    if (rc < 0)
+        return rc;
+    sl->dispatched = 1;
     r->pending++;
     return 0;
 }

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "evalsetup.h"
 #include "events.h"
+#include "lease.h"
 #include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
@@ -546,6 +547,8 @@ void run_fail(struct run *r, int rc, const char *what)
 static void run_free(struct run *r)
 {
     int i;
+    if (r->jobs)
+        lease_drop_run(r->jobs->d->leases, r);
     for (i = 0; i < RING; i++) {
         free(r->ring[i].model);
         free(r->ring[i].curve);

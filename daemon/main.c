@@ -20,6 +20,7 @@
 #include "events.h"
 #include "http.h"
 #include "jobs.h"
+#include "lease.h"
 #include "metrics.h"
 #include "route.h"
 #include "store.h"
@@ -118,7 +119,9 @@ static void close_walk(uv_handle_t *h, void *arg)
 static void size_pool(int workers)
 {
     char n[16];
-    snprintf(n, sizeof n, "%d", workers);
+    /* --workers 0 evaluates nothing here, but the optimizer's steps still
+     * run on the pool. */
+    snprintf(n, sizeof n, "%d", workers > 0 ? workers : 1);
     setenv("UV_THREADPOOL_SIZE", n, 1);
     /* Each evaluation is one job on one pool thread: BLAS must not spawn
      * threads of its own. OpenBLAS read its variable when it was loaded,
@@ -177,7 +180,7 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
-         surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+         surrogates_new(&d, &d.surrogates) < 0 || lease_new(&d, &d.leases) < 0 || surrogates_start(d.surrogates) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
     uv_run(d.loop, UV_RUN_DEFAULT);
     uv_loop_close(d.loop);
     jobs_free(d.jobs);
+    lease_free(d.leases);
     surrogates_free(d.surrogates);
     events_free(d.events);
     store_close(d.store);

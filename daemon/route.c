@@ -59,6 +59,11 @@ static const struct route routes[] = {
     {"GET", "/api/v1/surrogates/{id}", api_surrogates_get, 0},
     {"DELETE", "/api/v1/surrogates/{id}", api_surrogates_delete, 0},
     {"GET", "/api/v1/surrogates/{id}/model", api_surrogates_model, 0},
+    {"POST", "/api/v1/leases", api_leases_create, 0},
+    {"DELETE", "/api/v1/leases/{id}", api_leases_release, 0},
+    {"POST", "/api/v1/leases/{id}/heartbeat", api_leases_heartbeat, 0},
+    {"POST", "/api/v1/leases/{id}/result", api_leases_result, 0},
+    {"GET", "/api/v1/workers", api_workers_list, 0},
     {"GET", "/metrics", api_metrics_get, METRICS},
 };
 
