@@ -23,6 +23,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "evalsetup.h"
 #include "events.h"
 #include "lease.h"
 #include "metrics.h"
@@ -315,58 +316,21 @@ int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cache
 
 /* --- the pool --- */
 
-/* The weights of a trained network as the bytes of a .safetensors file. */
-static int model_bytes(struct anas_net *net, void **out, size_t *len, struct anas_error *err)
-{
-    char path[] = "/tmp/anasd-model-XXXXXX";
-    int fd = mkstemp(path), rc;
-    FILE *f;
-    long size;
-    if (fd < 0)
-        return anas_error_set(err, ANAS_EIO, "cannot create a temporary file");
-    close(fd);
-    rc = anas_net_save_safetensors(net, path, err);
-    f = rc == 0 ? fopen(path, "rb") : NULL;
-    if (rc == 0 && (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-                    fseek(f, 0, SEEK_SET) != 0 || !(*out = malloc((size_t)size + 1)) ||
-                    fread(*out, 1, (size_t)size, f) != (size_t)size))
-        rc = anas_error_set(err, ANAS_EIO, "cannot read back the saved model");
-    else if (rc == 0)
-        *len = (size_t)size;
-    if (f)
-        fclose(f);
-    unlink(path);
-    return rc;
-}
-
-/* Evaluations are deterministic functions of (spec, seed, architecture):
- * retrying one that failed on its inputs (a diverged training, a bad
- * model) would fail again. What can pass on a second try is a shortage of
- * memory or a failed read of a file. */
-#define EVAL_RETRIES 2
-
-static int transient(int rc)
-{
-    return rc == ANAS_ENOMEM || rc == ANAS_EIO;
-}
-
-static int train_slot(struct run *r, struct slot *sl)
-{
-    struct anas_net *net = NULL;
-    int keep = strcmp(r->spec.kind, "train") == 0;
-    int rc = anas_eval_train(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
-                             &sl->res.metrics, keep ? &net : NULL, &sl->err);
-    if (rc == 0 && net)
-        rc = model_bytes(net, &sl->model, &sl->model_len, &sl->err);
-    anas_net_free(net);
-    return rc;
-}
-
 static double wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Before a retry: the curve starts again. */
+static void on_retry(void *ctx, int attempt, const struct anas_error *err)
+{
+    struct work *w = ctx;
+    struct run *r = w->run;
+    anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d", r->id,
+             w->seq, err->msg, attempt, EVALSETUP_RETRIES);
+    ring_slot(r, w->seq)->curve_n = 0;
 }
 
 static void eval_work_cb(uv_work_t *req)
@@ -375,26 +339,15 @@ static void eval_work_cb(uv_work_t *req)
     struct run *r = w->run;
     struct slot *sl = ring_slot(r, w->seq);
     struct metrics *m = run_daemon(r)->metrics;
+    int keep = strcmp(r->spec.kind, "train") == 0;
     metrics_evals_waiting(m, -1);
     metrics_work_begin(m);
     anas_error_clear(&sl->err);
     sl->t0 = wall_now();
-    for (int attempt = 1;; attempt++) {
-        sl->curve_n = 0;
-        if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
-            sl->rc = train_slot(r, sl);
-        else if (r->spec.eval_kind == ANAS_EVAL_RPU)
-            sl->rc = anas_eval_rpu(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
-                                   &sl->res.metrics, &sl->err);
-        else
-            sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel, &sl->res.metrics,
-                                   &sl->err);
-        if (!transient(sl->rc) || attempt > EVAL_RETRIES)
-            break;
-        anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d", r->id,
-                 sl->seq, sl->err.msg, attempt, EVAL_RETRIES);
-        anas_error_clear(&sl->err);
-    }
+    sl->curve_n = 0;
+    sl->rc = evalsetup_evaluate(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
+                                &sl->res.metrics, keep ? &sl->model : NULL, &sl->model_len,
+                                on_retry, w, &sl->err);
     sl->t1 = wall_now();
     /* A pruned training has metrics, but not the final ones. */
     sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;

@@ -7,8 +7,11 @@
 #include "evalsetup.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "nn/net.h"
 #include "surrogate/surrogate.h"
 
 uint64_t evalsetup_rep_seed(const struct run_spec *s, int rep)
@@ -90,4 +93,67 @@ int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,
     anas_data_normalize(*train, NULL, NULL);
     anas_data_normalize(*test, (*train)->mean, (*train)->std);
     return 0;
+}
+
+/* The weights of a trained network as the bytes of a .safetensors file. */
+static int model_bytes(struct anas_net *net, void **out, size_t *len, struct anas_error *err)
+{
+    char path[] = "/tmp/anasd-model-XXXXXX";
+    int fd = mkstemp(path), rc;
+    FILE *f;
+    long size;
+    if (fd < 0)
+        return anas_error_set(err, ANAS_EIO, "cannot create a temporary file");
+    close(fd);
+    rc = anas_net_save_safetensors(net, path, err);
+    f = rc == 0 ? fopen(path, "rb") : NULL;
+    if (rc == 0 && (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+                    fseek(f, 0, SEEK_SET) != 0 || !(*out = malloc((size_t)size + 1)) ||
+                    fread(*out, 1, (size_t)size, f) != (size_t)size))
+        rc = anas_error_set(err, ANAS_EIO, "cannot read back the saved model");
+    else if (rc == 0)
+        *len = (size_t)size;
+    if (f)
+        fclose(f);
+    unlink(path);
+    return rc;
+}
+
+static int transient(int rc)
+{
+    return rc == ANAS_ENOMEM || rc == ANAS_EIO;
+}
+
+static int evaluate_once(const struct anas_eval_spec *ev, const struct anas_config *cfg,
+                         const atomic_int *cancel, struct anas_train_progress *progress,
+                         struct anas_metrics *m, void **model, size_t *model_len,
+                         struct anas_error *err)
+{
+    struct anas_net *net = NULL;
+    int rc;
+    if (ev->kind == ANAS_EVAL_RPU)
+        return anas_eval_rpu(ev, cfg, cancel, progress, m, err);
+    if (ev->kind != ANAS_EVAL_TRAIN)
+        return anas_eval_run(ev, cfg, cancel, m, err);
+    rc = anas_eval_train(ev, cfg, cancel, progress, m, model ? &net : NULL, err);
+    if (rc == 0 && net)
+        rc = model_bytes(net, model, model_len, err);
+    anas_net_free(net);
+    return rc;
+}
+
+int evalsetup_evaluate(const struct anas_eval_spec *ev, const struct anas_config *cfg,
+                       const atomic_int *cancel, struct anas_train_progress *progress,
+                       struct anas_metrics *m, void **model, size_t *model_len,
+                       void (*retry)(void *ctx, int attempt, const struct anas_error *err),
+                       void *ctx, struct anas_error *err)
+{
+    for (int attempt = 1;; attempt++) {
+        int rc = evaluate_once(ev, cfg, cancel, progress, m, model, model_len, err);
+        if (!transient(rc) || attempt > EVALSETUP_RETRIES)
+            return rc;
+        if (retry)
+            retry(ctx, attempt, err);
+        anas_error_clear(err);
+    }
 }

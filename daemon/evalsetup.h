@@ -27,6 +27,23 @@ int evalsetup_models(const struct run_spec *s, void *const *blob, const size_t *
                      struct anas_surrogate **models, struct anas_eval_spec *ev,
                      struct anas_error *err);
 
+/* Evaluations are deterministic functions of (spec, seed, architecture):
+ * retrying one that failed on its inputs (a diverged training, a bad
+ * model) would fail again. What can pass on a second try is a shortage of
+ * memory or a failed read of a file: those are retried this many times. */
+#define EVALSETUP_RETRIES 2
+
+/* One evaluation of cfg, as anasd's pool threads and anas-worker run it:
+ * the evaluator of ev's kind into m (which holds the analytic metrics),
+ * transient failures retried (retry, when not NULL, is told before each
+ * retry). model: when not NULL, a trained network's weights as the bytes
+ * of a .safetensors file (malloc'd, *model_len bytes). */
+int evalsetup_evaluate(const struct anas_eval_spec *ev, const struct anas_config *cfg,
+                       const atomic_int *cancel, struct anas_train_progress *progress,
+                       struct anas_metrics *m, void **model, size_t *model_len,
+                       void (*retry)(void *ctx, int attempt, const struct anas_error *err),
+                       void *ctx, struct anas_error *err);
+
 /* A spec's datasets: the test set normalised with the training set's
  * statistics. On failure nothing is returned (both NULL). */
 int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,

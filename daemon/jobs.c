@@ -816,11 +816,16 @@ static json_t *evaluating_json(struct run *r)
         if (sl->state != SLOT_RUNNING || !sl->dispatched || total <= 0 ||
             atomic_load(&sl->progress.batches_done) >= total)
             continue;
-        json_array_append_new(a, json_pack("{s:I, s:s, s:i, s:I, s:I}", "seq",
-                                           (json_int_t)sl->seq, "hash", sl->hash, "epoch",
-                                           atomic_load(&sl->progress.epoch), "batches_done",
-                                           (json_int_t)atomic_load(&sl->progress.batches_done),
-                                           "batches_total", (json_int_t)total));
+        const char *worker = lease_worker_of(r->jobs->d->leases, r->id, sl->seq);
+        json_t *o = json_pack("{s:I, s:s, s:i, s:I, s:I}", "seq", (json_int_t)sl->seq, "hash",
+                              sl->hash, "epoch", atomic_load(&sl->progress.epoch),
+                              "batches_done",
+                              (json_int_t)atomic_load(&sl->progress.batches_done),
+                              "batches_total", (json_int_t)total);
+        /* a remote worker's training: which one (its heartbeats bring the batches) */
+        if (worker)
+            json_object_set_new(o, "worker", json_string(worker));
+        json_array_append_new(a, o);
     }
     return a;
 }
