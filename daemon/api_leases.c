@@ -107,8 +107,11 @@ static json_t *lease_json(const struct leases *ls, const struct lease_ref *ref)
     const struct run *r = ref->run;
     const struct slot *sl = ring_slot((struct run *)r, ref->seq);
     double t = lease_timeout(ls);
+    /* often enough to survive two lost heartbeats, and for the run page to
+     * follow a training's batches */
+    double beat = t / 4 < 2 ? t / 4 : 2;
     return json_pack("{s:I, s:f, s:f, s:I, s:I, s:i, s:s, s:o, s:o, s:o, s:b}", "id",
-                     (json_int_t)ref->id, "expires_in", t, "heartbeat_s", t / 4, "run",
+                     (json_int_t)ref->id, "expires_in", t, "heartbeat_s", beat, "run",
                      (json_int_t)ref->run_id, "seq", (json_int_t)ref->seq, "rep", ref->rep,
                      "hash", sl->hash, "config", codec_config_to_json(&sl->res.config), "spec",
                      codec_run_spec_to_json(&r->spec), "surrogates", surrogates_json(r),
@@ -359,10 +362,11 @@ int api_leases_result(struct anasd *d, const struct req *rq, const struct route_
      * must not put its metrics under this one. */
     hash = json_string_value(json_object_get(body, "hash"));
     if (!hash || strcmp(hash, sl->hash) != 0) {
+        reply_problem(rs, rq, 422, ANAS_EINVAL, "/hash",
+                      "hash: the evaluated architecture's hash is %s, not %.16s", sl->hash,
+                      hash ? hash : "missing");
         json_decref(body);
-        return reply_problem(rs, rq, 422, ANAS_EINVAL, "/hash",
-                             "hash: the evaluated architecture's hash is %s, not %s", sl->hash,
-                             hash ? hash : "missing");
+        return 0;
     }
     free(sl->model);
     sl->model = NULL;

@@ -139,7 +139,9 @@ static int load_models(struct run *r, struct anas_error *err)
 {
     int rc;
     evalsetup_spec(&r->spec, rep_seed(r, r->rep), &r->eval);
-    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && (rc = load_datasets(r, err)) < 0) {
+    /* With --workers 0 nothing trains here: the datasets are the workers'. */
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && r->jobs->d->conf.workers > 0 &&
+        (rc = load_datasets(r, err)) < 0) {
         if (!err->field[0])
             snprintf(err->field, sizeof err->field, "/dataset");
         return rc;
@@ -149,6 +151,8 @@ static int load_models(struct run *r, struct anas_error *err)
     rc = evalsetup_models(&r->spec, r->model_blob, r->model_len, r->models, &r->eval, err);
     if (rc < 0)
         return rc;
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && !r->train_set)
+        return 0; /* checked by each worker, on its own datasets */
     return anas_eval_spec_check(&r->eval, err);
 }
 

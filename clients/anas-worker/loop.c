@@ -292,7 +292,7 @@ static void beat_on(struct thread_arg *t, long long lease, double every,
     pthread_mutex_lock(&t->beats->lock);
     b->lease = lease;
     b->every = every > 0.2 ? every : 0.2;
-    b->next = now_s() + b->every;
+    b->next = now_s() + (b->every < 0.5 ? b->every : 0.5); /* the first progress soon */
     b->progress = p;
     b->active = 1;
     atomic_store(&b->cancel, atomic_load(&t->w->stop));
@@ -438,7 +438,7 @@ void *loop_thread(void *arg)
             break;
         /* nothing to do: ask again soon, less often the longer it lasts */
         nap(w, wait);
-        wait = wait * 2 > 1.0 ? 1.0 : wait * 2;
+        wait = wait * 2 > 0.5 ? 0.5 : wait * 2;
     }
     free(offer);
     http_free(h);

@@ -27,6 +27,8 @@ API_VALGRIND_TESTS = \
 	tests/api/10-health.sh
 API_TESTS = \
 	tests/api/93-pruning.sh \
+	tests/api/75-anas-worker.sh \
+	tests/api/74-leases.sh \
 	tests/api/72-resume-optimizers.sh \
 	$(API_VALGRIND_TESTS) \
 	tests/api/66-budgets.sh \
