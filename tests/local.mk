@@ -36,6 +36,7 @@ EXTRA_DIST += tests/tap.h tests/valgrind.supp
 UNIT_LIBS = $(LIBANAS_LIBS)
 
 include tests/pkg/pkg.mk
+include tests/slurm/slurm.mk
 include tests/unit/core.mk
 include tests/unit/nn.mk
 include tests/unit/space.mk
