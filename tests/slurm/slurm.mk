@@ -4,5 +4,4 @@
 if SLURM_TESTS
 TESTS += tests/slurm/slurm.sh
 endif
-EXTRA_DIST += tests/slurm/slurm.sh packaging/slurm/anas-worker.sbatch \
-	packaging/slurm/anas-slurm-submit
+EXTRA_DIST += tests/slurm/slurm.sh tests/slurm/slurm.mk
