@@ -119,33 +119,15 @@ double run_cost(const struct run *r, const struct anas_search_result *res)
 /* [{"epoch": 1, "train_loss": ...}, ...], or NULL for no curve. */
 static char *curve_text(const struct slot *sl)
 {
-    json_t *a;
-    char *txt;
-    if (sl->curve_n == 0)
-        return NULL;
-    a = json_array();
-    for (int i = 0; a && i < sl->curve_n; i++) {
-        json_t *o = codec_metrics_to_json(&sl->curve[i]);
-        json_object_set_new(o, "epoch", json_integer(i + 1));
-        json_array_append_new(a, o);
-    }
-    txt = a ? codec_dump(a) : NULL;
+    json_t *a = evalsetup_curve_json(sl->curve, sl->curve_n);
+    char *txt = a ? codec_dump(a) : NULL;
     json_decref(a);
     return txt;
 }
 
 static int curve_push(struct slot *sl, int epochs, const struct anas_metrics *m)
 {
-    if (sl->curve_n == sl->curve_cap) {
-        int cap = sl->curve_n + (epochs > sl->curve_n ? epochs - sl->curve_n : 1);
-        struct anas_metrics *c = realloc(sl->curve, (size_t)cap * sizeof *c);
-        if (!c)
-            return ANAS_ENOMEM;
-        sl->curve = c;
-        sl->curve_cap = cap;
-    }
-    sl->curve[sl->curve_n++] = *m;
-    return 0;
+    return evalsetup_curve_push(&sl->curve, &sl->curve_n, &sl->curve_cap, epochs, m);
 }
 
 /* The pruner's values for one epoch: the followed objectives, minimised;

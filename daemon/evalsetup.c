@@ -157,3 +157,29 @@ int evalsetup_evaluate(const struct anas_eval_spec *ev, const struct anas_config
         anas_error_clear(err);
     }
 }
+
+int evalsetup_curve_push(struct anas_metrics **curve, int *n, int *cap, int epochs,
+                         const struct anas_metrics *m)
+{
+    if (*n == *cap) {
+        int grown = *n + (epochs > *n ? epochs - *n : 1);
+        struct anas_metrics *c = realloc(*curve, (size_t)grown * sizeof *c);
+        if (!c)
+            return ANAS_ENOMEM;
+        *curve = c;
+        *cap = grown;
+    }
+    (*curve)[(*n)++] = *m;
+    return 0;
+}
+
+json_t *evalsetup_curve_json(const struct anas_metrics *curve, int n)
+{
+    json_t *a = n > 0 ? json_array() : NULL;
+    for (int i = 0; a && i < n; i++) {
+        json_t *o = codec_metrics_to_json(&curve[i]);
+        json_object_set_new(o, "epoch", json_integer(i + 1));
+        json_array_append_new(a, o);
+    }
+    return a;
+}

@@ -44,6 +44,13 @@ int evalsetup_evaluate(const struct anas_eval_spec *ev, const struct anas_config
                        void (*retry)(void *ctx, int attempt, const struct anas_error *err),
                        void *ctx, struct anas_error *err);
 
+/* A training's learning curve, one entry per epoch: append m (growing
+ * the array to the planned epochs), and the curve as stored and sent
+ * ([{"epoch": 1, metrics...}, ...], NULL when empty). */
+int evalsetup_curve_push(struct anas_metrics **curve, int *n, int *cap, int epochs,
+                         const struct anas_metrics *m);
+json_t *evalsetup_curve_json(const struct anas_metrics *curve, int n);
+
 /* A spec's datasets: the test set normalised with the training set's
  * statistics. On failure nothing is returned (both NULL). */
 int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,

@@ -36,9 +36,7 @@ static void nap(const struct worker *w, double s)
     }
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -184,15 +182,8 @@ static int on_epoch(void *ctx, int epoch, int epochs, const struct anas_metrics 
     struct beat *b = &j->t->beats->slot[j->t->slot];
     json_t *body;
     int stop = 0;
-    if (j->curve_n == j->curve_cap) {
-        int cap = j->curve_cap + epochs;
-        struct anas_metrics *c = realloc(j->curve, (size_t)cap * sizeof *c);
-        if (!c)
-            return ANAS_ENOMEM;
-        j->curve = c;
-        j->curve_cap = cap;
-    }
-    j->curve[j->curve_n++] = *m;
+    if (evalsetup_curve_push(&j->curve, &j->curve_n, &j->curve_cap, epochs, m) < 0)
+        return ANAS_ENOMEM;
     if (j->setup->spec.prune.kind == ANAS_PRUNE_NONE)
         return 0;
     body = json_pack("{s:o, s:{s:i, s:i, s:o}}", "progress", progress_json(b->progress),
@@ -212,17 +203,6 @@ static void on_retry(void *ctx, int attempt, const struct anas_error *err)
     j->curve_n = 0;
 }
 
-static json_t *curve_json(const struct job *j)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < j->curve_n; i++) {
-        json_t *o = codec_metrics_to_json(&j->curve[i]);
-        json_object_set_new(o, "epoch", json_integer(i + 1));
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
 static json_t *result_json(const struct job *j, const char *hash, int rc,
                            const struct anas_train_progress *p, const struct anas_metrics *m,
                            const struct anas_error *err, double secs, void *model,
@@ -232,7 +212,7 @@ static json_t *result_json(const struct job *j, const char *hash, int rc,
     json_t *o = json_pack("{s:s, s:s, s:o, s:f}", "hash", hash, "state", state, "metrics",
                           codec_metrics_to_json(m), "seconds", secs);
     if (j->curve_n)
-        json_object_set_new(o, "curve", curve_json(j));
+        json_object_set_new(o, "curve", evalsetup_curve_json(j->curve, j->curve_n));
     if (rc == 0 && p->stopped_at)
         json_object_set_new(o, "stopped_at", json_integer(p->stopped_at));
     if (rc < 0)

@@ -14,7 +14,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +51,8 @@ static void usage(FILE *f)
           f);
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("anas-worker: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\n", stderr);
-    va_end(ap);
-    return 2;
-}
+/* A usage error: say why, exit status 2. */
+#define bad(...) (say(__VA_ARGS__), 2)
 
 static int add_root(char **roots, int *n, const char *dir)
 {

@@ -29,6 +29,9 @@ struct worker {
     atomic_long done;      /* results accepted */
 };
 
+/* "anas-worker: " and the message, on stderr (loop.c). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* --- http.c --- */
 struct http_resp {
     long status;
