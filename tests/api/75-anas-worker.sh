@@ -61,6 +61,11 @@ status_is 201 "a training search is accepted by anasd --workers 0"
 search=$RUN_ID
 post_run "$TRAIN"
 train=$RUN_ID
+post_run '{"kind": "search", '"$SPACE"', '"$DATA"',
+  "evaluator": {"kind": "train", "epochs": 4, "batch_size": 16},
+  "pruner": {"kind": "successive-halving", "eta": 3},
+  "optimizer": {"kind": "random", "evaluations": 9}, "seed": 5}'
+pruned=$RUN_ID
 worker --threads 2 --data-root "$tmp/data" --id wk --exit-when-idle 1
 is "$W_RC" 0 "the worker exits 0 once idle"
 wait_run "$search" 30
@@ -70,10 +75,16 @@ wait_run "$train" 30
 jis .state succeeded "the train run succeeded, evaluated remotely"
 req GET "/api/v1/runs/$train/model"
 cp "$BODY_FILE" "$tmp/remote.safetensors"
+wait_run "$pruned" 30
+jok "a pruned search on the worker: anasd's pruner stopped some trainings at a rung" \
+    '.state == "succeeded" and .summary.pruned > 0 and .summary.complete > 0'
+req GET "/api/v1/runs/$pruned/evaluations?state=pruned"
+jok "... each pruned one with the curve of the epochs it trained" \
+    'all(.items[]; (.curve | length) < 4 and .metrics.epochs == (.curve | length))'
 req GET /api/v1/health
-jok "health: the worker did all 13 evaluations; none waits" \
+jok "health: the worker did all 22 evaluations; none waits" \
     '.remote.waiting == 0 and .remote.leased == 0 and
-     (.remote.workers | map(select(.id == "wk"))[0] | .evaluations == 13 and .threads == 2)'
+     (.remote.workers | map(select(.id == "wk"))[0] | .evaluations == 22 and .threads == 2)'
 
 # The worker cannot read the next run's dataset: it says so and exits 1.
 post_run '{"kind": "train", '"$SPACE"',
