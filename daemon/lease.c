@@ -305,10 +305,13 @@ static int can_evaluate(const struct lease_offer *o, const struct run *r)
     return 0;
 }
 
-static void take_lease(struct leases *ls, struct entry *e, long long id, const char *worker)
+static void take_lease(struct leases *ls, struct entry *e, long long id, const char *worker_id)
 {
     struct issued *is = &ls->ring[id % LEASE_RING];
-    struct worker *w = find_worker(ls, worker);
+    char worker[sizeof is->worker];
+    struct worker *w = find_worker(ls, worker_id);
+    /* worker_id may be is->worker itself (a heartbeat taking a lease back) */
+    snprintf(worker, sizeof worker, "%s", worker_id);
     e->lease = id;
     e->deadline = anasd_now() + lease_timeout(ls);
     ls->n_leased++;

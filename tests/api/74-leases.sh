@@ -8,7 +8,8 @@
 # the other answered 409, a duplicate too; a result whose hash is not the
 # architecture's is refused; a released lease goes to the next worker; a
 # canceled run answers its worker's heartbeat and result with 410; the
-# workers are listed with what they did. Tokens: a worker-scope token may
+# workers are listed with what they did; a heartbeat takes back a lapsed
+# lease that nobody else took. Tokens: a worker-scope token may
 # lease and nothing else (skipped until the daemon reads scopes).
 # shellcheck disable=SC2016 # jq programs are single-quoted on purpose
 # shellcheck source=tests/api/lib.sh
@@ -151,9 +152,10 @@ is "$STATUS" 204 "a worker without the train evaluator gets no training"
 req POST /api/v1/leases "$OFFER1"
 jok "a train run's lease asks for the weights" '.keep_model == true and .spec.kind == "train"'
 E=$(jb .id)
+sleep 1.6 # the lease lapses; nobody else asks for it
 req POST "/api/v1/leases/$E/heartbeat" \
     '{"progress": {"epoch": 1, "batches_done": 3, "batches_total": 8}}'
-status_is 200 "a heartbeat with progress"
+status_is 200 "a heartbeat takes a lapsed lease back when nobody else took it"
 req GET "/api/v1/runs/$train"
 jok "the run page shows the training, its worker and its batches" \
     '.progress.evaluating == [{"seq": 1, "hash": .progress.evaluating[0].hash, "epoch": 1,
