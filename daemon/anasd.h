@@ -43,6 +43,11 @@ double anasd_now(void);
  * runs interrupted, let the loop drain. */
 void anasd_stop(struct anasd *d);
 
+/* Read the token files again (SIGHUP, POST /api/v1/admin/reload; `by` says
+ * which in the log): 0, or -1 with the reason in why and the tokens in
+ * force unchanged. */
+int anasd_reload_tokens(struct anasd *d, const char *by, char *why, size_t why_len);
+
 /* Server-sent event streams open now, for GET /metrics. The event streams
  * define it; until they do, a weak default in api_metrics.c answers 0. */
 int anasd_streams_open(const struct anasd *d);

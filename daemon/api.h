@@ -108,6 +108,8 @@ int api_events_run(struct anasd *d, const struct req *rq, const struct route_arg
                    struct resp *rs);
 int api_events_all(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs);
+int api_admin_reload(struct anasd *d, const struct req *rq, const struct route_args *a,
+                     struct resp *rs);
 int api_leases_create(struct anasd *d, const struct req *rq, const struct route_args *a,
                       struct resp *rs);
 int api_leases_release(struct anasd *d, const struct req *rq, const struct route_args *a,

@@ -137,6 +137,9 @@ int api_runs_create(struct anasd *d, const struct req *rq, const struct route_ar
     store_run_count_in_state(d->store, "interrupted", &waiting);
     if (queued + waiting >= d->conf.max_queued) {
         free(spec);
+        /* RFC 9110 §10.2.3: when to try again. A run takes minutes or more,
+         * so a client polling faster than this only adds load. */
+        snprintf(rs->retry_after, sizeof rs->retry_after, "%d", 30);
         return reply_problem(rs, rq, 429, ANAS_ELIMIT, NULL,
                              "%lld runs are waiting (limit %d); try again later",
                              queued + waiting, d->conf.max_queued);

@@ -53,12 +53,21 @@ static const struct opt opts[] = {
      "event streams open at once before answering 503 (default 64; 0: none)"},
     {"sse-heartbeat", "sse_heartbeat", OPT_INT, OFF(sse_heartbeat), 0, 1, 3600, "SECONDS",
      "silence on an event stream before a heartbeat comment (default 15)"},
+    {"max-connections", "max_connections", OPT_INT, OFF(max_connections), 0, 1, 65536, "N",
+     "client connections open at once; more wait to be accepted (default 256)"},
+    {"request-timeout", "request_timeout", OPT_INT, OFF(request_timeout), 0, 1, 3600,
+     "SECONDS", "time a client has to send a request, and most it may stay silent\n"
+     "                         (default 30)"},
     {"max-body", "max_body", OPT_INT, OFF(max_body), 0, 1024, 1L << 30, "BYTES",
      "largest request body (default 1048576)"},
     {"token-file", "token_file", OPT_STR, OFF(token_file), CONF_PATH_MAX, 0, 0, "FILE",
-     "bearer tokens, one per line; required to listen on a non-loopback address"},
+     "bearer tokens, one per line, each with its scopes; required to listen on a\n"
+     "                         non-loopback address (see anasd(8))"},
     {"metrics-token-file", "metrics_token_file", OPT_STR, OFF(metrics_token_file),
      CONF_PATH_MAX, 0, 0, "FILE", "bearer tokens that may only read /metrics"},
+    {"cors-origin", "cors_origin", OPT_STR, OFF(cors_origin), CONF_ORIGINS_MAX, 0, 0, "ORIGINS",
+     "origins whose pages may call the API from a browser, separated by\n"
+     "                         commas, or * (default: none, CORS is off)"},
     {"data-root", "data_roots", OPT_ROOTS, OFF(data_roots), 0, 0, 0, "DIR",
      "directory datasets may be read from (repeatable)"},
     {"model-root", "model_roots", OPT_ROOTS, OFF(model_roots), 0, 0, 0, "DIR",
@@ -141,6 +150,8 @@ static void defaults(struct conf *c)
     c->max_queued = 100;
     c->max_streams = 64;
     c->sse_heartbeat = 15;
+    c->max_connections = 256;
+    c->request_timeout = 30;
     c->max_body = 1L << 20;
     snprintf(c->log_level, sizeof c->log_level, "info");
     default_roots(c);
@@ -307,65 +318,53 @@ static void usage(FILE *f)
                "See anasd(8) and doc/api.md.\n");
 }
 
-static int load_tokens(const char *path, char ***tokens, int *n_tokens, char *why, size_t n)
+/* An origin is what browsers send in Origin: scheme://host[:port], no
+ * path (RFC 6454 §6.2); anything else could never match, so it is a typo. */
+static int check_origins(const char *list, char *why, size_t why_len)
 {
-    FILE *f;
-    char line[1024];
-    if (!path[0])
+    const char *p = list;
+    if (strcmp(list, "*") == 0)
         return CONF_OK;
-    f = fopen(path, "r");
-    if (!f)
-        return fail(why, n, "token file %s: %s", path, strerror(errno));
-    while (fgets(line, sizeof line, f)) {
-        size_t len = strcspn(line, "\r\n");
-        char **grown;
-        line[len] = '\0';
-        if (len == 0 || line[0] == '#')
-            continue;
-        grown = realloc(*tokens, sizeof *grown * (size_t)(*n_tokens + 1));
-        if (!grown || !(grown[*n_tokens] = strdup(line))) {
-            *tokens = grown ? grown : *tokens;
-            fclose(f);
-            return fail(why, n, "out of memory reading tokens");
-        }
-        *tokens = grown;
-        (*n_tokens)++;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *host = NULL;
+        if (strncmp(p, "http://", 7) == 0)
+            host = p + 7;
+        else if (strncmp(p, "https://", 8) == 0)
+            host = p + 8;
+        if (!host || host >= p + n || n > 255 || memchr(host, '/', (size_t)(p + n - host)) ||
+            memchr(p, ' ', n) || memchr(p, '*', n))
+            return fail(why, why_len,
+                        "cors-origin: '%.*s' is not an origin like https://host[:port] "
+                        "(or give * alone)",
+                        (int)(n > 200 ? 200 : n), p);
+        p += n + (p[n] == ',');
     }
-    fclose(f);
-    if (*n_tokens == 0)
-        return fail(why, n, "token file %s holds no token", path);
     return CONF_OK;
 }
 
-static void free_tokens(char **tokens, int n_tokens)
+/* Both files are read before the tokens in force are replaced, so a reload
+ * that fails half-way leaves the daemon with the tokens it had. */
+static int load_tokens(struct conf *c, char *why, size_t why_len)
 {
-    int i;
-    for (i = 0; i < n_tokens; i++)
-        free(tokens[i]);
-    free(tokens);
-}
-
-/* Both files are read before either set is replaced, so a reload that
- * fails half-way leaves the daemon with the tokens it had. */
-int conf_reload_tokens(struct conf *c, char *why, size_t why_len)
-{
-    char **tokens = NULL, **metrics_tokens = NULL;
-    int n_tokens = 0, n_metrics_tokens = 0;
-
-    if (load_tokens(c->token_file, &tokens, &n_tokens, why, why_len) < 0 ||
-        load_tokens(c->metrics_token_file, &metrics_tokens, &n_metrics_tokens, why,
-                    why_len) < 0) {
-        free_tokens(tokens, n_tokens);
-        free_tokens(metrics_tokens, n_metrics_tokens);
+    struct auth_tokens t = {0, NULL};
+    int n_api;
+    if (auth_load(&t, c->token_file, 0, why, why_len) < 0)
+        return CONF_ERROR;
+    n_api = t.n;
+    if (auth_load(&t, c->metrics_token_file, AUTH_METRICS, why, why_len) < 0) {
+        auth_fini(&t);
         return CONF_ERROR;
     }
-    free_tokens(c->tokens, c->n_tokens);
-    free_tokens(c->metrics_tokens, c->n_metrics_tokens);
-    c->tokens = tokens;
-    c->n_tokens = n_tokens;
-    c->metrics_tokens = metrics_tokens;
-    c->n_metrics_tokens = n_metrics_tokens;
+    auth_fini(&c->tokens);
+    c->tokens = t;
+    c->n_api_tokens = n_api;
     return CONF_OK;
+}
+
+int conf_reload_tokens(struct conf *c, char *why, size_t why_len)
+{
+    return load_tokens(c, why, why_len);
 }
 
 /* --config is read before anything else so the command line can override it. */
@@ -418,14 +417,14 @@ int conf_load(struct conf *c, int argc, char **argv, char *why, size_t why_len)
     }
     if (optind < argc)
         return fail(why, why_len, "unexpected argument '%s' (see --help)", argv[optind]);
-    if (load_tokens(c->token_file, &c->tokens, &c->n_tokens, why, why_len) < 0 ||
-        load_tokens(c->metrics_token_file, &c->metrics_tokens, &c->n_metrics_tokens, why,
-                    why_len) < 0)
+    if (load_tokens(c, why, why_len) < 0)
+        return CONF_ERROR;
+    if (check_origins(c->cors_origin, why, why_len) < 0)
         return CONF_ERROR;
     defaults(&dflt);
     if (check_roots(c, &dflt, why, why_len) < 0)
         return CONF_ERROR;
-    if (!conf_is_loopback(c->listen_addr) && c->n_tokens == 0)
+    if (!conf_is_loopback(c->listen_addr) && c->n_api_tokens == 0)
         return fail(why, why_len,
                     "refusing to listen on non-loopback address %s without --token-file",
                     c->listen_addr);
@@ -439,10 +438,25 @@ void conf_fini(struct conf *c)
         free(c->data_roots[i]);
     for (i = 0; i < c->n_model_roots; i++)
         free(c->model_roots[i]);
-    free_tokens(c->tokens, c->n_tokens);
-    free_tokens(c->metrics_tokens, c->n_metrics_tokens);
-    c->n_data_roots = c->n_model_roots = c->n_tokens = c->n_metrics_tokens = 0;
-    c->tokens = c->metrics_tokens = NULL;
+    auth_fini(&c->tokens);
+    c->n_data_roots = c->n_model_roots = c->n_api_tokens = 0;
+}
+
+int conf_cors_allows(const struct conf *c, const char *origin)
+{
+    const char *p = c->cors_origin;
+    size_t len = strlen(origin);
+    if (!origin[0] || !p[0])
+        return 0;
+    if (strcmp(p, "*") == 0)
+        return 1;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == len && memcmp(p, origin, n) == 0)
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
 }
 
 int conf_is_loopback(const char *addr)

@@ -14,8 +14,11 @@
 
 #include <stddef.h>
 
+#include "auth.h"
+
 #define CONF_MAX_ROOTS 16
 #define CONF_PATH_MAX 4096
+#define CONF_ORIGINS_MAX 1024
 
 enum {
     CONF_OK = 0,
@@ -33,18 +36,19 @@ struct conf {
     int max_queued;
     int max_streams; /* open event streams (api_events.c) */
     int sse_heartbeat; /* seconds of silence before a stream's heartbeat */
+    int max_connections;
+    int request_timeout; /* seconds to send a request; of silence */
     long max_body;
     char token_file[CONF_PATH_MAX];
     char metrics_token_file[CONF_PATH_MAX];
+    char cors_origin[CONF_ORIGINS_MAX]; /* comma-separated origins, "*" or empty */
     char log_level[8];
     int n_data_roots;
     char *data_roots[CONF_MAX_ROOTS];   /* realpath'd */
     int n_model_roots;
     char *model_roots[CONF_MAX_ROOTS];  /* realpath'd */
-    int n_tokens;
-    char **tokens;
-    int n_metrics_tokens;
-    char **metrics_tokens; /* these may only read /metrics */
+    struct auth_tokens tokens;   /* both files' */
+    int n_api_tokens;            /* of them, --token-file's: with any, the API needs one */
     char www_root[CONF_PATH_MAX];      /* the dashboard, served at / */
     char chartjs_root[CONF_PATH_MAX];  /* Chart.js, at /vendor/chart.js/ */
     char examples_root[CONF_PATH_MAX]; /* example specs, at /examples/ */
@@ -57,6 +61,9 @@ void conf_fini(struct conf *c);
  * (unreadable, no token) the reason is in why and the tokens held so far
  * stay in force. */
 int conf_reload_tokens(struct conf *c, char *why, size_t why_len);
+
+/* Is origin (a request's Origin header) one --cors-origin allows? */
+int conf_cors_allows(const struct conf *c, const char *origin);
 
 /* Is the listen address a loopback one (127.0.0.0/8, ::1, localhost)? */
 int conf_is_loopback(const char *addr);

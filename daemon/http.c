@@ -50,10 +50,6 @@
 #include "core/err.h"
 #include "core/log.h"
 
-/* Idle connections are closed after this many seconds. */
-#define CONN_TIMEOUT_S 30
-/* Concurrent connections; more wait in the kernel's accept queue. */
-#define CONN_LIMIT 256
 /* MHD's per-connection pool holds the request line and the headers. */
 #define CONN_MEMORY_MIN (32 * 1024)
 
@@ -74,6 +70,18 @@ struct http {
     uint64_t id_key, id_count; /* request ids: splitmix64(key + count) */
     char last_error[160];      /* MHD's last log line, for http_start's why */
     struct http_stream *streams; /* open ones, for stopping */
+    unsigned max_conns;
+    uint64_t request_ns;         /* time to send one request */
+    uv_timer_t sweep;            /* closes connections past it, each second */
+    struct conn_track *conns;    /* every open connection */
+    int n_conns;
+};
+
+/* A connection, from MHD's "started" notice to its "closed" one. */
+struct conn_track {
+    struct MHD_Connection *c;
+    uint64_t since; /* uv_hrtime() its current request began to arrive; 0: answering */
+    struct conn_track *next, *prev;
 };
 
 /* A streamed response, from the handler's MHD response to its free. */
@@ -188,6 +196,81 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Request deadlines                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* MHD's timeout is an idle timeout: a client that sends one byte a second
+ * (slowloris) is never idle and would hold its connection, and with enough
+ * of them every connection, for ever. So each connection is also given
+ * request_ns to deliver a whole request, counted from its first byte (or
+ * the end of the previous answer), and the sweep shuts down the socket of
+ * one that takes longer: MHD sees the end of the stream and closes it as
+ * it would a client that left. Answers, streams included, are never cut. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http *h = cls;
+    struct conn_track *t = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        if (!(t = calloc(1, sizeof *t)))
+            return; /* untracked: MHD's idle timeout still applies */
+        t->c = c;
+        t->since = uv_hrtime();
+        h->n_conns++;
+        t->next = h->conns;
+        if (t->next)
+            t->next->prev = t;
+        h->conns = t;
+        *socket_context = t;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && t) {
+        /* At its limit MHD takes the listening socket out of its epoll set
+         * and puts it back in a later MHD_run(), but nothing would wake us
+         * for that run: run again now. */
+        if (h->n_conns-- >= (int)h->max_conns)
+            h->kick = 1;
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            h->conns = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+static struct conn_track *track_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+static void on_sweep(uv_timer_t *timer)
+{
+    struct http *h = timer->data;
+    uint64_t now = uv_hrtime();
+    struct conn_track *t;
+    int cut = 0;
+
+    for (t = h->conns; t; t = t->next) {
+        const union MHD_ConnectionInfo *i;
+        if (!t->since || now - t->since <= h->request_ns)
+            continue;
+        i = MHD_get_connection_info(t->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (i && shutdown(i->connect_fd, SHUT_RDWR) == 0)
+            cut++;
+        t->since = 0;
+    }
+    if (cut > 0) {
+        anas_log(ANAS_LOG_INFO, "http: closed %d connection(s) that took over %llu s to send "
+                 "a request", cut, (unsigned long long)(h->request_ns / 1000000000u));
+        drive(h);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* Request state                                                            */
 /* ------------------------------------------------------------------------ */
 
@@ -210,9 +293,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct exchange *x = *con_cls;
+    struct conn_track *t = track_of(c);
 
     (void)cls;
-    (void)c;
+    if (t)
+        t->since = uv_hrtime(); /* the next request's time starts */
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && x)
         anas_log(ANAS_LOG_DEBUG, "http: request for %.80s ended early (%d)", x->uri,
                  (int)toe);
@@ -346,6 +431,25 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
 {
     if (value[0] && MHD_add_response_header(r, name, value) != MHD_YES)
         anas_log(ANAS_LOG_ERROR, "request %s: header %s refused", rid, name);
+}
+
+/* CORS (the Fetch standard): which origin may read the answer, and for a
+ * preflight what it may send. Vary keeps caches from serving one origin's
+ * answer to another. */
+static void add_cors(struct MHD_Response *r, const struct resp *rs, const char *rid)
+{
+    if (!rs->cors_origin[0])
+        return;
+    add_header(r, "Access-Control-Allow-Origin", rs->cors_origin, rid);
+    add_header(r, MHD_HTTP_HEADER_VARY, "Origin", rid);
+    add_header(r, "Access-Control-Expose-Headers",
+               "Location, Retry-After, Content-Disposition, X-Request-Id", rid);
+    if (!rs->cors_methods[0])
+        return;
+    add_header(r, "Access-Control-Allow-Methods", rs->cors_methods, rid);
+    add_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID",
+               rid);
+    add_header(r, "Access-Control-Max-Age", "600", rid);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -488,6 +592,7 @@ static struct MHD_Response *response_build(struct http *h, struct MHD_Connection
     add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, rs->disposition, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, rs->retry_after, rq->request_id);
     add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", rq->request_id);
+    add_cors(r, rs, rq->request_id);
     add_header(r, "X-Request-Id", rq->request_id, rq->request_id);
     return r;
 }
@@ -500,6 +605,10 @@ static enum MHD_Result respond(struct http *h, struct exchange *x,
     struct MHD_Response *r;
     enum MHD_Result ok;
 
+    struct conn_track *t = track_of(c);
+
+    if (t)
+        t->since = 0; /* received whole: the answer has all the time it needs */
     req_build(h, x, c, method, &rq);
     memset(&rs, 0, sizeof rs);
     h->handler(h->ctx, &rq, &rs);
@@ -601,8 +710,10 @@ static struct MHD_Daemon *mhd_start(struct http *h, struct sockaddr_storage *ss,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned int)(h->request_ns / 1000000000u),
+                            MHD_OPTION_CONNECTION_LIMIT, h->max_conns,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(h->max_url),
                             MHD_OPTION_END);
     /* clang-format on */
@@ -632,6 +743,8 @@ int http_start(uv_loop_t *loop, const struct http_opts *o, struct http **out, ch
     h->max_url = o->max_url;
     h->handler = o->handler;
     h->ctx = o->ctx;
+    h->max_conns = o->max_conns > 0 ? (unsigned)o->max_conns : 256;
+    h->request_ns = (uint64_t)(o->request_timeout > 0 ? o->request_timeout : 30) * 1000000000u;
     request_ids_seed(h);
 
     h->mhd = mhd_start(h, &ss, o->port);
@@ -650,9 +763,12 @@ int http_start(uv_loop_t *loop, const struct http_opts *o, struct http **out, ch
         return ANAS_EIO;
     }
     uv_timer_init(loop, &h->timer);
+    uv_timer_init(loop, &h->sweep);
     h->poll.data = h;
     h->timer.data = h;
-    h->n_open = 2;
+    h->sweep.data = h;
+    h->n_open = 3;
+    uv_timer_start(&h->sweep, on_sweep, 1000, 1000);
     info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? (int)info->port : o->port;
     uv_poll_start(&h->poll, UV_READABLE, on_poll);
@@ -687,10 +803,12 @@ static void stop_now(struct http *h)
     MHD_run(h->mhd);
     uv_poll_stop(&h->poll);
     uv_timer_stop(&h->timer);
+    uv_timer_stop(&h->sweep);
     MHD_stop_daemon(h->mhd);
     h->mhd = NULL;
     uv_close((uv_handle_t *)&h->poll, on_closed);
     uv_close((uv_handle_t *)&h->timer, on_closed);
+    uv_close((uv_handle_t *)&h->sweep, on_closed);
 }
 
 /* A handler may trigger a stop (say, a fatal store error) while MHD_run()

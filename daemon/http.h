@@ -84,6 +84,8 @@ struct resp {
     char allow[64];
     char disposition[160];
     char retry_after[16];
+    char cors_origin[256];  /* Access-Control-Allow-Origin (route.c decides) */
+    char cors_methods[64];  /* a CORS preflight's Access-Control-Allow-Methods */
     const struct http_stream_ops *stream;
     void *stream_cls;
 };
@@ -95,6 +97,8 @@ struct http_opts {
     int port;         /* 0: a free port */
     size_t max_body;
     size_t max_url;
+    int max_conns;       /* open at once; MHD closes the others on accept (0: 256) */
+    int request_timeout; /* seconds to send a request, and of silence (0: 30) */
     http_handler handler;
     void *ctx;
 };

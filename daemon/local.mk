@@ -17,6 +17,7 @@ daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) \
 daemon_anasd_SOURCES = \
 	daemon/anasd.h daemon/main.c \
 	daemon/conf.h daemon/conf.c \
+	daemon/auth.h daemon/auth.c daemon/api_admin.c \
 	daemon/http.h daemon/http.c \
 	daemon/route.h daemon/route.c \
 	daemon/reply.h daemon/reply.c \

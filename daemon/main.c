@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -89,24 +90,30 @@ static void on_signal(uv_signal_t *h, int signum)
     anasd_stop(h->data);
 }
 
+int anasd_reload_tokens(struct anasd *d, const char *by, char *why, size_t why_len)
+{
+    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
+        snprintf(why, why_len, "no token file to reload");
+        return -1;
+    }
+    if (conf_reload_tokens(&d->conf, why, why_len) < 0)
+        return -1;
+    anas_log(ANAS_LOG_INFO, "%s: reloaded %d token(s): %d read, %d submit, %d admin, "
+             "%d metrics, %d worker", by, d->conf.tokens.n, auth_count(&d->conf.tokens, AUTH_READ),
+             auth_count(&d->conf.tokens, AUTH_SUBMIT), auth_count(&d->conf.tokens, AUTH_ADMIN),
+             auth_count(&d->conf.tokens, AUTH_METRICS), auth_count(&d->conf.tokens, AUTH_WORKER));
+    return 0;
+}
+
 /* SIGHUP: new token files take effect for the next request; connections
  * and streams already open are left alone. Logs go to stderr (the journal
  * under systemd), so there is no log file to reopen. */
 static void on_hup(uv_signal_t *h, int signum)
 {
-    struct anasd *d = h->data;
     char why[512];
-
-    if (!d->conf.token_file[0] && !d->conf.metrics_token_file[0]) {
-        anas_log(ANAS_LOG_INFO, "SIGHUP: no token file to reload");
-        return;
-    }
-    if (conf_reload_tokens(&d->conf, why, sizeof why) < 0) {
+    (void)signum;
+    if (anasd_reload_tokens(h->data, "SIGHUP", why, sizeof why) < 0)
         anas_log(ANAS_LOG_WARN, "SIGHUP: %s; keeping the tokens loaded before", why);
-        return;
-    }
-    anas_log(ANAS_LOG_INFO, "SIGHUP: reloaded %d token(s) and %d metrics token(s)",
-             d->conf.n_tokens, d->conf.n_metrics_tokens);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -131,12 +138,29 @@ static void size_pool(int workers)
     setenv("OMP_NUM_THREADS", "1", 0);
 }
 
+/* Each connection is a descriptor; the database, the loop and the pool
+ * need a few dozen more. The soft limit (often 1024) is raised as far as
+ * the hard one allows rather than have accept() fail under load. */
+static void raise_nofile(int max_connections)
+{
+    rlim_t want = (rlim_t)max_connections + 64;
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur >= want)
+        return;
+    r.rlim_cur = r.rlim_max == RLIM_INFINITY || want <= r.rlim_max ? want : r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < want)
+        anas_log(ANAS_LOG_WARN, "--max-connections %d needs %llu open files; the limit is %llu",
+                 max_connections, (unsigned long long)want, (unsigned long long)r.rlim_cur);
+}
+
 static int serve(struct anasd *d)
 {
     struct http_opts o = {.addr = d->conf.listen_addr, .port = d->conf.port,
                           .max_body = (size_t)d->conf.max_body, .max_url = 8192,
-                          .handler = route_dispatch, .ctx = d};
+                          .max_conns = d->conf.max_connections,
+                          .request_timeout = d->conf.request_timeout, .handler = route_dispatch, .ctx = d};
     char why[256];
+    raise_nofile(d->conf.max_connections);
     if (http_start(d->loop, &o, &d->http, why, sizeof why) < 0) {
         fprintf(stderr, "anasd: %s\n", why);
         return 1;

@@ -13,57 +13,61 @@
 #include <string.h>
 
 #include "api.h"
+#include "auth.h"
 #include "core/log.h"
 #include "metrics.h"
 #include "reply.h"
 #include "static.h"
 
-/* Who may call a route (struct route's `open`). */
-enum {
-    NEEDS_TOKEN = 0, /* with --token-file: one of its tokens */
-    OPEN = 1,        /* anyone */
-    METRICS = 2,     /* with any tokens: one of --token-file or --metrics-token-file */
-};
+/* Who may call a route: anyone, or a token with this scope (auth.h).
+ * Without --token-file every route but /metrics is open, as on a laptop. */
+#define OPEN 0u
+#define READ AUTH_READ
+#define SUBMIT AUTH_SUBMIT
+#define ADMIN AUTH_ADMIN
+#define METRICS AUTH_METRICS
+#define WORKER AUTH_WORKER
 
 struct route {
     const char *method;
     const char *pattern;
     api_fn fn;
-    int open; /* 0, OPEN or METRICS, above */
+    unsigned scope;
 };
 
 static const struct route routes[] = {
-    {"GET", "/api/v1/health", api_health_get, 1},
-    {"GET", "/api/v1/openapi.json", api_openapi_get, 0},
-    {"GET", "/api/v1/spaces", api_spaces_list, 0},
-    {"GET", "/api/v1/spaces/{name}", api_spaces_get, 0},
-    {"POST", "/api/v1/spaces/{name}/sample", api_spaces_sample, 0},
-    {"GET", "/api/v1/optimizers", api_optimizers_list, 0},
-    {"GET", "/api/v1/presets", api_presets_list, 0},
-    {"POST", "/api/v1/architectures", api_architectures_create, 0},
-    {"GET", "/api/v1/architectures/{hash}", api_architectures_get, 0},
-    {"POST", "/api/v1/runs", api_runs_create, 0},
-    {"GET", "/api/v1/runs", api_runs_list, 0},
-    {"GET", "/api/v1/runs/{id}", api_runs_get, 0},
-    {"DELETE", "/api/v1/runs/{id}", api_runs_delete, 0},
-    {"POST", "/api/v1/runs/{id}/cancel", api_runs_cancel, 0},
-    {"GET", "/api/v1/runs/{id}/evaluations", api_runs_evaluations, 0},
-    {"GET", "/api/v1/runs/{id}/best", api_runs_best, 0},
-    {"GET", "/api/v1/runs/{id}/pareto", api_runs_pareto, 0},
-    {"GET", "/api/v1/runs/{id}/export", api_runs_export, 0},
-    {"GET", "/api/v1/runs/{id}/model", api_runs_model, 0},
-    {"GET", "/api/v1/runs/{id}/events", api_events_run, 0},
-    {"GET", "/api/v1/events", api_events_all, 0},
-    {"POST", "/api/v1/surrogates", api_surrogates_create, 0},
-    {"GET", "/api/v1/surrogates", api_surrogates_list, 0},
-    {"GET", "/api/v1/surrogates/{id}", api_surrogates_get, 0},
-    {"DELETE", "/api/v1/surrogates/{id}", api_surrogates_delete, 0},
-    {"GET", "/api/v1/surrogates/{id}/model", api_surrogates_model, 0},
-    {"POST", "/api/v1/leases", api_leases_create, 0},
-    {"DELETE", "/api/v1/leases/{id}", api_leases_release, 0},
-    {"POST", "/api/v1/leases/{id}/heartbeat", api_leases_heartbeat, 0},
-    {"POST", "/api/v1/leases/{id}/result", api_leases_result, 0},
-    {"GET", "/api/v1/workers", api_workers_list, 0},
+    {"GET", "/api/v1/health", api_health_get, OPEN},
+    {"GET", "/api/v1/openapi.json", api_openapi_get, READ},
+    {"GET", "/api/v1/spaces", api_spaces_list, READ},
+    {"GET", "/api/v1/spaces/{name}", api_spaces_get, READ},
+    {"POST", "/api/v1/spaces/{name}/sample", api_spaces_sample, READ},
+    {"GET", "/api/v1/optimizers", api_optimizers_list, READ},
+    {"GET", "/api/v1/presets", api_presets_list, READ},
+    {"POST", "/api/v1/architectures", api_architectures_create, SUBMIT},
+    {"GET", "/api/v1/architectures/{hash}", api_architectures_get, READ},
+    {"POST", "/api/v1/runs", api_runs_create, SUBMIT},
+    {"GET", "/api/v1/runs", api_runs_list, READ},
+    {"GET", "/api/v1/runs/{id}", api_runs_get, READ},
+    {"DELETE", "/api/v1/runs/{id}", api_runs_delete, SUBMIT},
+    {"POST", "/api/v1/runs/{id}/cancel", api_runs_cancel, SUBMIT},
+    {"GET", "/api/v1/runs/{id}/evaluations", api_runs_evaluations, READ},
+    {"GET", "/api/v1/runs/{id}/best", api_runs_best, READ},
+    {"GET", "/api/v1/runs/{id}/pareto", api_runs_pareto, READ},
+    {"GET", "/api/v1/runs/{id}/export", api_runs_export, READ},
+    {"GET", "/api/v1/runs/{id}/model", api_runs_model, READ},
+    {"GET", "/api/v1/runs/{id}/events", api_events_run, READ},
+    {"GET", "/api/v1/events", api_events_all, READ},
+    {"POST", "/api/v1/surrogates", api_surrogates_create, SUBMIT},
+    {"GET", "/api/v1/surrogates", api_surrogates_list, READ},
+    {"GET", "/api/v1/surrogates/{id}", api_surrogates_get, READ},
+    {"DELETE", "/api/v1/surrogates/{id}", api_surrogates_delete, SUBMIT},
+    {"GET", "/api/v1/surrogates/{id}/model", api_surrogates_model, READ},
+    {"POST", "/api/v1/admin/reload", api_admin_reload, ADMIN},
+    {"POST", "/api/v1/leases", api_leases_create, WORKER},
+    {"DELETE", "/api/v1/leases/{id}", api_leases_release, WORKER},
+    {"POST", "/api/v1/leases/{id}/heartbeat", api_leases_heartbeat, WORKER},
+    {"POST", "/api/v1/leases/{id}/result", api_leases_result, WORKER},
+    {"GET", "/api/v1/workers", api_workers_list, READ},
     {"GET", "/metrics", api_metrics_get, METRICS},
 };
 
@@ -130,55 +134,25 @@ static int match(const char *pattern, const char *path, struct route_args *a)
     return *p == '\0' && (*s == '\0' || strcmp(s, "/") == 0);
 }
 
-static int token_in(char *const *tokens, int n_tokens, const char *auth)
+/* 0 when the request may call a route needing `scope`; otherwise the
+ * refusal is in rs: 401 for no or an unknown token, 403 for a known one
+ * without the scope (RFC 6750 §3.1). /metrics needs a token as soon as
+ * either file holds one; the API, as soon as --token-file does. */
+static int authorize(const struct anasd *d, const struct req *rq, unsigned scope,
+                     struct resp *rs)
 {
-    int i, good = 0;
-    size_t tl;
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+    const struct conf *c = &d->conf;
+    unsigned have;
+    if (scope == OPEN || (scope == METRICS ? c->tokens.n == 0 : c->n_api_tokens == 0))
         return 0;
-    auth += 7;
-    tl = strlen(auth);
-    for (i = 0; i < n_tokens; i++) {
-        const char *t = tokens[i];
-        size_t k, n = strlen(t);
-        unsigned char diff = (unsigned char)(n != tl);
-        /* Constant-time in the token's content. */
-        for (k = 0; k < n; k++)
-            diff |= (unsigned char)(t[k] ^ (k < tl ? auth[k] : 0));
-        good |= diff == 0;
-    }
-    return good;
-}
-
-static int token_ok(const struct anasd *d, const char *auth)
-{
-    return token_in(d->conf.tokens, d->conf.n_tokens, auth);
-}
-
-static int metrics_token_ok(const struct anasd *d, const char *auth)
-{
-    return token_in(d->conf.metrics_tokens, d->conf.n_metrics_tokens, auth);
-}
-
-/* 0 when the request may call the route; otherwise the refusal is in rs. A
- * metrics token elsewhere is known but not enough: 403, as RFC 6750 §3.1
- * answers a token without the scope a resource needs. */
-static int authorize(const struct anasd *d, const struct req *rq, int open, struct resp *rs)
-{
-    const char *auth = rq->authorization;
-    if (open == OPEN)
-        return 0;
-    if (open == METRICS) {
-        if (d->conf.n_tokens + d->conf.n_metrics_tokens == 0 || token_ok(d, auth) ||
-            metrics_token_ok(d, auth))
-            return 0;
-    } else if (d->conf.n_tokens == 0 || token_ok(d, auth)) {
-        return 0;
-    } else if (metrics_token_ok(d, auth)) {
-        reply_problem(rs, rq, 403, ANAS_EDENIED, NULL, "this token may only read /metrics");
+    if (auth_find(&c->tokens, rq->authorization, &have) < 0) {
+        reply_problem(rs, rq, 401, ANAS_EAUTH, NULL, "missing or invalid bearer token");
         return -1;
     }
-    reply_problem(rs, rq, 401, ANAS_EAUTH, NULL, "missing or invalid bearer token");
+    if ((have & scope) == scope)
+        return 0;
+    reply_problem(rs, rq, 403, ANAS_EDENIED, NULL, "this token lacks the '%s' scope",
+                  auth_scope_name(scope));
     return -1;
 }
 
@@ -230,7 +204,7 @@ static const char *route_run(struct anasd *d, const struct req *rq, struct resp 
             append_allow(allow, sizeof allow, routes[i].method);
             continue;
         }
-        if (authorize(d, rq, routes[i].open, rs) < 0)
+        if (authorize(d, rq, routes[i].scope, rs) < 0)
             return routes[i].pattern;
         if (!media_ok(rq)) {
             reply_problem(rs, rq, 415, ANAS_EMEDIA, NULL,
@@ -242,7 +216,9 @@ static const char *route_run(struct anasd *d, const struct req *rq, struct resp 
         return routes[i].pattern;
     }
     if (strcmp(matched, "none") != 0) {
-        if (d->conf.n_tokens > 0 && !token_ok(d, rq->authorization)) {
+        unsigned any;
+        if (d->conf.n_api_tokens > 0 &&
+            auth_find(&d->conf.tokens, rq->authorization, &any) < 0) {
             reply_problem(rs, rq, 401, ANAS_EAUTH, NULL, "missing or invalid bearer token");
             return matched;
         }
@@ -257,12 +233,45 @@ static const char *route_run(struct anasd *d, const struct req *rq, struct resp 
     return matched;
 }
 
+/* A CORS preflight (OPTIONS with Access-Control-Request-Method) from an
+ * allowed origin: the path's methods, no token (browsers send none on a
+ * preflight). Returns the path's pattern, or NULL to route as usual. */
+static const char *preflight(struct anasd *d, const struct req *rq, struct resp *rs)
+{
+    struct route_args args;
+    const char *matched = NULL;
+    int i;
+    if (strcmp(rq->method, "OPTIONS") != 0 ||
+        !req_header(rq, "Access-Control-Request-Method"))
+        return NULL;
+    for (i = 0; i < N_ROUTES; i++) {
+        memset(&args, 0, sizeof args);
+        if (!match(routes[i].pattern, rq->path, &args))
+            continue;
+        matched = matched ? matched : routes[i].pattern;
+        append_allow(rs->cors_methods, sizeof rs->cors_methods, routes[i].method);
+    }
+    if (matched)
+        rs->status = 204;
+    return matched;
+}
+
 /* Every answer is counted by its route's pattern, never the raw path: the
- * metrics' label values stay a bounded set. */
+ * metrics' label values stay a bounded set. CORS headers go on every
+ * answer to an allowed origin, refusals included, so that a page can read
+ * why it was refused. */
 void route_dispatch(void *ctx, const struct req *rq, struct resp *rs)
 {
     struct anasd *d = ctx;
-    const char *route = route_run(d, rq, rs);
+    const char *origin = req_header(rq, "Origin");
+    int cors = origin && conf_cors_allows(&d->conf, origin);
+    const char *route = cors ? preflight(d, rq, rs) : NULL;
+
+    if (!route)
+        route = route_run(d, rq, rs);
+    if (cors)
+        snprintf(rs->cors_origin, sizeof rs->cors_origin, "%s",
+                 strcmp(d->conf.cors_origin, "*") == 0 ? "*" : origin);
     int status = rs->status >= 100 && rs->status <= 599 ? rs->status : 500;
     metrics_request(d->metrics, rq->method, route, status,
                     (double)(uv_hrtime() - rq->received) * 1e-9);

@@ -285,6 +285,7 @@ for _ in 1 2 3 4 5 6; do
     fi
 done
 problem_is 429 ANAS_ELIMIT '' "with --max-runs 1 --max-queued 2, a further run is 429 ANAS_ELIMIT"
+is "$(header Retry-After)" 30 "... with Retry-After: 30"
 ok "... after 2 to 3 accepted runs (got $accepted)" \
     sh -c '[ "$1" -ge 2 ] && [ "$1" -le 3 ]' sh "$accepted"
 req GET '/api/v1/runs?limit=1000'

@@ -50,8 +50,8 @@ ok "an event stream is open" grep -q '^retry:' "$tmp/stream.out"
 
 printf '# rotated\nsecond-token\n' >"$tmp/tokens"
 printf 'scrape-two\n' >"$tmp/metrics-tokens"
-ok "SIGHUP is logged as a reload of 1 token and 1 metrics token" \
-    hup 'SIGHUP: reloaded 1 token(s) and 1 metrics token(s)'
+ok "SIGHUP is logged as a reload of 2 tokens, 2 of them for metrics" \
+    hup 'SIGHUP: reloaded 2 token(s): 1 read, 1 submit, 1 admin, 2 metrics, 0 worker'
 is "$(code second-token /api/v1/runs)" 200 "after SIGHUP the new token works"
 is "$(code first-token /api/v1/runs)" 401 "after SIGHUP the removed token is refused"
 is "$(code scrape-two /metrics)" 200 "after SIGHUP the new metrics token reads /metrics"
@@ -76,7 +76,7 @@ is "$(code third-token /api/v1/runs)" 401 \
 is "$(code second-token /api/v1/runs)" 200 "... the tokens loaded before still work"
 
 printf 'scrape-three\n' >"$tmp/metrics-tokens"
-ok "once both files are good, SIGHUP reloads them" hup 'SIGHUP: reloaded 1 token'
+ok "once both files are good, SIGHUP reloads them" hup 'SIGHUP: reloaded 2 token'
 is "$(code third-token /api/v1/runs)" 200 "the third token works"
 is "$(code second-token /api/v1/runs)" 401 "the second one is refused"
 stop_anasd

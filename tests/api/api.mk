@@ -42,6 +42,8 @@ API_TESTS = \
 	tests/api/97-www.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/96-export-rep.sh \
+	tests/api/42-scopes.sh \
+	tests/api/43-limits.sh \
 	tests/api/20-architectures.sh
 
 # make distcheck (--enable-smoke-tests) proves the tarball builds, installs
@@ -66,6 +68,7 @@ EXTRA_DIST += \
 	tests/api/lib.sh \
 	tests/api/prom-check.awk \
 	tests/api/sse.sh \
+	tests/api/slow_clients.py \
 	$(API_TESTS)
 
 # A failed test is counted once, by its "not ok" line: the exit status is

@@ -15,3 +15,13 @@ TESTS += tests/unit/daemon-http
 tests_unit_daemon_http_SOURCES = tests/unit/daemon-http.c daemon/http.c daemon/http.h
 tests_unit_daemon_http_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(MHD_CFLAGS) $(UV_CFLAGS)
 tests_unit_daemon_http_LDADD = $(UNIT_LIBS) $(MHD_LIBS) $(UV_LIBS)
+
+check_PROGRAMS += tests/unit/daemon-auth
+TESTS += tests/unit/daemon-auth
+tests_unit_daemon_auth_SOURCES = tests/unit/daemon-auth.c daemon/auth.c daemon/auth.h
+tests_unit_daemon_auth_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
+tests_unit_daemon_auth_LDADD = $(UNIT_LIBS)
+
+# tests/bench/api-load (run by hand): wrk against health, run status,
+# evaluation pages and submissions while a 100,000-evaluation search runs.
+EXTRA_DIST += tests/bench/api-load
