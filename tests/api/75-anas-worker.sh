@@ -5,7 +5,8 @@
 # by anasd's own threads on a fresh database; a train run's weights come
 # back byte for byte; a worker stopped by SIGTERM mid-training releases its
 # lease (the evaluation waits again at once, not after the lease timeout)
-# and exits 0; bad command lines exit 2 and a dataset outside the worker's
+# and exits 0; anasd killed with -9 and restarted mid-search loses nothing
+# and the worker carries on; bad command lines exit 2 and a dataset outside the worker's
 # --data-root exits 1 naming it.
 # shellcheck disable=SC2016 # jq programs are single-quoted on purpose
 # shellcheck source=tests/api/lib.sh
@@ -40,7 +41,8 @@ is "$W_RC" 2 "--evaluators rpu exits 2 (rpu runs in anasd)"
 mkdir -p "$tmp/data/fm" "$tmp/elsewhere"
 SPACE='"space": {"name": "mlp", "input": [1, 8, 8], "classes": 4}'
 DATA='"dataset": {"name": "synthetic", "train_subset": 128, "test_subset": 64}'
-SEARCH='{"kind": "search", '"$SPACE"', '"$DATA"',
+SEARCH='{"kind": "search", '"$SPACE"',
+  "dataset": {"name": "synthetic", "train_subset": 1024, "test_subset": 64},
   "evaluator": {"kind": "train", "epochs": 2, "batch_size": 16},
   "optimizer": {"kind": "random", "evaluations": 6}, "runs": 2, "seed": 9}'
 TRAIN='{"kind": "train", '"$SPACE"', '"$DATA"',
@@ -66,8 +68,24 @@ post_run '{"kind": "search", '"$SPACE"', '"$DATA"',
   "pruner": {"kind": "successive-halving", "eta": 3},
   "optimizer": {"kind": "random", "evaluations": 9}, "seed": 5}'
 pruned=$RUN_ID
-worker --threads 2 --data-root "$tmp/data" --id wk --exit-when-idle 1
-is "$W_RC" 0 "the worker exits 0 once idle"
+"$ANAS_WORKER" --url "$URL" --threads 2 --data-root "$tmp/data" --id wk --exit-when-idle 2 \
+    2>"$tmp/wk.err" &
+wpid=$!
+# anasd is killed in the middle and restarted on its port: the worker goes
+# on, the resumed runs queue their unfinished evaluations again.
+_deadline=$(($(now) + $(scaled 20)))
+until req GET "/api/v1/runs/$search" && [ "$(jb .progress.done)" -ge 1 ]; do
+    [ "$(now)" -le "$_deadline" ] || break
+    sleep 0.05
+done
+port=${URL##*:}
+kill9_anasd
+start_anasd --workers 0 --lease-timeout 30 --data-root "$tmp/data" --listen "127.0.0.1:$port"
+wrc=0
+wait "$wpid" || wrc=$?
+is "$wrc" 0 "the worker rode out anasd's kill -9 and restart, and exited 0 once idle"
+grep -q 'resuming with' "$ANASD_ERR" && pass "the search was resumed mid-way" ||
+    fail "the search was resumed mid-way"
 wait_run "$search" 30
 jis .state succeeded "the search succeeded, evaluated remotely"
 results "$search" "$tmp/remote.json"
@@ -82,9 +100,9 @@ req GET "/api/v1/runs/$pruned/evaluations?state=pruned"
 jok "... each pruned one with the curve of the epochs it trained" \
     'all(.items[]; (.curve | length) < 4 and .metrics.epochs == (.curve | length))'
 req GET /api/v1/health
-jok "health: the worker did all 22 evaluations; none waits" \
+jok "health: the worker is known to the restarted anasd; nothing waits" \
     '.remote.waiting == 0 and .remote.leased == 0 and
-     (.remote.workers | map(select(.id == "wk"))[0] | .evaluations == 22 and .threads == 2)'
+     (.remote.workers | map(select(.id == "wk"))[0] | .threads == 2)'
 
 # The worker cannot read the next run's dataset: it says so and exits 1.
 post_run '{"kind": "train", '"$SPACE"',
