@@ -58,7 +58,8 @@ static int offer_decode(json_t *body, struct lease_offer *o, const struct req *r
     anas_error_clear(&err);
     if (codec_check_keys(body, keys, "", &err) < 0)
         return reply_error(rs, rq, &err), -1;
-    if (!json_is_string(w) || json_string_length(w) == 0 || json_string_length(w) >= sizeof o->worker)
+    if (!json_is_string(w) || json_string_length(w) == 0 ||
+        json_string_length(w) >= sizeof o->worker)
         return reply_problem(rs, rq, 422, ANAS_ETYPE, "/worker",
                              "worker: the worker's id, a string of 1 to 63 characters"), -1;
     if (h && (!json_is_string(h) || json_string_length(h) >= sizeof o->host))

@@ -204,7 +204,8 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
-         surrogates_new(&d, &d.surrogates) < 0 || lease_new(&d, &d.leases) < 0 || surrogates_start(d.surrogates) < 0 ||
+         surrogates_new(&d, &d.surrogates) < 0 || surrogates_start(d.surrogates) < 0 ||
+         lease_new(&d, &d.leases) < 0 ||
          jobs_new(&d, &d.jobs) < 0 || jobs_start(d.jobs) < 0;
     if (!rc)
         rc = serve(&d);
