@@ -847,7 +847,10 @@ int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **be
     if (p->total >= 0 && p->done > p->total)
         p->total = p->done;
     p->elapsed = jobs_now() - r->t0;
-    p->eta = p->total >= 0 ? results_eta(r, p->total - p->done, j->d->conf.workers) : NAN;
+    /* remote workers' threads evaluate too */
+    p->eta = p->total >= 0 ? results_eta(r, p->total - p->done,
+                                         j->d->conf.workers + lease_remote_threads(j->d->leases))
+                           : NAN;
     if (best)
         *best = results_best_json(&r->spec, &r->res.best);
     if (summary)

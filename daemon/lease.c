@@ -465,6 +465,16 @@ json_t *lease_workers_json(const struct leases *ls)
     return a;
 }
 
+int lease_remote_threads(const struct leases *ls)
+{
+    double now = anasd_now();
+    int n = 0;
+    for (int i = 0; i < ls->n_workers; i++)
+        if (now - ls->workers[i].seen <= 10 * lease_timeout(ls))
+            n += ls->workers[i].threads;
+    return n;
+}
+
 void lease_counts(const struct leases *ls, int *waiting, int *leased, int *workers)
 {
     double now = anasd_now();

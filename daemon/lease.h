@@ -94,6 +94,8 @@ double lease_timeout(const struct leases *ls);
 /* The remote workers seen lately: [{id, host, threads, since, seen,
  * evaluations, lease: {id, run, seq} or null}]. */
 json_t *lease_workers_json(const struct leases *ls);
+/* The evaluation threads of the remote workers seen lately (an ETA's). */
+int lease_remote_threads(const struct leases *ls);
 /* Counts for health and /metrics. */
 void lease_counts(const struct leases *ls, int *waiting, int *leased, int *workers);
 
