@@ -21,6 +21,7 @@ struct events;
 struct event_pages;
 struct metrics;
 struct faults;
+struct leases;
 
 struct anasd {
     uv_loop_t *loop;
@@ -33,6 +34,7 @@ struct anasd {
     struct event_pages *event_pages; /* api_events.c: evaluations as streams send them */
     struct metrics *metrics;       /* GET /metrics */
     struct faults *faults;         /* faults.c: when the database cannot be written */
+    struct leases *leases;         /* evaluations for remote workers (lease.c) */
     double started_at; /* unix seconds */
     double started_mono; /* anasd_mono(), for the uptime */
     int stopping;

@@ -110,6 +110,16 @@ int api_events_all(struct anasd *d, const struct req *rq, const struct route_arg
                    struct resp *rs);
 int api_admin_reload(struct anasd *d, const struct req *rq, const struct route_args *a,
                      struct resp *rs);
+int api_leases_create(struct anasd *d, const struct req *rq, const struct route_args *a,
+                      struct resp *rs);
+int api_leases_release(struct anasd *d, const struct req *rq, const struct route_args *a,
+                       struct resp *rs);
+int api_leases_heartbeat(struct anasd *d, const struct req *rq, const struct route_args *a,
+                         struct resp *rs);
+int api_leases_result(struct anasd *d, const struct req *rq, const struct route_args *a,
+                      struct resp *rs);
+int api_workers_list(struct anasd *d, const struct req *rq, const struct route_args *a,
+                     struct resp *rs);
 int api_metrics_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                     struct resp *rs);
 

@@ -13,6 +13,7 @@
 #include "events.h"
 #include "faults.h"
 #include "jobs.h"
+#include "lease.h"
 #include "reply.h"
 #include "store.h"
 
@@ -35,17 +36,23 @@ static const char *storage_state(const struct anasd *d)
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs)
 {
-    return reply_json(rs, 200,
-                      json_pack("{s:s, s:s, s:s, s:f, s:i, s:{s:I, s:I}, s:{s:i, s:i}}",
-                                "status", "ok", "storage", storage_state(d), "version",
-                                PACKAGE_VERSION, "uptime_s",
-                                anasd_mono() - d->started_mono, "workers", d->conf.workers,
+    json_t *o;
+    int waiting, leased, workers;
+    lease_counts(d->leases, &waiting, &leased, &workers);
+    o = json_pack("{s:s, s:s, s:s, s:f, s:i, s:{s:I, s:I}, s:{s:i, s:i}}", "status", "ok",
+                  "storage", storage_state(d), "version", PACKAGE_VERSION, "uptime_s",
+                  anasd_mono() - d->started_mono, "workers", d->conf.workers,
                                 "runs", "queued",
                                 (json_int_t)(count_state(d, "queued") +
                                              count_state(d, "interrupted")),
                                 "running", (json_int_t)jobs_n_active(d->jobs), "streams",
                                 "open", events_n_subscribers(d->events), "max",
-                                d->conf.max_streams));
+                                d->conf.max_streams);
+    /* Remote workers (anas-worker) and the evaluations waiting for one. */
+    json_object_set_new(o, "remote", json_pack("{s:i, s:i, s:o}", "waiting", waiting, "leased",
+                                               leased, "workers",
+                                               lease_workers_json(d->leases)));
+    return reply_json(rs, 200, o);
 }
 
 int api_openapi_get(struct anasd *d, const struct req *rq, const struct route_args *a,

@@ -16,6 +16,7 @@
 #include "faults.h"
 #include "http.h"
 #include "jobs.h"
+#include "lease.h"
 #include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
@@ -29,7 +30,7 @@ int anasd_open(struct anasd *d, uv_loop_t *loop, char *why, size_t why_len)
         return -1;
     if (events_new(d->loop, &d->events) < 0 || metrics_new(&d->metrics) < 0 ||
         faults_new(d, &d->faults) < 0 || surrogates_new(d, &d->surrogates) < 0 || surrogates_start(d->surrogates) < 0 ||
-        jobs_new(d, &d->jobs) < 0 || jobs_start(d->jobs) < 0) {
+        lease_new(d, &d->leases) < 0 || jobs_new(d, &d->jobs) < 0 || jobs_start(d->jobs) < 0) {
         snprintf(why, why_len, "cannot start the scheduler");
         return -1;
     }
@@ -49,6 +50,7 @@ void anasd_close(struct anasd *d)
     uv_run(d->loop, UV_RUN_DEFAULT);
     uv_loop_close(d->loop);
     jobs_free(d->jobs);
+    lease_free(d->leases);
     surrogates_free(d->surrogates);
     events_free(d->events);
     faults_free(d->faults);

@@ -41,8 +41,10 @@ static const struct opt opts[] = {
      "address and port to listen on (default 127.0.0.1:8080; port 0 picks a free one)"},
     {"db", "db", OPT_STR, OFF(db), CONF_PATH_MAX, 0, 0, "PATH",
      "SQLite database (default ./anasd.db)"},
-    {"workers", "workers", OPT_INT, OFF(workers), 0, 1, 256, "N",
-     "compute threads (default: number of CPUs)"},
+    {"workers", "workers", OPT_INT, OFF(workers), 0, 0, 256, "N",
+     "evaluation threads (default: number of CPUs; 0: remote workers only)"},
+    {"lease-timeout", "lease_timeout", OPT_INT, OFF(lease_timeout), 0, 1, 86400, "SECONDS",
+     "a remote worker's lease ends without a heartbeat (default 60)"},
     {"max-runs", "max_runs", OPT_INT, OFF(max_runs), 0, 1, 256, "N",
      "runs executing at once (default 2)"},
     {"max-queued", "max_queued", OPT_INT, OFF(max_queued), 0, 1, 1000000, "N",
@@ -144,6 +146,7 @@ static void defaults(struct conf *c)
     snprintf(c->db, sizeof c->db, "anasd.db");
     c->workers = ncpu > 0 ? (int)(ncpu > 256 ? 256 : ncpu) : 1;
     c->max_runs = 2;
+    c->lease_timeout = 60;
     c->max_queued = 100;
     c->max_streams = 64;
     c->sse_heartbeat = 15;

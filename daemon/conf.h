@@ -30,7 +30,8 @@ struct conf {
     char listen_addr[64]; /* IPv4 or IPv6 literal */
     int port;
     char db[CONF_PATH_MAX];
-    int workers;
+    int workers;       /* local evaluation threads; 0: remote workers only */
+    int lease_timeout; /* seconds a remote worker's lease lasts without a heartbeat */
     int max_runs;
     int max_queued;
     int max_streams; /* open event streams (api_events.c) */

@@ -23,12 +23,15 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "evalsetup.h"
 #include "events.h"
+#include "lease.h"
 #include "metrics.h"
 #include "store.h"
 
 struct work {
     uv_work_t req;
+    int counted; /* a lease.c local thread: free it when done */
     struct run *run;
     long long seq;
     int rep;
@@ -116,33 +119,15 @@ double run_cost(const struct run *r, const struct anas_search_result *res)
 /* [{"epoch": 1, "train_loss": ...}, ...], or NULL for no curve. */
 static char *curve_text(const struct slot *sl)
 {
-    json_t *a;
-    char *txt;
-    if (sl->curve_n == 0)
-        return NULL;
-    a = json_array();
-    for (int i = 0; a && i < sl->curve_n; i++) {
-        json_t *o = codec_metrics_to_json(&sl->curve[i]);
-        json_object_set_new(o, "epoch", json_integer(i + 1));
-        json_array_append_new(a, o);
-    }
-    txt = a ? codec_dump(a) : NULL;
+    json_t *a = evalsetup_curve_json(sl->curve, sl->curve_n);
+    char *txt = a ? codec_dump(a) : NULL;
     json_decref(a);
     return txt;
 }
 
 static int curve_push(struct slot *sl, int epochs, const struct anas_metrics *m)
 {
-    if (sl->curve_n == sl->curve_cap) {
-        int cap = sl->curve_n + (epochs > sl->curve_n ? epochs - sl->curve_n : 1);
-        struct anas_metrics *c = realloc(sl->curve, (size_t)cap * sizeof *c);
-        if (!c)
-            return ANAS_ENOMEM;
-        sl->curve = c;
-        sl->curve_cap = cap;
-    }
-    sl->curve[sl->curve_n++] = *m;
-    return 0;
+    return evalsetup_curve_push(&sl->curve, &sl->curve_n, &sl->curve_cap, epochs, m);
 }
 
 /* The pruner's values for one epoch: the followed objectives, minimised;
@@ -313,58 +298,21 @@ int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cache
 
 /* --- the pool --- */
 
-/* The weights of a trained network as the bytes of a .safetensors file. */
-static int model_bytes(struct anas_net *net, void **out, size_t *len, struct anas_error *err)
-{
-    char path[] = "/tmp/anasd-model-XXXXXX";
-    int fd = mkstemp(path), rc;
-    FILE *f;
-    long size;
-    if (fd < 0)
-        return anas_error_set(err, ANAS_EIO, "cannot create a temporary file");
-    close(fd);
-    rc = anas_net_save_safetensors(net, path, err);
-    f = rc == 0 ? fopen(path, "rb") : NULL;
-    if (rc == 0 && (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-                    fseek(f, 0, SEEK_SET) != 0 || !(*out = malloc((size_t)size + 1)) ||
-                    fread(*out, 1, (size_t)size, f) != (size_t)size))
-        rc = anas_error_set(err, ANAS_EIO, "cannot read back the saved model");
-    else if (rc == 0)
-        *len = (size_t)size;
-    if (f)
-        fclose(f);
-    unlink(path);
-    return rc;
-}
-
-/* Evaluations are deterministic functions of (spec, seed, architecture):
- * retrying one that failed on its inputs (a diverged training, a bad
- * model) would fail again. What can pass on a second try is a shortage of
- * memory or a failed read of a file. */
-#define EVAL_RETRIES 2
-
-static int transient(int rc)
-{
-    return rc == ANAS_ENOMEM || rc == ANAS_EIO;
-}
-
-static int train_slot(struct run *r, struct slot *sl)
-{
-    struct anas_net *net = NULL;
-    int keep = strcmp(r->spec.kind, "train") == 0;
-    int rc = anas_eval_train(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
-                             &sl->res.metrics, keep ? &net : NULL, &sl->err);
-    if (rc == 0 && net)
-        rc = model_bytes(net, &sl->model, &sl->model_len, &sl->err);
-    anas_net_free(net);
-    return rc;
-}
-
 static double wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Before a retry: the curve starts again. */
+static void on_retry(void *ctx, int attempt, const struct anas_error *err)
+{
+    struct work *w = ctx;
+    struct run *r = w->run;
+    anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d", r->id,
+             w->seq, err->msg, attempt, EVALSETUP_RETRIES);
+    ring_slot(r, w->seq)->curve_n = 0;
 }
 
 static void eval_work_cb(uv_work_t *req)
@@ -373,27 +321,16 @@ static void eval_work_cb(uv_work_t *req)
     struct run *r = w->run;
     struct slot *sl = ring_slot(r, w->seq);
     struct metrics *m = run_daemon(r)->metrics;
+    int keep = strcmp(r->spec.kind, "train") == 0;
     metrics_evals_waiting(m, -1);
     metrics_work_begin(m);
     anas_error_clear(&sl->err);
     double m0 = anasd_mono();
     sl->t0 = wall_now();
-    for (int attempt = 1;; attempt++) {
-        sl->curve_n = 0;
-        if (r->spec.eval_kind == ANAS_EVAL_TRAIN)
-            sl->rc = train_slot(r, sl);
-        else if (r->spec.eval_kind == ANAS_EVAL_RPU)
-            sl->rc = anas_eval_rpu(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
-                                   &sl->res.metrics, &sl->err);
-        else
-            sl->rc = anas_eval_run(&r->eval, &sl->res.config, &r->cancel, &sl->res.metrics,
-                                   &sl->err);
-        if (!transient(sl->rc) || attempt > EVAL_RETRIES)
-            break;
-        anas_log(ANAS_LOG_WARN, "run %lld: evaluation %lld failed (%s), retry %d of %d", r->id,
-                 sl->seq, sl->err.msg, attempt, EVAL_RETRIES);
-        anas_error_clear(&sl->err);
-    }
+    sl->curve_n = 0;
+    sl->rc = evalsetup_evaluate(&r->eval, &sl->res.config, &r->cancel, &sl->progress,
+                                &sl->res.metrics, keep ? &sl->model : NULL, &sl->model_len,
+                                on_retry, w, &sl->err);
     sl->t1 = wall_now();
     sl->work_s = anasd_mono() - m0;
     /* A pruned training has metrics, but not the final ones. */
@@ -434,24 +371,10 @@ static int settle_followers(struct run *r, const struct slot *lead)
     return rc;
 }
 
-static void eval_after_cb(uv_work_t *req, int status)
+/* A result back on the loop thread, from a pool thread or a lease. */
+static void complete(struct run *r, struct slot *sl)
 {
-    struct work *w = req->data;
-    struct run *r = w->run;
-    struct slot *sl = ring_slot(r, w->seq);
     int rc;
-    free(w);
-    r->inflight--;
-    jobs_inflight_add(r->jobs, -1);
-    r->pending--;
-    sl->dispatched = 0;
-    if (status == UV_ECANCELED) /* never ran: still counted as waiting */
-        metrics_evals_waiting(run_daemon(r)->metrics, -1);
-    if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished || r->canceled ||
-        r->interrupted) {
-        jobs_release(r);
-        return;
-    }
     r->res.worked++;
     r->res.work_s += sl->work_s;
     prune_finish(r, sl->seq, sl->res.ok);
@@ -470,12 +393,79 @@ static void eval_after_cb(uv_work_t *req, int status)
         run_fail(r, rc, "cannot store an evaluation");
 }
 
-static int queue_eval(struct run *r, struct slot *sl)
+/* The local thread is free again: it takes the next waiting evaluation. */
+static void local_next(struct anasd *d)
 {
+    struct run *next;
+    long long seq;
+    while (lease_local_done(d->leases, &next, &seq))
+        if (dispatch_local(next, seq) == 0)
+            break;
+}
+
+static void eval_after_cb(uv_work_t *req, int status)
+{
+    struct work *w = req->data;
+    struct run *r = w->run;
+    struct slot *sl = ring_slot(r, w->seq);
+    struct anasd *d = run_daemon(r);
+    int counted = w->counted;
+    free(w);
+    r->inflight--;
+    jobs_inflight_add(r->jobs, -1);
+    r->pending--;
+    sl->dispatched = 0;
+    if (status == UV_ECANCELED) /* never ran: still counted as waiting */
+        metrics_evals_waiting(d->metrics, -1);
+    if (status == UV_ECANCELED || sl->rc == ANAS_ECANCELED || r->finished || r->canceled ||
+        r->interrupted)
+        jobs_release(r);
+    else
+        complete(r, sl);
+    /* r may be freed now */
+    if (counted)
+        local_next(d);
+}
+
+void dispatch_remote_done(struct run *r, struct slot *sl)
+{
+    r->pending--;
+    sl->dispatched = 0;
+    sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
+    sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
+    sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
+    complete(r, sl);
+}
+
+int dispatch_epoch(struct run *r, struct slot *sl, int rep, int epoch, int epochs,
+                   const struct anas_metrics *m, int *stop)
+{
+    int rc;
+    *stop = 0;
+    if (!r->pruner)
+        return 0;
+    uv_mutex_lock(&r->prune_lock);
+    rc = prune_report(r, rep, sl->seq, epoch, m, &sl->res.metrics);
+    if (rc == 0 && epoch < epochs)
+        rc = anas_pruner_decide(r->pruner, sl->seq, epoch, stop);
+    uv_mutex_unlock(&r->prune_lock);
+    return rc;
+}
+
+int dispatch_curve_parse(const char *txt, struct slot *sl)
+{
+    return curve_parse(txt, sl);
+}
+
+/* counted: the thread is one of lease.c's --workers (rpu's is not). */
+static int queue_local(struct run *r, long long seq, int counted)
+{
+    struct slot *sl = ring_slot(r, seq);
     struct work *w = calloc(1, sizeof *w);
     int rc;
     if (!w)
         return ANAS_ENOMEM;
+    w->counted = counted;
     w->run = r;
     w->seq = sl->seq;
     w->rep = r->rep;
@@ -489,10 +479,36 @@ static int queue_eval(struct run *r, struct slot *sl)
         free(w);
         return ANAS_EINTERNAL;
     }
-    sl->dispatched = 1;
     metrics_evals_waiting(run_daemon(r)->metrics, 1);
     r->inflight++;
     jobs_inflight_add(r->jobs, 1);
+    return 0;
+}
+
+int dispatch_local(struct run *r, long long seq)
+{
+    return queue_local(r, seq, 1);
+}
+
+/* To a free local thread, else to the queue local threads and remote
+ * workers take from (lease.c). The rpu evaluator measures a model stored
+ * here, so it stays local (--workers 0 still has the pool's one thread). */
+static int queue_eval(struct run *r, struct slot *sl)
+{
+    struct leases *ls = run_daemon(r)->leases;
+    int rc;
+    if (r->spec.eval_kind == ANAS_EVAL_RPU) {
+        rc = queue_local(r, sl->seq, 0);
+    } else if (lease_local_take(ls)) {
+        rc = queue_local(r, sl->seq, 1);
+        if (rc < 0)
+            lease_local_cancel(ls);
+    } else {
+        rc = lease_enqueue(ls, r, sl->seq, r->rep);
+    }
+    if (rc < 0)
+        return rc;
+    sl->dispatched = 1;
     r->pending++;
     return 0;
 }

@@ -22,8 +22,10 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "evalsetup.h"
 #include "events.h"
 #include "faults.h"
+#include "lease.h"
 #include "metrics.h"
 #include "store.h"
 #include "surrogates.h"
@@ -116,41 +118,6 @@ static int load_history(struct run *r)
     return 0;
 }
 
-static struct anas_dataset *load_split(const struct run_dataset *d,
-                                       const struct anas_shape *shape, const char *split,
-                                       uint64_t seed, struct anas_error *err)
-{
-    int n = strcmp(split, "train") == 0 ? d->train_subset : d->test_subset;
-    struct anas_dataset *all, *sub;
-    if (strcmp(d->name, "synthetic") == 0)
-        return anas_data_synthetic(n, shape->c, shape->h, shape->w, shape->classes,
-                                   seed + (split[1] == 'r' ? 0 : 1), err);
-    all = strcmp(d->name, "cifar10") == 0 ? anas_data_load_cifar10(d->path, split, err)
-                                          : anas_data_load_idx(d->path, split, err);
-    if (!all || n <= 0 || n >= all->n)
-        return all;
-    sub = anas_data_subset(all, n, seed, err);
-    anas_data_free(all);
-    return sub;
-}
-
-/* Datasets are files too; the test set takes the training set's
- * normalization, as a user's pipeline would. */
-int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,
-                      struct anas_dataset **test, struct anas_error *err)
-{
-    *train = load_split(&s->dataset, &s->shape, "train", s->seed, err);
-    *test = *train ? load_split(&s->dataset, &s->shape, "test", s->seed, err) : NULL;
-    if (!*train || !*test) {
-        anas_data_free(*train);
-        *train = NULL;
-        return err->code ? err->code : ANAS_EIO;
-    }
-    anas_data_normalize(*train, NULL, NULL);
-    anas_data_normalize(*test, (*train)->mean, (*train)->std);
-    return 0;
-}
-
 static int load_datasets(struct run *r, struct anas_error *err)
 {
     int rc = run_load_datasets(&r->spec, &r->train_set, &r->test_set, err);
@@ -158,63 +125,35 @@ static int load_datasets(struct run *r, struct anas_error *err)
         return rc;
     r->eval.train_set = r->train_set;
     r->eval.test_set = r->test_set;
-    r->eval.train = r->spec.train;
-    r->eval.analog = r->spec.analog;
     return 0;
 }
 
-/* The seed of a repetition: its trainings' initialisation, data order and
- * noise, and its optimizer's generator. Repetition 0 uses the run's seed. */
+/* The seed of a repetition (evalsetup.h). */
 static uint64_t rep_seed(const struct run *r, int rep)
 {
-    return r->spec.seed + (uint64_t)rep * 0x9E3779B97F4A7C15ULL;
+    return evalsetup_rep_seed(&r->spec, rep);
 }
 
 /* Pool side: models and datasets are files, so they load off the loop
  * thread. */
 static int load_models(struct run *r, struct anas_error *err)
 {
-    int i, rc;
-    anas_eval_spec_init(&r->eval, r->spec.eval_kind, r->spec.space, &r->spec.shape);
-    r->eval.mapping = r->spec.mapping;
-    if (r->spec.analog.enabled) {
-        /* the tiles the analog evaluator simulates are the ones counted */
-        const struct anas_analog_mapping *m = &r->spec.analog.hw.mapping;
-        if (m->max_input_size > 0)
-            r->eval.mapping.max_input_size = m->max_input_size;
-        if (m->max_output_size > 0)
-            r->eval.mapping.max_output_size = m->max_output_size;
-    }
-    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && (rc = load_datasets(r, err)) < 0) {
+    int rc;
+    evalsetup_spec(&r->spec, rep_seed(r, r->rep), &r->eval);
+    /* With --workers 0 nothing trains here: the datasets are the workers'. */
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && r->jobs->d->conf.workers > 0 &&
+        (rc = load_datasets(r, err)) < 0) {
         if (!err->field[0])
             snprintf(err->field, sizeof err->field, "/dataset");
         return rc;
     }
-    if (r->spec.eval_kind == ANAS_EVAL_RPU) {
-        r->eval.analog = r->spec.analog;
-        r->eval.train = r->spec.train;
-        if ((rc = rpu_base_load(r->rpu, &r->eval, err)) < 0)
-            return rc;
-    }
-    r->eval.train.seed = rep_seed(r, r->rep);
-    for (i = 0; i < r->spec.n_models; i++) {
-        int stored = r->spec.models[i].surrogate > 0;
-        /* a stored surrogate reads the space's encoding, a file the
-         * space's feature vector */
-        r->models[i] = stored ? anas_surrogate_load_buffer(r->model_blob[i], r->model_len[i], err)
-                              : anas_surrogate_load(r->spec.models[i].path, err);
-        if (!r->models[i]) {
-            snprintf(err->field, sizeof err->field, "/evaluator/models/%s",
-                     r->spec.models[i].metric);
-            return err->code ? err->code : ANAS_EIO;
-        }
-        rc = stored ? anas_eval_spec_add_model_encoded(&r->eval, r->spec.models[i].metric,
-                                                       r->models[i])
-                    : anas_eval_spec_add_model(&r->eval, r->spec.models[i].metric,
-                                               r->models[i]);
-        if (rc < 0)
-            return anas_error_set(err, rc, "cannot use model for %s", r->spec.models[i].metric);
-    }
+    if (r->spec.eval_kind == ANAS_EVAL_RPU && (rc = rpu_base_load(r->rpu, &r->eval, err)) < 0)
+        return rc;
+    rc = evalsetup_models(&r->spec, r->model_blob, r->model_len, r->models, &r->eval, err);
+    if (rc < 0)
+        return rc;
+    if (r->spec.eval_kind == ANAS_EVAL_TRAIN && !r->train_set)
+        return 0; /* checked by each worker, on its own datasets */
     return anas_eval_spec_check(&r->eval, err);
 }
 
@@ -645,6 +584,8 @@ void run_fail(struct run *r, int rc, const char *what)
 static void run_free(struct run *r)
 {
     int i;
+    if (r->jobs)
+        lease_drop_run(r->jobs->d->leases, r);
     for (i = 0; i < RING; i++) {
         free(r->ring[i].model);
         free(r->ring[i].curve);
@@ -922,11 +863,16 @@ static json_t *evaluating_json(struct run *r)
         if (sl->state != SLOT_RUNNING || !sl->dispatched || total <= 0 ||
             atomic_load(&sl->progress.batches_done) >= total)
             continue;
-        json_array_append_new(a, json_pack("{s:I, s:s, s:i, s:I, s:I}", "seq",
-                                           (json_int_t)sl->seq, "hash", sl->hash, "epoch",
-                                           atomic_load(&sl->progress.epoch), "batches_done",
-                                           (json_int_t)atomic_load(&sl->progress.batches_done),
-                                           "batches_total", (json_int_t)total));
+        const char *worker = lease_worker_of(r->jobs->d->leases, r->id, sl->seq);
+        json_t *o = json_pack("{s:I, s:s, s:i, s:I, s:I}", "seq", (json_int_t)sl->seq, "hash",
+                              sl->hash, "epoch", atomic_load(&sl->progress.epoch),
+                              "batches_done",
+                              (json_int_t)atomic_load(&sl->progress.batches_done),
+                              "batches_total", (json_int_t)total);
+        /* a remote worker's training: which one (its heartbeats bring the batches) */
+        if (worker)
+            json_object_set_new(o, "worker", json_string(worker));
+        json_array_append_new(a, o);
     }
     return a;
 }
@@ -944,7 +890,10 @@ int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **be
     if (p->total >= 0 && p->done > p->total)
         p->total = p->done;
     p->elapsed = anasd_mono() - r->t0;
-    p->eta = p->total >= 0 ? results_eta(r, p->total - p->done, j->d->conf.workers) : NAN;
+    /* remote workers' threads evaluate too */
+    p->eta = p->total >= 0 ? results_eta(r, p->total - p->done,
+                                         j->d->conf.workers + lease_remote_threads(j->d->leases))
+                           : NAN;
     if (best)
         *best = results_best_json(&r->spec, &r->res.best);
     if (summary)

@@ -31,7 +31,8 @@ daemon_libanasd_a_SOURCES = \
 	daemon/codec_analog.c daemon/codec_pulsed.c daemon/codec_surrogate.c daemon/codec_prune.c \
 	daemon/jobs.h daemon/jobs.c daemon/run.h daemon/dispatch.c daemon/results.c \
 	daemon/rpubase.h daemon/rpubase.c daemon/surrogates.h daemon/surrogates.c \
-	daemon/store.h daemon/store.c \
+	daemon/store.h daemon/store.c daemon/evalsetup.h daemon/evalsetup.c \
+	daemon/lease.h daemon/lease.c daemon/api_leases.c daemon/b64.h daemon/b64.c \
 	daemon/api.h daemon/api_util.c daemon/api_health.c daemon/api_spaces.c \
 	daemon/api_architectures.c daemon/api_runs.c daemon/api_pareto.c daemon/api_presets.c \
 	daemon/api_surrogates.c daemon/metrics.h daemon/metrics.c daemon/api_metrics.c \

@@ -64,7 +64,9 @@ static void on_hup(uv_signal_t *h, int signum)
 static void size_pool(int workers)
 {
     char n[16];
-    snprintf(n, sizeof n, "%d", workers);
+    /* --workers 0 evaluates nothing here, but the optimizer's steps still
+     * run on the pool. */
+    snprintf(n, sizeof n, "%d", workers > 0 ? workers : 1);
     setenv("UV_THREADPOOL_SIZE", n, 1);
     /* Each evaluation is one job on one pool thread: BLAS must not spawn
      * threads of its own. OpenBLAS read its variable when it was loaded,

@@ -63,6 +63,11 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/surrogates/{id}", api_surrogates_delete, SUBMIT},
     {"GET", "/api/v1/surrogates/{id}/model", api_surrogates_model, READ},
     {"POST", "/api/v1/admin/reload", api_admin_reload, ADMIN},
+    {"POST", "/api/v1/leases", api_leases_create, WORKER},
+    {"DELETE", "/api/v1/leases/{id}", api_leases_release, WORKER},
+    {"POST", "/api/v1/leases/{id}/heartbeat", api_leases_heartbeat, WORKER},
+    {"POST", "/api/v1/leases/{id}/result", api_leases_result, WORKER},
+    {"GET", "/api/v1/workers", api_workers_list, READ},
     {"GET", "/metrics", api_metrics_get, METRICS},
 };
 

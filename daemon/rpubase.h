@@ -13,6 +13,7 @@
 #define ANASD_RPUBASE_H
 
 #include "codec.h"
+#include "evalsetup.h"
 #include "store.h"
 
 struct rpu_base;
@@ -24,10 +25,5 @@ int rpu_base_fetch(struct store *st, const struct conf *c, long long run,
 /* Pool thread: fill eval->rpu, eval->test_set and eval->shape. */
 int rpu_base_load(struct rpu_base *b, struct anas_eval_spec *eval, struct anas_error *err);
 void rpu_base_free(struct rpu_base *b);
-
-/* A spec's datasets: the test set normalised with the training set's
- * statistics. On failure nothing is returned (both NULL). */
-int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,
-                      struct anas_dataset **test, struct anas_error *err);
 
 #endif

@@ -217,6 +217,19 @@ int dispatch_plan(struct run *r, struct slot *sl);
 /* Commit a final result and account for it. */
 int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cached);
 
+/* Remote evaluation (lease.c, api_leases.c). Run seq on a local pool
+ * thread (one lease.c counted busy). */
+int dispatch_local(struct run *r, long long seq);
+/* A leased evaluation's result, decoded into its slot (res.metrics, rc,
+ * err, t0, t1, curve, model, progress.stopped_at): settle it as a local
+ * one is settled. */
+void dispatch_remote_done(struct run *r, struct slot *sl);
+/* A leased training's epoch, for the pruner: *stop says whether to stop. */
+int dispatch_epoch(struct run *r, struct slot *sl, int rep, int epoch, int epochs,
+                   const struct anas_metrics *m, int *stop);
+/* A curve (JSON text, as stored) into sl->curve. */
+int dispatch_curve_parse(const char *txt, struct slot *sl);
+
 /* results.c */
 void results_fini(struct results *x);
 /* state: complete, failed or invalid; code and detail: a failure's. */

@@ -33,3 +33,10 @@ EXTRA_DIST += packaging/systemd/anasd.service.in packaging/systemd/anasd.json.in
 	packaging/debian/anasd.install packaging/debian/anasd.dirs \
 	packaging/debian/anasd.docs packaging/debian/anasctl.install \
 	packaging/debian/anasd.lintian-overrides packaging/debian/anasctl.lintian-overrides
+
+# Launchers of remote workers (README "Running on a cluster"): they only
+# start anas-worker processes.
+slurmdir = $(pkgdatadir)/slurm
+dist_slurm_SCRIPTS = packaging/slurm/anas-slurm-submit packaging/slurm/anas-worker.sbatch
+k8sdir = $(pkgdatadir)/k8s
+dist_k8s_DATA = packaging/k8s/anas-worker-job.yaml

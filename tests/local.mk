@@ -33,6 +33,7 @@ endif
 AM_TESTS_ENVIRONMENT = \
 	ANASD='$(abs_top_builddir)/daemon/anasd'; export ANASD; \
 	ANASCTL='$(abs_top_builddir)/clients/anasctl/anasctl'; export ANASCTL; \
+	ANAS_WORKER='$(abs_top_builddir)/clients/anas-worker/anas-worker'; export ANAS_WORKER; \
 	ANASD_WRAPPER='$(ANASD_WRAPPER)'; export ANASD_WRAPPER; \
 	ANAS_SRCDIR='$(abs_top_srcdir)'; export ANAS_SRCDIR; \
 	: "$${ANAS_SHARED:=$(abs_top_srcdir)/../shared}"; export ANAS_SHARED; \
@@ -60,6 +61,7 @@ check-tsan:
 UNIT_LIBS = $(LIBANAS_LIBS)
 
 include tests/pkg/pkg.mk
+include tests/slurm/slurm.mk
 include tests/unit/core.mk
 include tests/unit/nn.mk
 include tests/unit/space.mk

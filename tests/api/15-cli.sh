@@ -37,7 +37,7 @@ usage_error() {
 
 usage_error "an unknown option exits 2" --no-such-option
 usage_error "a stray argument exits 2" --listen 127.0.0.1:0 extra
-usage_error "--workers 0 exits 2" --listen 127.0.0.1:0 --workers 0
+usage_error "--workers -1 exits 2 (0 is remote workers only)" --listen 127.0.0.1:0 --workers -1
 usage_error "--workers abc exits 2" --listen 127.0.0.1:0 --workers abc
 usage_error "--listen without a port exits 2" --listen 127.0.0.1
 usage_error "--listen with port 70000 exits 2" --listen 127.0.0.1:70000

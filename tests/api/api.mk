@@ -31,6 +31,8 @@ API_TESTS = \
 	tests/api/47-migrate.sh \
 	tests/api/48-clock.sh \
 	tests/api/93-pruning.sh \
+	tests/api/75-anas-worker.sh \
+	tests/api/74-leases.sh \
 	tests/api/72-resume-optimizers.sh \
 	$(API_VALGRIND_TESTS) \
 	tests/api/66-budgets.sh \

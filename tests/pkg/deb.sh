@@ -60,6 +60,8 @@ if [ -f "$ANAS_SRCDIR/clients/anasctl/local.mk" ]; then
     dpkg-deb -c "$ctl" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/ctl-contents"
     ok "it holds /usr/bin/anasctl" grep -qx /usr/bin/anasctl "$tmp/ctl-contents"
     ok "it holds anasctl(1)" grep -qx /usr/share/man/man1/anasctl.1.gz "$tmp/ctl-contents"
+    ok "and anas-worker with its man page" sh -c 'grep -qx /usr/bin/anas-worker "$1" &&
+        grep -qx /usr/share/man/man1/anas-worker.1.gz "$1"' sh "$tmp/ctl-contents"
 else
     ok "without clients/anasctl, no anasctl package" \
         sh -c '! ls "$1"/debs/anasctl_*.deb' sh "$tmp" 2>/dev/null

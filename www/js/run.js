@@ -44,10 +44,12 @@ function specView(spec) {
 function inFlight(list) {
   if (!list?.length) return h('p', { class: 'muted' }, 'No training in flight.');
   return h('table', { class: 'compact', id: 'inflight' },
-    h('thead', {}, h('tr', {}, ['seq', 'architecture', 'epoch', 'batches'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, ['seq', 'architecture', 'epoch', 'batches', 'worker'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, list.map((e) => h('tr', {}, h('td', {}, e.seq),
       h('td', {}, h('a', { class: 'mono', href: `#/architectures/${e.hash}` }, e.hash)), h('td', {}, e.epoch),
-      h('td', {}, progressBar({ done: e.batches_done, total: e.batches_total }))))));
+      h('td', {}, progressBar({ done: e.batches_done, total: e.batches_total })),
+      // a remote anas-worker's id; anasd's own threads have none
+      h('td', { class: 'mono' }, e.worker || 'anasd')))));
 }
 
 export function mount(view, idText) {
