@@ -13,5 +13,5 @@ clients_anas_worker_anas_worker_LDADD = $(LIBANAS_LIBS) $(CURL_LIBS) $(JANSSON_L
 clients_anas_worker_anas_worker_SOURCES = \
 	clients/anas-worker/worker.h clients/anas-worker/main.c clients/anas-worker/loop.c \
 	clients/anas-worker/runs.c clients/anas-worker/http.c \
-	daemon/codec.c daemon/codec_train.c daemon/codec_analog.c daemon/codec_surrogate.c \
+	daemon/codec.c daemon/codec_train.c daemon/codec_analog.c daemon/codec_pulsed.c daemon/codec_surrogate.c \
 	daemon/codec_prune.c daemon/conf.c daemon/auth.c daemon/evalsetup.c daemon/b64.c

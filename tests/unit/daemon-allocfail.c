@@ -40,6 +40,7 @@
 #include "events.h"
 #include "faults.h"
 #include "jobs.h"
+#include "lease.h"
 #include "metrics.h"
 #include "route.h"
 #include "store.h"
@@ -185,7 +186,7 @@ static int start(void)
     d.conf.max_queued = 1 << 30;
     return events_new(d.loop, &d.events) < 0 || metrics_new(&d.metrics) < 0 ||
                    faults_new(&d, &d.faults) < 0 || surrogates_new(&d, &d.surrogates) < 0 ||
-                   jobs_new(&d, &d.jobs) < 0
+                   lease_new(&d, &d.leases) < 0 || jobs_new(&d, &d.jobs) < 0
                ? -1
                : 0;
 }
@@ -203,6 +204,7 @@ static void stop(void)
     uv_run(d.loop, UV_RUN_DEFAULT);
     uv_loop_close(d.loop);
     jobs_free(d.jobs);
+    lease_free(d.leases);
     surrogates_free(d.surrogates);
     events_free(d.events);
     faults_free(d.faults);
