@@ -315,53 +315,71 @@ static int unknown_preset(const char *p, const char *name, struct anas_error *er
                       list);
 }
 
-/* The library names fields "forward.inp_res": in the spec they are
- * overrides (a preset passes its own checks). */
-static int check(const struct anas_analog_config *cfg, const char *ptr, struct anas_error *err)
+/* The library names fields "forward.inp_res" (or "device.w_max"): in the
+ * spec they are overrides (a preset passes its own checks). */
+int codec__overrides_error(const struct anas_error *lerr, const char *ptr,
+                           struct anas_error *err)
 {
-    struct anas_error lerr;
-    char p[160], *c;
-    anas_error_clear(&lerr);
-    if (anas_analog_config_check(cfg, &lerr) == 0)
-        return 0;
-    if (!lerr.field[0])
-        return codec__bad(err, lerr.code, ptr, "%s", lerr.msg);
-    snprintf(p, sizeof p, "%s/overrides/%s", ptr, lerr.field);
+    char p[200], *c;
+    if (!lerr->field[0])
+        return codec__bad(err, lerr->code, ptr, "%s", lerr->msg);
+    snprintf(p, sizeof p, "%s/overrides/%s", ptr, lerr->field);
     for (c = p + strlen(ptr); *c; c++)
         if (*c == '.')
             *c = '/';
-    return codec__bad(err, lerr.code, p, "%s", lerr.msg);
+    return codec__bad(err, lerr->code, p, "%s", lerr->msg);
+}
+
+static int check(const struct anas_analog_config *cfg, const char *ptr, struct anas_error *err)
+{
+    struct anas_error lerr;
+    anas_error_clear(&lerr);
+    if (anas_analog_config_check(cfg, &lerr) == 0)
+        return 0;
+    return codec__overrides_error(&lerr, ptr, err);
+}
+
+/* A preset name, or {"preset", "overrides"}: r->name (its default kept
+ * when absent), the overrides, and their pointers. A bare string names a
+ * preset: then the pointer is the value's own. */
+int codec__preset_ref(json_t *v, const char *ptr, struct codec_preset_ref *r,
+                      struct anas_error *err)
+{
+    static const char *const keys[] = {"preset", "overrides", NULL};
+    json_t *preset = v;
+    int rc;
+    r->overrides = NULL;
+    snprintf(r->pp, sizeof r->pp, "%s", ptr);
+    r->po[0] = '\0';
+    if (json_is_object(v)) {
+        if ((rc = codec_check_keys(v, keys, ptr, err)) < 0)
+            return rc;
+        preset = json_object_get(v, "preset");
+        r->overrides = json_object_get(v, "overrides");
+        codec_ptr(r->pp, sizeof r->pp, ptr, "preset");
+        codec_ptr(r->po, sizeof r->po, ptr, "overrides");
+    } else if (!json_is_string(v)) {
+        return codec__bad(err, ANAS_ETYPE, ptr,
+                          "%s must be a preset name or {\"preset\", \"overrides\"}", ptr);
+    }
+    if (preset && (rc = codec__str(preset, r->pp, r->name, sizeof r->name, err)) < 0)
+        return rc;
+    return 0;
 }
 
 int codec__hardware(json_t *v, const char *ptr, struct anas_analog_config *out,
                     struct anas_error *err)
 {
-    static const char *const keys[] = {"preset", "overrides", NULL};
-    json_t *preset = v, *overrides = NULL;
-    char name[64] = DEFAULT_PRESET, pp[128], po[128];
+    struct codec_preset_ref r = {.name = DEFAULT_PRESET};
     int rc;
-    /* A bare string names a preset: then the pointer is the value's own. */
-    snprintf(pp, sizeof pp, "%s", ptr);
-    if (json_is_object(v)) {
-        if ((rc = codec_check_keys(v, keys, ptr, err)) < 0)
-            return rc;
-        preset = json_object_get(v, "preset");
-        overrides = json_object_get(v, "overrides");
-        codec_ptr(pp, sizeof pp, ptr, "preset");
-        codec_ptr(po, sizeof po, ptr, "overrides");
-    } else if (!json_is_string(v)) {
-        return codec__bad(err, ANAS_ETYPE, ptr,
-                          "%s must be a preset name or {\"preset\", \"overrides\"}", ptr);
-    }
-    if (preset && (rc = codec__str(preset, pp, name, sizeof name, err)) < 0)
+    if ((rc = codec__preset_ref(v, ptr, &r, err)) < 0)
         return rc;
-    if (anas_analog_preset(name, out) < 0)
-        return unknown_preset(pp, name, err);
-    if (overrides && (rc = parse_overrides(overrides, po, out, err)) < 0)
+    if (anas_analog_preset(r.name, out) < 0)
+        return unknown_preset(r.pp, r.name, err);
+    if (r.overrides && (rc = parse_overrides(r.overrides, r.po, out, err)) < 0)
         return rc;
     return check(out, ptr, err);
 }
-
 /* --- writing --- */
 
 /* The shortest decimal that reads back as the same float: 0.06, not

@@ -52,6 +52,20 @@ int codec__hardware(json_t *v, const char *ptr, struct anas_analog_config *out,
  * what a run's spec echoes. */
 json_t *codec__hardware_to_json(const struct anas_analog_config *cfg);
 /* One IOParameters block at ptr (the forward group's fields), and back. */
+/* The library's dotted field of a failed check, as a pointer under
+ * ptr/overrides. */
+int codec__overrides_error(const struct anas_error *lerr, const char *ptr,
+                           struct anas_error *err);
+
+/* A preset name or {"preset", "overrides"} (codec_analog.c). */
+struct codec_preset_ref {
+    char name[64]; /* in: the default preset */
+    json_t *overrides;
+    char pp[200], po[200]; /* the preset's and the overrides' pointers */
+};
+int codec__preset_ref(json_t *v, const char *ptr, struct codec_preset_ref *r,
+                      struct anas_error *err);
+
 int codec__io(json_t *obj, const char *ptr, struct anas_analog_io *io, struct anas_error *err);
 json_t *codec__io_to_json(const struct anas_analog_io *io);
 

@@ -362,49 +362,28 @@ static int check(const struct anas_analog_training *tc, const char *ptr,
                  struct anas_error *err)
 {
     struct anas_error lerr;
-    char p[200], *c;
     anas_error_clear(&lerr);
     if (anas_pulsed_check(tc, &lerr) == 0)
         return 0;
-    if (!lerr.field[0])
-        return codec__bad(err, lerr.code, ptr, "%s", lerr.msg);
-    snprintf(p, sizeof p, "%s/overrides/%s", ptr, lerr.field);
-    for (c = p + strlen(ptr); *c; c++)
-        if (*c == '.')
-            *c = '/';
-    return codec__bad(err, lerr.code, p, "%s", lerr.msg);
+    return codec__overrides_error(&lerr, ptr, err);
 }
 
 int codec__analog_training(json_t *v, const char *ptr, struct anas_analog_training *out,
                            struct anas_error *err)
 {
-    static const char *const keys[] = {"preset", "overrides", NULL};
-    json_t *preset = v, *overrides = NULL;
-    char name[64] = DEFAULT_PRESET, pp[160], po[160];
+    struct codec_preset_ref r = {.name = DEFAULT_PRESET};
     int rc;
-    snprintf(pp, sizeof pp, "%s", ptr);
-    if (json_is_object(v)) {
-        if ((rc = codec_check_keys(v, keys, ptr, err)) < 0)
-            return rc;
-        preset = json_object_get(v, "preset");
-        overrides = json_object_get(v, "overrides");
-        codec_ptr(pp, sizeof pp, ptr, "preset");
-        codec_ptr(po, sizeof po, ptr, "overrides");
-    } else if (!json_is_string(v)) {
-        return codec__bad(err, ANAS_ETYPE, ptr,
-                          "%s must be a preset name or {\"preset\", \"overrides\"}", ptr);
-    }
-    if (preset && (rc = codec__str(preset, pp, name, sizeof name, err)) < 0)
+    if ((rc = codec__preset_ref(v, ptr, &r, err)) < 0)
         return rc;
-    if (anas_pulsed_preset(name, out) < 0) {
+    if (anas_pulsed_preset(r.name, out) < 0) {
         char list[200] = "";
         const char *n;
         for (int i = 0; (n = anas_pulsed_preset_name(i)); i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", n);
-        return codec__bad(err, ANAS_ENOTFOUND, pp, "unknown analog training preset '%.40s' (%s)",
-                          name, list);
+        return codec__bad(err, ANAS_ENOTFOUND, r.pp,
+                          "unknown analog training preset '%.40s' (%s)", r.name, list);
     }
-    if (overrides && (rc = parse_overrides(overrides, po, out, err)) < 0)
+    if (r.overrides && (rc = parse_overrides(r.overrides, r.po, out, err)) < 0)
         return rc;
     return check(out, ptr, err);
 }
