@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "events.h"
 #include "faults.h"
 #include "jobs.h"
@@ -33,6 +34,14 @@ static const char *storage_state(const struct anasd *d)
     return code == ANAS_ENOSPC ? "full" : code ? "unavailable" : "ok";
 }
 
+static int may_read(const struct anasd *d, const struct req *rq)
+{
+    unsigned scopes;
+    return d->conf.n_api_tokens == 0 ||
+           (auth_find(&d->conf.tokens, rq->authorization, &scopes) == 0 &&
+            (scopes & AUTH_READ));
+}
+
 int api_health_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                    struct resp *rs)
 {
@@ -48,10 +57,15 @@ int api_health_get(struct anasd *d, const struct req *rq, const struct route_arg
                                 "running", (json_int_t)jobs_n_active(d->jobs), "streams",
                                 "open", events_n_subscribers(d->events), "max",
                                 d->conf.max_streams);
-    /* Remote workers (anas-worker) and the evaluations waiting for one. */
-    json_object_set_new(o, "remote", json_pack("{s:i, s:i, s:o}", "waiting", waiting, "leased",
-                                               leased, "workers",
-                                               lease_workers_json(d->leases)));
+    /* Remote workers (anas-worker) and the evaluations waiting for one.
+     * Health is open (liveness probes): who the workers are and on which
+     * hosts is only for those who may read, as GET /api/v1/workers is. */
+    json_object_set_new(o, "remote",
+                        may_read(d, rq) ? json_pack("{s:i, s:i, s:o}", "waiting", waiting,
+                                                    "leased", leased, "workers",
+                                                    lease_workers_json(d->leases))
+                                        : json_pack("{s:i, s:i, s:i}", "waiting", waiting,
+                                                    "leased", leased, "n_workers", workers));
     return reply_json(rs, 200, o);
 }
 

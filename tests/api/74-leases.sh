@@ -191,6 +191,11 @@ AUTH_TOKEN=rtok req POST /api/v1/leases "$OFFER1"
 problem_is 403 ANAS_EDENIED '' "a read/submit token cannot lease: 403"
 AUTH_TOKEN=rtok req POST /api/v1/leases/1/result '{}'
 problem_is 403 ANAS_EDENIED '' "nor post results: 403"
+AUTH_TOKEN= req GET /api/v1/health
+jok "health without a token counts workers but does not list them" \
+    '.remote.n_workers >= 0 and (.remote | has("workers") | not)'
+AUTH_TOKEN=rtok req GET /api/v1/health
+jok "... a read token gets the list" '.remote.workers | type == "array"'
 AUTH_TOKEN=rtok req GET /api/v1/workers
 status_is 200 "a read token lists the workers"
 AUTH_TOKEN=
