@@ -3,28 +3,22 @@
 # Longest first (under valgrind), so that make -j ends with short ones.
 #
 # Under valgrind (--enable-valgrind-tests) the daemon runs about thirty
-# times slower, so that configuration runs one test of each of its
-# mechanisms: start and stop, options, every codec's errors, tokens and
-# SIGHUP, a search and its store, fronts, kill -9 and resume, training,
-# surrogate fits, the cursor, /metrics, event streams, and anasctl.
-# The others take the same paths with more work (the optimizers, budgets,
-# pruning and analog specs have unit tests under valgrind); ASan+UBSan
-# runs every test.
+# times slower, so that configuration runs the tests whose daemon paths
+# valgrind's own checks (uninitialised values) add most to: every codec's
+# errors, a search and its store, kill -9 and resume, training, surrogate
+# fits, event streams and tokens. The rest take the same paths with more
+# work or are covered elsewhere under valgrind (the optimizers, budgets,
+# pruning, analog specs, anasctl's parsers and the config file have unit
+# or fuzz-replay tests there); ASan+UBSan runs every test, and
+# ThreadSanitizer the ones where threads meet (tests/local.mk).
 API_VALGRIND_TESTS = \
 	tests/api/70-resume.sh \
 	tests/api/92-surrogates.sh \
-	tests/api/99-anasctl.sh \
 	tests/api/30-errors.sh \
-	tests/api/15-cli.sh \
-	tests/api/94-cursor.sh \
 	tests/api/80-train.sh \
-	tests/api/65-multiobjective.sh \
 	tests/api/40-auth.sh \
-	tests/api/41-sighup.sh \
 	tests/api/50-search-analytic.sh \
-	tests/api/95-metrics.sh \
-	tests/api/98-events.sh \
-	tests/api/10-health.sh
+	tests/api/98-events.sh
 API_TESTS = \
 	tests/api/45-disk-full.sh \
 	tests/api/46-bad-db.sh \
@@ -35,6 +29,13 @@ API_TESTS = \
 	tests/api/74-leases.sh \
 	tests/api/72-resume-optimizers.sh \
 	$(API_VALGRIND_TESTS) \
+	tests/api/99-anasctl.sh \
+	tests/api/15-cli.sh \
+	tests/api/94-cursor.sh \
+	tests/api/65-multiobjective.sh \
+	tests/api/41-sighup.sh \
+	tests/api/95-metrics.sh \
+	tests/api/10-health.sh \
 	tests/api/66-budgets.sh \
 	tests/api/85-analog-spec.sh \
 	tests/api/88-train-search.sh \
@@ -51,8 +52,8 @@ API_TESTS = \
 	tests/api/43-limits.sh \
 	tests/api/20-architectures.sh
 
-# make distcheck (--enable-smoke-tests) proves the tarball builds, installs
-# and passes the unit tests; of the daemon it starts one, follows the
+# make distcheck (--enable-smoke-tests) proves the tarball builds and
+# installs, and builds the test programs; of the daemon it starts one, follows the
 # README's tour and serves the dashboard: packaging/test has already run
 # everything else three times.
 API_SMOKE_TESTS = \
