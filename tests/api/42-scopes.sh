@@ -25,9 +25,11 @@ code() {
     if [ $# -ge 4 ]; then
         set -- "$1" "$2" "$3" --data-binary "$4" -H 'Content-Type: application/json'
     fi
-    _c_tok=$1 _c_m=$2 _c_p=$3
+    _c_tok=$1 _c_m=$2 _c_p=$3 _c_t=$(scaled 5)
     shift 3
-    curl -s -g -o /dev/null -w '%{http_code}' --max-time "$(scaled 5)" -X "$_c_m" \
+    # The event stream never ends: its status is known once the headers are in.
+    case $_c_p in /api/v1/events) _c_t=$(scaled 1) ;; esac
+    curl -s -g -o /dev/null -w '%{http_code}' --max-time "$_c_t" -X "$_c_m" \
         -H "Authorization: Bearer $_c_tok" "$@" "$URL$_c_p" 2>/dev/null || true
 }
 
