@@ -36,11 +36,19 @@
 
 #define MAX_HP 64
 
+/* The demo's evaluator (demo=1): see demo() */
+#define DEMO_TRAIN 8000
+#define DEMO_TEST 1000
+#define DEMO_BATCH 64
+#define DEMO_EVAL_BATCH 256
+#define DEMO_READS 12 /* 4 drift times x 3 repeats */
+
 struct opts {
     const char *space, *preset;
     const char *only; /* "analog" or "digital": time that inference only (for perf) */
     int layers;       /* profile each analog layer instead */
     long iters;       /* > 0: timed loops run exactly this often (for perf stat) */
+    int demo;         /* measure the demo's analog evaluation against its training */
     struct anas_shape shape;
     int batch;
     double seconds;
@@ -81,6 +89,8 @@ static int set(struct opts *o, const char *k, const char *v)
         o->layers = atoi(v);
     else if (!strcmp(k, "iters"))
         o->iters = atol(v);
+    else if (!strcmp(k, "demo"))
+        o->demo = atoi(v);
     else if (!strcmp(k, "input"))
         return sscanf(v, "%dx%dx%d", &o->shape.c, &o->shape.h, &o->shape.w) == 3 ? 0 : -1;
     else if (!strcmp(k, "classes"))
@@ -110,6 +120,8 @@ static int parse(struct opts *o, int argc, char **argv)
         if (set(o, argv[i], eq + 1) < 0)
             return -1;
     }
+    if (o->demo && o->batch < DEMO_EVAL_BATCH)
+        o->batch = DEMO_EVAL_BATCH; /* the net's largest batch: the evaluation's */
     return o->batch > 0 && o->seconds > 0 ? 0 : -1;
 }
 
@@ -339,10 +351,61 @@ static int profile_layers(struct anas_net *net, const float *x, int B, double se
     return rc;
 }
 
+/* demo=1: the demo's evaluator (clients/examples/fashion-analog-pareto.json:
+ * HWA training at batch 64 on an 8000-image subset, the analognas preset
+ * with an ADD_NORMAL 0.06 modifier; then program once and, for each of 4
+ * drift times and 3 repeats, drift and test 1000 images at lib/eval's
+ * evaluation batch of 256) on this net. An epoch is 125 timed steps'
+ * worth (the step time from a loop of about `seconds`); drift + test is
+ * timed whole, the best of 3. */
+
+static int drift_test(struct bench *b, double t)
+{
+    int rc = anas_anet_drift(b->an, t);
+
+    for (int i = 0; rc == 0 && i < DEMO_TEST; i += DEMO_EVAL_BATCH) {
+        int n = DEMO_TEST - i < DEMO_EVAL_BATCH ? DEMO_TEST - i : DEMO_EVAL_BATCH;
+
+        rc = anas_net_forward(b->net, b->x, n, 0, NULL, NULL);
+    }
+    return rc;
+}
+
+static int demo(struct bench *b, struct anas_error *err)
+{
+    double step, prog, dt = HUGE_VAL, t0, epoch, measure;
+    int rc = anas_anet_set_mode(b->an, ANAS_ANET_HWA);
+
+    b->B = DEMO_BATCH;
+    step = rc == 0 ? timed(train_step, b, 2.0) : -1;
+    if (step <= 0)
+        return anas_error_set(err, rc < 0 ? rc : ANAS_EINTERNAL, "a training step failed");
+    epoch = step * DEMO_TRAIN / DEMO_BATCH;
+    if ((rc = anas_anet_set_mode(b->an, ANAS_ANET_ANALOG)) < 0)
+        return anas_error_set(err, rc, "analog mode: %s", anas_strerror(rc));
+    t0 = now();
+    rc = anas_anet_program(b->an);
+    prog = now() - t0;
+    for (int r = 0; rc == 0 && r < 3; r++) {
+        t0 = now();
+        rc = drift_test(b, 86400);
+        dt = fmin(dt, now() - t0);
+    }
+    if (rc < 0)
+        return anas_error_set(err, rc, "drift and test: %s", anas_strerror(rc));
+    measure = prog + DEMO_READS * dt;
+    printf("demo_epoch_ms=%.1f demo_drift_test_ms=%.1f drift_test_per_epoch=%.3f "
+           "demo_program_ms=%.1f demo_measure_ms=%.1f measure_per_training=%.3f\n",
+           epoch * 1e3, dt * 1e3, dt / epoch, prog * 1e3, measure * 1e3,
+           measure / (2 * epoch));
+    return 0;
+}
+
 static int run(const struct opts *o, struct anas_netdef *def, struct anas_error *err)
 {
     struct anas_analog_config hw;
     struct anas_optim_spec os = {ANAS_OPTIM_SGD, 0.01f, 0.9f, 0, 5e-4f, 0.9f, 0.999f, 1e-8f};
+    struct anas_optim_spec adam = {ANAS_OPTIM_ADAM, 0.002f, 0.9f, 0, 0, 0.9f, 0.999f, 1e-8f};
     struct bench b = {.B = o->batch, .K = o->shape.classes};
     size_t in = (size_t)o->shape.c * o->shape.h * o->shape.w, np;
     float *x = anas_malloc((size_t)o->batch * in * sizeof *x);
@@ -355,19 +418,27 @@ static int run(const struct opts *o, struct anas_netdef *def, struct anas_error 
     if (!x || !y || !b.dout || !b.net)
         goto out;
     anas_net_params(b.net, &np);
-    b.opt = anas_optim_new(&os, np, err);
-    if (anas_analog_preset(o->preset, &hw) < 0) {
+    b.opt = anas_optim_new(o->demo ? &adam : &os, np, err); /* the demo's is Adam */
+    if (anas_analog_preset(o->demo ? "analognas" : o->preset, &hw) < 0) {
         rc = anas_error_set(err, ANAS_ENOTFOUND, "no preset %s", o->preset);
         goto out;
     }
+    if (o->demo) {
+        hw.modifier.type = ANAS_MOD_ADD_NORMAL;
+        hw.modifier.std_dev = 0.06f;
+    }
     fill(&b, x, y, in);
+    anas_net_init(b.net, &b.rng);
+    if (!b.opt || !(b.an = anas_anet_new(b.net, &hw, 11, err)))
+        goto out;
+    if (o->demo) {
+        rc = demo(&b, err);
+        goto out;
+    }
     if (o->layers) {
         rc = profile_layers(b.net, x, o->batch, o->seconds, &hw, err);
         goto out;
     }
-    anas_net_init(b.net, &b.rng);
-    if (!b.opt || !(b.an = anas_anet_new(b.net, &hw, 11, err)))
-        goto out;
     if (o->only && strcmp(o->only, "analog") != 0) {
         dig = timed(infer, &b, o->seconds);
         printf("digital_ips=%.1f\n", o->batch / dig);
