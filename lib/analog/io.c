@@ -34,16 +34,16 @@
 
 #define CHUNK 256
 
-/* The elementwise kernels are also built for AVX2 (8 lanes, SSE2 has 4)
- * and picked when the program loads, where the compiler and the C
- * library can (x86-64, GCC or clang, ifunc). The arithmetic per value is
- * the same IEEE operations either way (C11 mode does not contract into
- * FMAs), so both give the same bits. Not under ThreadSanitizer: its
+/* The elementwise kernels are also built for AVX-512 (16 lanes) and AVX2
+ * (8 lanes, SSE2 has 4) and picked when the program loads, where the
+ * compiler and the C library can (x86-64, GCC or clang, ifunc). The
+ * arithmetic per value is the same IEEE operations either way (C11 mode
+ * does not contract into FMAs), so all give the same bits. Not under ThreadSanitizer: its
  * instrumented ifunc resolvers would run before its runtime is up. */
 #if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) && defined(__has_attribute) && \
     !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
-#define HOT __attribute__((target_clones("avx2", "default")))
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
 #ifndef HOT

@@ -285,8 +285,12 @@ static int lp_setup(struct lprof *p, int n, const struct anas_analog_config *hw,
 }
 
 /* fwd: seconds per forward, with the profile's tiles and sgemms; rest_ms
- * is what is neither (im2col, the digital layers, the override's calls). */
-static void lp_print(struct lprof *p, int n, int reps, double fwd)
+ * is what is neither (im2col, the digital layers, the override's calls).
+ * dig: the digital forward's. floor_x = (rest + sgemms) / digital is the
+ * infer_ratio that tiles costing no more than their products would give:
+ * the digital net's 3x3 convolutions run as Winograd, which a tile cannot
+ * (each im2col vector has its own input scale and quantisation). */
+static void lp_print(struct lprof *p, int n, int reps, double fwd, double dig)
 {
     double tot_tile = 0, tot_gemm = 0;
 
@@ -304,9 +308,11 @@ static void lp_print(struct lprof *p, int n, int reps, double fwd)
                p->t_gemm[i] * 1e3 / reps, p->t_tile[i] / p->t_gemm[i],
                p->t_tile[i] * 1e9 / (double)p->outs[i]);
     }
-    printf("layers_total tile_ms=%.3f sgemm_ms=%.3f tile_x=%.2f rest_ms=%.3f\n",
-           tot_tile * 1e3 / reps, tot_gemm * 1e3 / reps, tot_tile / tot_gemm,
-           (fwd - (tot_tile + tot_gemm) / reps) * 1e3);
+    fwd -= (tot_tile + tot_gemm) / reps;
+    printf("layers_total tile_ms=%.3f sgemm_ms=%.3f tile_x=%.2f rest_ms=%.3f digital_ms=%.3f "
+           "floor_x=%.2f\n",
+           tot_tile * 1e3 / reps, tot_gemm * 1e3 / reps, tot_tile / tot_gemm, fwd * 1e3,
+           dig * 1e3, (fwd + tot_gemm / reps) / dig);
 }
 
 static int profile_layers(struct anas_net *net, const float *x, int B, double secs,
@@ -314,9 +320,21 @@ static int profile_layers(struct anas_net *net, const float *x, int B, double se
 {
     int n = anas_netdef_n_nodes(anas_net_def(net)), reps, rc;
     struct lprof p = {.net = net};
-    double t0;
+    double t0, dig;
 
     anas_rng_seed(&p.rng, 5);
+    for (int r = 0; r < 2; r++) { /* the digital forward: a warm-up, then timed */
+        t0 = now();
+        if ((rc = anas_net_forward(net, x, B, 0, NULL, NULL)) < 0)
+            return rc;
+    }
+    dig = now() - t0;
+    reps = (int)ceil(secs / dig);
+    reps = reps < 3 ? 3 : reps;
+    t0 = now();
+    for (int r = 0; rc == 0 && r < reps; r++)
+        rc = anas_net_forward(net, x, B, 0, NULL, NULL);
+    dig = (now() - t0) / reps;
     p.L = anas_calloc((size_t)n, sizeof *p.L);
     p.t_tile = anas_calloc((size_t)n, sizeof *p.t_tile);
     p.t_gemm = anas_calloc((size_t)n, sizeof *p.t_gemm);
@@ -336,7 +354,7 @@ static int profile_layers(struct anas_net *net, const float *x, int B, double se
         for (int r = 0; rc == 0 && r < reps; r++)
             rc = anas_net_forward(net, x, B, 0, NULL, NULL);
         if (rc == 0)
-            lp_print(&p, n, reps, (now() - t0) / reps);
+            lp_print(&p, n, reps, (now() - t0) / reps, dig);
     }
     for (int i = 0; i < n && p.L; i++) {
         if (p.L[i])
