@@ -614,8 +614,25 @@ HOT static void set_scales_full(struct fwd *F, int M, float red)
     float os = F->io->out_scale, inv = F->inv_in, one = 1.0f;
     int nm_on = F->nm_on, bm_on = F->bm_on;
 
-    ANAS__VFOR(t, (size_t)M, float s = nm_on && nm[t] > 0.0f ? one / nm[t] : one;
-               s = bm_on ? s / red : s; sc[t] = s; fa[t] = os / s; ks[t] = s * inv);
+    if (!bm_on || red == 1.0f) /* s / 1 is s: one division less */
+        ANAS__VFOR(t, (size_t)M, float s = nm_on && nm[t] > 0.0f ? one / nm[t] : one;
+                   sc[t] = s; fa[t] = os / s; ks[t] = s * inv);
+    else
+        ANAS__VFOR(t, (size_t)M, float s = nm_on && nm[t] > 0.0f ? one / nm[t] : one;
+                   s = s / red; sc[t] = s; fa[t] = os / s; ks[t] = s * inv);
+}
+
+/* The first round's output factors (columns, fuse): fa, or 0 for the
+ * vectors that are 0 (is_zero). */
+HOT static void zero_factors(struct fwd *F, int M)
+{
+    const float *restrict nm = F->nm, *restrict fa = F->fa;
+    float *restrict f = F->f;
+
+    if (!F->nm_on || F->io->inp_noise > 0.0f)
+        memcpy(f, fa, (size_t)M * sizeof *f);
+    else
+        ANAS__VFOR(t, (size_t)M, f[t] = nm[t] > 0.0f ? fa[t] : 0.0f);
 }
 
 /* The DAC of one run of inputs x (s per value in sv, or one s; ks = s /
@@ -845,9 +862,8 @@ static void adc_stage(struct fwd *F, float *zk, int k, int full, int last)
         return;
     }
     memset(F->fail, 0, kk * sizeof *F->fail);
-    if (full && F->fuse) /* the output factors, 0 for the vectors that are 0 */
-        for (size_t t = 0; t < kk; t++)
-            F->f[t] = is_zero(F, (int)t) ? 0.0f : F->fa[t];
+    if (full && F->fuse)
+        zero_factors(F, k);
     for (size_t i = 0; i < d; i++) {
         const float *sdv = F->wn_pcm ? F->s2 + i * kk : F->wn_add ? F->sd : NULL;
         struct adc_out out = {b->Y + i * (size_t)b->ldy, F->f, F->gr[i], b->accumulate};
