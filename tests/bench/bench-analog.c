@@ -17,6 +17,18 @@
  *   layers, tiles            analog layers and tiles of the net.
  * Timing: a warm-up, one timed run to size the loop, then a loop of about
  * `seconds`. Threads are OpenBLAS's: OPENBLAS_NUM_THREADS.
+ *
+ * Other modes (each prints its own lines instead):
+ *   only=analog|digital  time that inference alone (digital_ips= or
+ *                        analog_ips=), for perf record;
+ *   iters=N              timed loops run exactly N times (perf stat);
+ *   layers=1             per analog layer: its tile forward and the sgemm
+ *                        of the same product on the net's activations
+ *                        (tile_ms, sgemm_ms, tile_x, ns_per_out), then
+ *                        layers_total with floor_x (see lp_print);
+ *   demo=1               the demo's analog evaluation against its
+ *                        training (see demo()): drift_test_per_epoch and
+ *                        measure_per_training should stay below 1.
  */
 #include "config.h"
 
