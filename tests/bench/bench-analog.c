@@ -95,8 +95,10 @@ static int set(struct opts *o, const char *k, const char *v)
         o->space = v;
     else if (!strcmp(k, "preset"))
         o->preset = v;
-    else if (!strcmp(k, "only"))
+    else if (!strcmp(k, "only")) {
         o->only = v;
+        return !strcmp(v, "analog") || !strcmp(v, "digital") ? 0 : -1;
+    }
     else if (!strcmp(k, "layers"))
         o->layers = atoi(v);
     else if (!strcmp(k, "iters"))
@@ -527,7 +529,8 @@ int main(int argc, char **argv)
 
     if (parse(&o, argc, argv) < 0) {
         fprintf(stderr, "usage: bench-analog [space=NAME input=CxHxW classes=K batch=B "
-                        "seconds=S preset=NAME hp.NAME=VALUE ...]\n");
+                        "seconds=S preset=NAME hp.NAME=VALUE ...] [only=analog|digital] "
+                        "[iters=N] [layers=1] [demo=1]\n");
         return 2;
     }
     fixed_iters = o.iters;
