@@ -16,7 +16,10 @@
  *
  * In the rows layout (a linear layer's batch) each vector's NM, DAC, ADC
  * and output happen while its row is in cache; in the columns layout (an
- * im2col matrix) each pass covers a row of M values. Passes work on chunks
+ * im2col matrix) each pass covers a row of M values, and the first
+ * round's ADC puts each chunk of outputs into Y while it is in L1 (the
+ * vectors bound management repeats are overwritten later, which is why
+ * not when Y accumulates and bound management is on). Passes work on chunks
  * of CHUNK values, so that the noise of a chunk stays in L1. Rounding is
  * round half to even (aihwkit's rintf), written so that SSE2 vectorises
  * it (fq and rnd below); quantizing divides by multiplying with 1 / step.
@@ -34,16 +37,16 @@
 
 #define CHUNK 256
 
-/* The elementwise kernels are also built for AVX2 (8 lanes, SSE2 has 4)
- * and picked when the program loads, where the compiler and the C
- * library can (x86-64, GCC or clang, ifunc). The arithmetic per value is
- * the same IEEE operations either way (C11 mode does not contract into
- * FMAs), so both give the same bits. Not under ThreadSanitizer: its
+/* The elementwise kernels are also built for AVX-512 (16 lanes) and AVX2
+ * (8 lanes, SSE2 has 4) and picked when the program loads, where the
+ * compiler and the C library can (x86-64, GCC or clang, ifunc). The
+ * arithmetic per value is the same IEEE operations either way (C11 mode
+ * does not contract into FMAs), so all give the same bits. Not under ThreadSanitizer: its
  * instrumented ifunc resolvers would run before its runtime is up. */
 #if defined(__x86_64__) && defined(__ELF__) && defined(__GLIBC__) && defined(__has_attribute) && \
     !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
-#define HOT __attribute__((target_clones("avx2", "default")))
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
 #ifndef HOT
@@ -394,6 +397,7 @@ struct fwd {
     struct fastq qin, qout;    /* the fast quantizers */
     int dac_fast, adc_fast;    /* whether they apply */
     int nm_on, bm_on;
+    int fuse;           /* columns: the ADC writes Y (see adc_stage) */
     int wn_add, wn_pcm; /* weight noise kinds in effect */
     float *xq;          /* DAC outputs of the k active vectors: (k, n) or (n, k) */
     float *z;           /* ADC outputs of all vectors in tile units: (M, d) or (d, M) */
@@ -489,8 +493,8 @@ static void vector_stats(const struct fwd *F, int v, float *amax, float *pos, fl
 
 /* Per column of a (nx, M) block: abs-max (kind 0), max (1), or abs-max
  * and signed sums (2) into a, p, q. */
-static void column_stats(const struct fwd *F, int kind, float *restrict a, float *restrict p,
-                         float *restrict q)
+HOT static void column_stats(const struct fwd *F, int kind, float *restrict a,
+                             float *restrict p, float *restrict q)
 {
     const struct anas__mvm_io *b = F->b;
     size_t M = (size_t)b->M;
@@ -579,6 +583,13 @@ static void nm_columns(struct fwd *F)
         return;
     }
     column_stats(F, stat, a, p, q);
+    if (F->io->noise_management == ANAS_NM_ABS_MAX || F->io->noise_management == ANAS_NM_MAX) {
+        float thres = F->io->nm_thres; /* nm_value's capped(), in one pass */
+
+        if (thres > 0.0f)
+            ANAS__VFOR(v, (size_t)M, a[v] = a[v] > thres ? thres : a[v]);
+        return;
+    }
     for (int v = 0; v < M; v++)
         a[v] = nm_value(F, a[v], p[v], q[v]);
 }
@@ -595,6 +606,36 @@ static void set_scale(struct fwd *F, int t, int v, float red)
     F->sc[t] = s;
     F->fa[t] = F->io->out_scale / s;
     F->ks[t] = s * F->inv_in;
+}
+
+/* set_scale of every vector (the first round), in one pass: the same
+ * divisions, vectorised. */
+HOT static void set_scales_full(struct fwd *F, int M, float red)
+{
+    const float *restrict nm = F->nm;
+    float *restrict sc = F->sc, *restrict fa = F->fa, *restrict ks = F->ks;
+    float os = F->io->out_scale, inv = F->inv_in, one = 1.0f;
+    int nm_on = F->nm_on, bm_on = F->bm_on;
+
+    if (!bm_on || red == 1.0f) /* s / 1 is s: one division less */
+        ANAS__VFOR(t, (size_t)M, float s = nm_on && nm[t] > 0.0f ? one / nm[t] : one;
+                   sc[t] = s; fa[t] = os / s; ks[t] = s * inv);
+    else
+        ANAS__VFOR(t, (size_t)M, float s = nm_on && nm[t] > 0.0f ? one / nm[t] : one;
+                   s = s / red; sc[t] = s; fa[t] = os / s; ks[t] = s * inv);
+}
+
+/* The first round's output factors (columns, fuse): fa, or 0 for the
+ * vectors that are 0 (is_zero). */
+HOT static void zero_factors(struct fwd *F, int M)
+{
+    const float *restrict nm = F->nm, *restrict fa = F->fa;
+    float *restrict f = F->f;
+
+    if (!F->nm_on || F->io->inp_noise > 0.0f)
+        memcpy(f, fa, (size_t)M * sizeof *f);
+    else
+        ANAS__VFOR(t, (size_t)M, f[t] = nm[t] > 0.0f ? fa[t] : 0.0f);
 }
 
 /* The DAC of one run of inputs x (s per value in sv, or one s; ks = s /
@@ -657,8 +698,11 @@ static void dac_stage(struct fwd *F, int k, int full, float red)
         }
         return;
     }
-    for (size_t t = 0; t < kk; t++)
-        set_scale(F, (int)t, full ? (int)t : F->idx[t], red);
+    if (full)
+        set_scales_full(F, k, red);
+    else
+        for (size_t t = 0; t < kk; t++)
+            set_scale(F, (int)t, F->idx[t], red);
     for (size_t j = 0; j < nx; j++) {
         const float *x = b->X + j * b->ldx;
         float *y = F->xq + j * kk;
@@ -727,10 +771,20 @@ static void wnoise_stage(struct fwd *F, int k)
     }
 }
 
+/* Where adc_run also puts its outputs: y (+)= z * f * g, per value. */
+struct adc_out {
+    float *y;
+    const float *f;
+    float g;
+    int acc;
+};
+
 /* The ADC of one run of outputs: noise (std sd, or sdv per value),
  * quantize, bound test, clip. Counts the values beyond the bound, or
- * flags them per position when fl is given. */
-static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float *sdv, int *fl)
+ * flags them per position when fl is given. With out, each chunk goes on
+ * to Y while in L1. */
+static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float *sdv, int *fl,
+                   const struct adc_out *out)
 {
     static const float no_noise[CHUNK];
     const struct anas_analog_io *io = F->io;
@@ -757,6 +811,8 @@ static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float *sdv
                 adc_fast_flag(p, g, s, c, &F->qout, fl + o);
             else
                 nfail += adc_fast_count(p, g, s, c, &F->qout);
+            if (out)
+                out_run_f(out->y + o, p, out->f + o, out->g, c, out->acc);
             continue;
         }
         if (g != no_noise)
@@ -772,6 +828,8 @@ static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float *sdv
         else if (F->bm_on)
             nfail += count_out(p, c, b, io->bm_test_negative_bound);
         clip_run(p, c, b);
+        if (out)
+            out_run_f(out->y + o, p, out->f + o, out->g, c, out->acc);
     }
     return nfail;
 }
@@ -797,7 +855,7 @@ static void adc_stage(struct fwd *F, float *zk, int k, int full, int last)
             float *row = zk + t * d;
             const float *sdv = F->wn_pcm ? F->s2 + t * d : NULL;
             int v = full ? (int)t : F->idx[t];
-            int fail = adc_run(F, row, d, F->wn_add ? F->sd[t] : so, sdv, NULL) > 0;
+            int fail = adc_run(F, row, d, F->wn_add ? F->sd[t] : so, sdv, NULL, NULL) > 0;
 
             F->fail[t] = fail && !last && !is_zero(F, v);
             if (!F->fail[t])
@@ -807,20 +865,35 @@ static void adc_stage(struct fwd *F, float *zk, int k, int full, int last)
         return;
     }
     memset(F->fail, 0, kk * sizeof *F->fail);
+    if (full && F->fuse)
+        zero_factors(F, k);
     for (size_t i = 0; i < d; i++) {
         const float *sdv = F->wn_pcm ? F->s2 + i * kk : F->wn_add ? F->sd : NULL;
+        struct adc_out out = {b->Y + i * (size_t)b->ldy, F->f, F->gr[i], b->accumulate};
 
-        adc_run(F, zk + i * kk, kk, so, sdv, F->fail);
+        adc_run(F, zk + i * kk, kk, so, sdv, F->fail, full && F->fuse ? &out : NULL);
     }
     for (size_t t = 0; t < kk; t++)
         F->fail[t] = F->fail[t] && !last && !is_zero(F, full ? (int)t : F->idx[t]);
 }
 
-/* Retry outputs back into place (columns layout). */
+/* Retry outputs back into place (columns layout): into z, or with fuse
+ * (no accumulation then) into Y as finish would put them. */
 static void scatter(struct fwd *F, int k)
 {
-    size_t d = (size_t)F->w->d, M = (size_t)F->b->M;
+    const struct anas__mvm_io *b = F->b;
+    size_t d = (size_t)F->w->d, M = (size_t)b->M;
 
+    if (F->fuse) {
+        for (size_t i = 0; i < d; i++) {
+            float *y = b->Y + i * (size_t)b->ldy, g = F->gr[i];
+            const float *za = F->za + i * (size_t)k;
+
+            for (int t = 0; t < k; t++)
+                y[F->idx[t]] = za[t] * F->fa[t] * g;
+        }
+        return;
+    }
     for (int t = 0; t < k; t++) {
         int v = F->idx[t];
 
@@ -858,9 +931,9 @@ static void rounds(struct fwd *F, const float *W)
         mvm(F, W, F->xq, k, zk);
         wnoise_stage(F, k);
         adc_stage(F, zk, k, full, stop);
-        if (F->b->cols && full)
+        if (F->b->cols && full && !F->fuse)
             memcpy(F->f, F->fa, (size_t)M * sizeof *F->f);
-        else if (F->b->cols)
+        else if (F->b->cols && !full)
             scatter(F, k);
         for (int t = 0; t < k && !stop; t++)
             if (F->fail[t])
@@ -990,6 +1063,10 @@ static int forward_block(const struct anas_analog_io *io, struct anas__io_state 
     F.bm_on = io->bound_management != ANAS_BM_NONE;
     F.wn_add = io->w_noise > 0.0f && io->w_noise_type == ANAS_WN_ADDITIVE_CONSTANT;
     F.wn_pcm = io->w_noise > 0.0f && io->w_noise_type == ANAS_WN_PCM_READ;
+    /* Columns: the first round's ADC writes Y, and retries overwrite
+     * their vectors' outputs; not when they would have to be taken back
+     * out of an accumulated sum. */
+    F.fuse = b->cols && !(b->accumulate && F.bm_on);
     if ((rc = setup(&F, ws)) < 0)
         return rc;
     if (F.wn_pcm)
@@ -998,8 +1075,8 @@ static int forward_block(const struct anas_analog_io *io, struct anas__io_state 
     if (b->cols)
         nm_columns(&F);
     rounds(&F, w->W);
-    if (!b->cols)
-        return 0; /* the rows went to Y as they passed */
+    if (!b->cols || F.fuse)
+        return 0; /* the outputs went to Y as they passed */
     for (int v = 0; v < b->M; v++)
         if (is_zero(&F, v))
             F.f[v] = 0.0f;

@@ -17,6 +17,18 @@
  *   layers, tiles            analog layers and tiles of the net.
  * Timing: a warm-up, one timed run to size the loop, then a loop of about
  * `seconds`. Threads are OpenBLAS's: OPENBLAS_NUM_THREADS.
+ *
+ * Other modes (each prints its own lines instead):
+ *   only=analog|digital  time that inference alone (digital_ips= or
+ *                        analog_ips=), for perf record;
+ *   iters=N              timed loops run exactly N times (perf stat);
+ *   layers=1             per analog layer: its tile forward and the sgemm
+ *                        of the same product on the net's activations
+ *                        (tile_ms, sgemm_ms, tile_x, ns_per_out), then
+ *                        layers_total with floor_x (see lp_print);
+ *   demo=1               the demo's analog evaluation against its
+ *                        training (see demo()): drift_test_per_epoch and
+ *                        measure_per_training should stay below 1.
  */
 #include "config.h"
 
@@ -32,11 +44,23 @@
 #include "core/rng.h"
 #include "nn/net.h"
 #include "space/space.h"
+#include "tensor/blas.h"
 
 #define MAX_HP 64
 
+/* The demo's evaluator (demo=1): see demo() */
+#define DEMO_TRAIN 8000
+#define DEMO_TEST 1000
+#define DEMO_BATCH 64
+#define DEMO_EVAL_BATCH 256
+#define DEMO_READS 12 /* 4 drift times x 3 repeats */
+
 struct opts {
     const char *space, *preset;
+    const char *only; /* "analog" or "digital": time that inference only (for perf) */
+    int layers;       /* profile each analog layer instead */
+    long iters;       /* > 0: timed loops run exactly this often (for perf stat) */
+    int demo;         /* measure the demo's analog evaluation against its training */
     struct anas_shape shape;
     int batch;
     double seconds;
@@ -71,6 +95,16 @@ static int set(struct opts *o, const char *k, const char *v)
         o->space = v;
     else if (!strcmp(k, "preset"))
         o->preset = v;
+    else if (!strcmp(k, "only")) {
+        o->only = v;
+        return !strcmp(v, "analog") || !strcmp(v, "digital") ? 0 : -1;
+    }
+    else if (!strcmp(k, "layers"))
+        o->layers = atoi(v);
+    else if (!strcmp(k, "iters"))
+        o->iters = atol(v);
+    else if (!strcmp(k, "demo"))
+        o->demo = atoi(v);
     else if (!strcmp(k, "input"))
         return sscanf(v, "%dx%dx%d", &o->shape.c, &o->shape.h, &o->shape.w) == 3 ? 0 : -1;
     else if (!strcmp(k, "classes"))
@@ -100,6 +134,8 @@ static int parse(struct opts *o, int argc, char **argv)
         if (set(o, argv[i], eq + 1) < 0)
             return -1;
     }
+    if (o->demo && o->batch < DEMO_EVAL_BATCH)
+        o->batch = DEMO_EVAL_BATCH; /* the net's largest batch: the evaluation's */
     return o->batch > 0 && o->seconds > 0 ? 0 : -1;
 }
 
@@ -151,7 +187,10 @@ static int train_step(struct bench *b)
     return b->an ? anas_anet_post_step(b->an) : 0;
 }
 
-/* Seconds per call of f, over a loop of about `seconds`. */
+static long fixed_iters;
+
+/* Seconds per call of f, over a loop of about `seconds` (or fixed_iters
+ * calls). */
 static double timed(int (*f)(struct bench *), struct bench *b, double seconds)
 {
     double t, one;
@@ -165,6 +204,7 @@ static double timed(int (*f)(struct bench *), struct bench *b, double seconds)
     one = now() - t;
     n = one > 0 ? (long)ceil(seconds / one) : 100;
     n = n < 3 ? 3 : n;
+    n = fixed_iters > 0 ? fixed_iters : n;
     t = now();
     for (long i = 0; i < n; i++)
         if (f(b) < 0)
@@ -184,10 +224,220 @@ static int fill(struct bench *b, float *x, int *y, size_t in)
     return 0;
 }
 
+/* layers=1: where an analog inference's time goes, layer by layer. The
+ * bench's own layers (same preset, the net's weights, programmed and
+ * drifted) replace the net's products through the override, so they see
+ * the real activations; each call is timed, then the same product by one
+ * sgemm (what the digital net's im2col path would run; its Winograd
+ * convolutions do fewer multiply-adds still). */
+struct lprof {
+    struct anas_net *net;
+    struct anas_alayer **L; /* per node, or NULL */
+    double *t_tile, *t_gemm;
+    long *outs;             /* outputs computed per node */
+    float *scratch;
+    size_t cap;
+    struct anas_rng rng;
+};
+
+static int lp_forward(void *ctx, int node, const float *X, int M, int cols, int ldx, float *Y,
+                      int ldy, int training)
+{
+    struct lprof *p = ctx;
+    struct anas_net_layer li;
+    double t0 = now(), t1;
+    int rc = anas_alayer_forward(p->L[node], ANAS_ALAYER_DRIFTED, X, M, cols, ldx, Y, ldy,
+                                 &p->rng);
+    const float *W;
+
+    (void)training;
+    t1 = now();
+    p->t_tile[node] += t1 - t0;
+    if (rc < 0 || anas_net_layer(p->net, node, &li) < 0)
+        return rc < 0 ? rc : ANAS_EINTERNAL;
+    if ((size_t)li.d * M > p->cap) {
+        anas_free(p->scratch);
+        p->cap = (size_t)li.d * M;
+        if (!(p->scratch = anas_malloc(p->cap * sizeof *p->scratch)))
+            return ANAS_ENOMEM;
+    }
+    W = anas_net_params(p->net, NULL) + li.weight;
+    t0 = now();
+    if (cols)
+        anas_blas_sgemm(0, 0, li.d, M, li.n, 1.0f, W, li.n, X, ldx, 0.0f, p->scratch, M);
+    else
+        anas_blas_sgemm(0, 1, M, li.d, li.n, 1.0f, X, ldx, W, li.n, 0.0f, p->scratch, li.d);
+    p->t_gemm[node] += now() - t0;
+    p->outs[node] += (long)li.d * M;
+    return 0;
+}
+
+static int lp_setup(struct lprof *p, int n, const struct anas_analog_config *hw,
+                    struct anas_error *err)
+{
+    const float *par = anas_net_params(p->net, NULL);
+
+    for (int i = 1; i < n; i++) {
+        struct anas_net_layer li;
+        struct anas_net_mvm mvm = {lp_forward, p, NULL};
+        int rc;
+
+        if (anas_net_layer(p->net, i, &li) < 0 || li.d <= 0 || li.weight == (size_t)-1)
+            continue;
+        if (!(p->L[i] = anas_alayer_new(li.d, li.n, hw, err)))
+            return ANAS_ENOMEM;
+        rc = anas_alayer_set_weights(p->L[i], par + li.weight,
+                                     li.bias == (size_t)-1 ? NULL : par + li.bias);
+        if (rc == 0)
+            rc = anas_alayer_drift(p->L[i], 86400, &p->rng);
+        if (rc == 0)
+            rc = anas_net_set_mvm(p->net, i, &mvm);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* fwd: seconds per forward, with the profile's tiles and sgemms; rest_ms
+ * is what is neither (im2col, the digital layers, the override's calls).
+ * dig: the digital forward's. floor_x = (rest + sgemms) / digital is the
+ * infer_ratio that tiles costing no more than their products would give:
+ * the digital net's 3x3 convolutions run as Winograd, which a tile cannot
+ * (each im2col vector has its own input scale and quantisation). */
+static void lp_print(struct lprof *p, int n, int reps, double fwd, double dig)
+{
+    double tot_tile = 0, tot_gemm = 0;
+
+    for (int i = 1; i < n; i++) {
+        struct anas_net_layer li;
+
+        if (!p->L[i] || anas_net_layer(p->net, i, &li) < 0)
+            continue;
+        tot_tile += p->t_tile[i];
+        tot_gemm += p->t_gemm[i];
+        printf("layer=%s d=%d n=%d tiles=%d vectors=%ld tile_ms=%.3f sgemm_ms=%.3f "
+               "tile_x=%.2f ns_per_out=%.2f\n",
+               li.name ? li.name : "?", li.d, li.n, anas_alayer_n_tiles(p->L[i]),
+               p->outs[i] / li.d / reps, p->t_tile[i] * 1e3 / reps,
+               p->t_gemm[i] * 1e3 / reps, p->t_tile[i] / p->t_gemm[i],
+               p->t_tile[i] * 1e9 / (double)p->outs[i]);
+    }
+    fwd -= (tot_tile + tot_gemm) / reps;
+    printf("layers_total tile_ms=%.3f sgemm_ms=%.3f tile_x=%.2f rest_ms=%.3f digital_ms=%.3f "
+           "floor_x=%.2f\n",
+           tot_tile * 1e3 / reps, tot_gemm * 1e3 / reps, tot_tile / tot_gemm, fwd * 1e3,
+           dig * 1e3, (fwd + tot_gemm / reps) / dig);
+}
+
+static int profile_layers(struct anas_net *net, const float *x, int B, double secs,
+                          const struct anas_analog_config *hw, struct anas_error *err)
+{
+    int n = anas_netdef_n_nodes(anas_net_def(net)), reps, rc;
+    struct lprof p = {.net = net};
+    double t0, dig;
+
+    anas_rng_seed(&p.rng, 5);
+    for (int r = 0; r < 2; r++) { /* the digital forward: a warm-up, then timed */
+        t0 = now();
+        if ((rc = anas_net_forward(net, x, B, 0, NULL, NULL)) < 0)
+            return rc;
+    }
+    dig = now() - t0;
+    reps = (int)ceil(secs / dig);
+    reps = reps < 3 ? 3 : reps;
+    t0 = now();
+    for (int r = 0; rc == 0 && r < reps; r++)
+        rc = anas_net_forward(net, x, B, 0, NULL, NULL);
+    dig = (now() - t0) / reps;
+    p.L = anas_calloc((size_t)n, sizeof *p.L);
+    p.t_tile = anas_calloc((size_t)n, sizeof *p.t_tile);
+    p.t_gemm = anas_calloc((size_t)n, sizeof *p.t_gemm);
+    p.outs = anas_calloc((size_t)n, sizeof *p.outs);
+    rc = p.L && p.t_tile && p.t_gemm && p.outs ? lp_setup(&p, n, hw, err) : ANAS_ENOMEM;
+    if (rc == 0)
+        rc = anas_net_forward(net, x, B, 0, NULL, NULL); /* warm-up */
+    if (rc == 0) {
+        t0 = now();
+        rc = anas_net_forward(net, x, B, 0, NULL, NULL);
+        reps = (int)ceil(secs / (now() - t0));
+        reps = reps < 3 ? 3 : reps;
+        memset(p.t_tile, 0, (size_t)n * sizeof *p.t_tile);
+        memset(p.t_gemm, 0, (size_t)n * sizeof *p.t_gemm);
+        memset(p.outs, 0, (size_t)n * sizeof *p.outs);
+        t0 = now();
+        for (int r = 0; rc == 0 && r < reps; r++)
+            rc = anas_net_forward(net, x, B, 0, NULL, NULL);
+        if (rc == 0)
+            lp_print(&p, n, reps, (now() - t0) / reps, dig);
+    }
+    for (int i = 0; i < n && p.L; i++) {
+        if (p.L[i])
+            anas_net_set_mvm(net, i, NULL);
+        anas_alayer_free(p.L[i]);
+    }
+    anas_free(p.L);
+    anas_free(p.t_tile);
+    anas_free(p.t_gemm);
+    anas_free(p.outs);
+    anas_free(p.scratch);
+    return rc;
+}
+
+/* demo=1: the demo's evaluator (clients/examples/fashion-analog-pareto.json:
+ * HWA training at batch 64 on an 8000-image subset, the analognas preset
+ * with an ADD_NORMAL 0.06 modifier; then program once and, for each of 4
+ * drift times and 3 repeats, drift and test 1000 images at lib/eval's
+ * evaluation batch of 256) on this net. An epoch is 125 timed steps'
+ * worth (the step time from a loop of about `seconds`); drift + test is
+ * timed whole, the best of 3. */
+
+static int drift_test(struct bench *b, double t)
+{
+    int rc = anas_anet_drift(b->an, t);
+
+    for (int i = 0; rc == 0 && i < DEMO_TEST; i += DEMO_EVAL_BATCH) {
+        int n = DEMO_TEST - i < DEMO_EVAL_BATCH ? DEMO_TEST - i : DEMO_EVAL_BATCH;
+
+        rc = anas_net_forward(b->net, b->x, n, 0, NULL, NULL);
+    }
+    return rc;
+}
+
+static int demo(struct bench *b, struct anas_error *err)
+{
+    double step, prog, dt = HUGE_VAL, t0, epoch, measure;
+    int rc = anas_anet_set_mode(b->an, ANAS_ANET_HWA);
+
+    b->B = DEMO_BATCH;
+    step = rc == 0 ? timed(train_step, b, 2.0) : -1;
+    if (step <= 0)
+        return anas_error_set(err, rc < 0 ? rc : ANAS_EINTERNAL, "a training step failed");
+    epoch = step * DEMO_TRAIN / DEMO_BATCH;
+    if ((rc = anas_anet_set_mode(b->an, ANAS_ANET_ANALOG)) < 0)
+        return anas_error_set(err, rc, "analog mode: %s", anas_strerror(rc));
+    t0 = now();
+    rc = anas_anet_program(b->an);
+    prog = now() - t0;
+    for (int r = 0; rc == 0 && r < 3; r++) {
+        t0 = now();
+        rc = drift_test(b, 86400);
+        dt = fmin(dt, now() - t0);
+    }
+    if (rc < 0)
+        return anas_error_set(err, rc, "drift and test: %s", anas_strerror(rc));
+    measure = prog + DEMO_READS * dt;
+    printf("demo_epoch_ms=%.1f demo_drift_test_ms=%.1f drift_test_per_epoch=%.3f "
+           "demo_program_ms=%.1f demo_measure_ms=%.1f measure_per_training=%.3f\n",
+           epoch * 1e3, dt * 1e3, dt / epoch, prog * 1e3, measure * 1e3,
+           measure / (2 * epoch));
+    return 0;
+}
+
 static int run(const struct opts *o, struct anas_netdef *def, struct anas_error *err)
 {
     struct anas_analog_config hw;
     struct anas_optim_spec os = {ANAS_OPTIM_SGD, 0.01f, 0.9f, 0, 5e-4f, 0.9f, 0.999f, 1e-8f};
+    struct anas_optim_spec adam = {ANAS_OPTIM_ADAM, 0.002f, 0.9f, 0, 0, 0.9f, 0.999f, 1e-8f};
     struct bench b = {.B = o->batch, .K = o->shape.classes};
     size_t in = (size_t)o->shape.c * o->shape.h * o->shape.w, np;
     float *x = anas_malloc((size_t)o->batch * in * sizeof *x);
@@ -200,16 +450,34 @@ static int run(const struct opts *o, struct anas_netdef *def, struct anas_error 
     if (!x || !y || !b.dout || !b.net)
         goto out;
     anas_net_params(b.net, &np);
-    b.opt = anas_optim_new(&os, np, err);
-    if (anas_analog_preset(o->preset, &hw) < 0) {
+    b.opt = anas_optim_new(o->demo ? &adam : &os, np, err); /* the demo's is Adam */
+    if (anas_analog_preset(o->demo ? "analognas" : o->preset, &hw) < 0) {
         rc = anas_error_set(err, ANAS_ENOTFOUND, "no preset %s", o->preset);
         goto out;
+    }
+    if (o->demo) {
+        hw.modifier.type = ANAS_MOD_ADD_NORMAL;
+        hw.modifier.std_dev = 0.06f;
     }
     fill(&b, x, y, in);
     anas_net_init(b.net, &b.rng);
     if (!b.opt || !(b.an = anas_anet_new(b.net, &hw, 11, err)))
         goto out;
-    dig = timed(infer, &b, o->seconds);
+    if (o->demo) {
+        rc = demo(&b, err);
+        goto out;
+    }
+    if (o->layers) {
+        rc = profile_layers(b.net, x, o->batch, o->seconds, &hw, err);
+        goto out;
+    }
+    if (o->only && strcmp(o->only, "analog") != 0) {
+        dig = timed(infer, &b, o->seconds);
+        printf("digital_ips=%.1f\n", o->batch / dig);
+        rc = dig > 0 ? 0 : ANAS_EINTERNAL;
+        goto out;
+    }
+    dig = o->only ? 1 : timed(infer, &b, o->seconds);
     t0 = now();
     rc = anas_anet_program(b.an);
     prog = now() - t0;
@@ -218,6 +486,10 @@ static int run(const struct opts *o, struct anas_netdef *def, struct anas_error 
         rc = anas_anet_drift(b.an, 86400);
     drift = now() - t0;
     ana = rc == 0 ? timed(infer, &b, o->seconds) : -1;
+    if (o->only && ana > 0) {
+        printf("analog_ips=%.1f\n", o->batch / ana);
+        goto out;
+    }
     if (rc == 0 && (rc = anas_anet_set_mode(b.an, ANAS_ANET_DIGITAL)) == 0) {
         struct anas_anet *an = b.an;
 
@@ -257,9 +529,11 @@ int main(int argc, char **argv)
 
     if (parse(&o, argc, argv) < 0) {
         fprintf(stderr, "usage: bench-analog [space=NAME input=CxHxW classes=K batch=B "
-                        "seconds=S preset=NAME hp.NAME=VALUE ...]\n");
+                        "seconds=S preset=NAME hp.NAME=VALUE ...] [only=analog|digital] "
+                        "[iters=N] [layers=1] [demo=1]\n");
         return 2;
     }
+    fixed_iters = o.iters;
     def = build(&o, &err);
     rc = def ? run(&o, def, &err) : -1;
     anas_netdef_free(def);

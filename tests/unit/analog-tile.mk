@@ -13,3 +13,9 @@ tests_unit_analog_layer_LDADD = $(UNIT_LIBS)
 # "=" into Makefile.am and make both "+=".)
 noinst_PROGRAMS = tests/bench/bench-tile
 tests_bench_bench_tile_LDADD = $(UNIT_LIBS)
+
+# accumulating into Y = adding the written outputs, to the bit (io.c's
+# columns layout writes Y from its ADC)
+UNIT_PROGS += tests/unit/analog-accumulate
+UNIT_CHECKS += tests/unit/analog-accumulate
+tests_unit_analog_accumulate_LDADD = $(UNIT_LIBS)
