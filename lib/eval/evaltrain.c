@@ -309,6 +309,8 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
         rc = net ? anas_error_set(err, ANAS_ENOMEM, "out of memory") : err->code;
         goto out;
     }
+    if (spec->threads > 1 && (rc = anas_net_set_threads(net, spec->threads, err)) < 0)
+        goto out;
     anas_rng_seed(&rng, ts.seed);
     anas_net_init(net, &rng);
     if ((spec->analog.enabled || spec->analog.pulsed) &&
