@@ -16,8 +16,9 @@ tests/golden/torch_models.py:
   fit    PyTorch's half of tests/bench/train-run-vs-torch: train the
          network on the IDX dataset in data= (Fashion-MNIST's files) as
          anasd's train evaluator does (images scaled to [0, 1], normalised
-         by the training set's mean and standard deviation; SGD with lr=,
-         momentum 0.9, weight decay 5e-4, cosine schedule stepped per epoch;
+         by the training set's mean and standard deviation; opt=sgd: SGD
+         with lr=, momentum 0.9, weight decay 5e-4 (opt=adam: Adam with
+         lr=), cosine schedule stepped per epoch;
          epochs=, batch, a fresh shuffle each epoch; train_subset= and
          test_subset= images drawn at random, 0: all), then test it:
          train_s (training and the test pass, loading excluded), load_s,
@@ -55,7 +56,7 @@ def maxrss_kb():
 def parse(argv):
     o = {"mode": "net", "space": "resnet", "input": (1, 28, 28), "classes": 10,
          "batch": 128, "seconds": 3.0, "threads": 1, "hp": {}, "data": "", "epochs": 2,
-         "lr": 0.01, "train_subset": 0, "test_subset": 0, "seed": 1}
+         "lr": 0.01, "train_subset": 0, "test_subset": 0, "seed": 1, "opt": "sgd"}
     for a in argv[1:]:
         k, _, v = a.partition("=")
         if k.startswith("hp."):
@@ -67,7 +68,7 @@ def parse(argv):
             o[k] = int(v)
         elif k in ("seconds", "lr"):
             o[k] = float(v)
-        elif k in ("mode", "space", "data"):
+        elif k in ("mode", "space", "data", "opt"):
             o[k] = v
         else:
             raise SystemExit("torch_bench.py: unknown argument %r" % a)
@@ -157,7 +158,10 @@ def fit(o):
     xte = (xte - mean) / std
     ref = torch_models.build(o["space"], o["hp"], o["input"], o["classes"])
     params = [p for _, p in ref.named_parameters()]
-    opt = torch.optim.SGD(params, lr=o["lr"], momentum=0.9, weight_decay=5e-4)
+    if o["opt"] == "adam":
+        opt = torch.optim.Adam(params, lr=o["lr"])
+    else:
+        opt = torch.optim.SGD(params, lr=o["lr"], momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=o["epochs"])
     B = o["batch"]
     t1 = time.perf_counter()
