@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "eval/eval_int.h"
+#include "tensor/team.h"
 
 /* The analog simulation's random stream, apart from training's. */
 #define ANALOG_STREAM 0x616e616c6f67ULL
@@ -317,6 +318,8 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     }
     if (spec->threads > 1 && (rc = anas_net_set_threads(net, spec->threads, err)) < 0)
         goto out;
+    /* the analog tiles' products, outside the net's kernels, on its team too */
+    anas_team_lend(anas_net_team(net));
     anas_rng_seed(&rng, ts.seed);
     anas_net_init(net, &rng);
     if ((spec->analog.enabled || spec->analog.pulsed) &&
@@ -353,6 +356,7 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
         net = NULL;
     }
 out:
+    anas_team_lend(NULL);
     anas_anet_free(an); /* before the net: it unhooks it, and a kept net is digital */
     anas_free(res);
     anas_net_free(net);
