@@ -35,6 +35,7 @@ struct anasd {
     struct metrics *metrics;       /* GET /metrics */
     struct faults *faults;         /* faults.c: when the database cannot be written */
     struct leases *leases;         /* evaluations for remote workers (lease.c) */
+    int eval_threads;  /* each evaluation's team (evalsetup_threads) */
     double started_at; /* unix seconds */
     double started_mono; /* anasd_mono(), for the uptime */
     int stopping;

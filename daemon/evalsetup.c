@@ -12,7 +12,26 @@
 #include <unistd.h>
 
 #include "nn/net.h"
+#include "tensor/blas.h"
+#include "tensor/team.h"
 #include "surrogate/surrogate.h"
+
+int evalsetup_threads(int at_once)
+{
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = env ? atoi(env) : 1;
+    int share = at_once > 0 && cpus > 0 ? (int)(cpus / at_once) : 1;
+
+    /* OpenBLAS read its variable when it was loaded; from now on its calls
+     * come from the evaluations' teams, each of which owns its cores. */
+    anas_blas_set_threads(1);
+    if (want > share)
+        want = share;
+    if (want > ANAS_TEAM_MAX)
+        want = ANAS_TEAM_MAX;
+    return want > 1 ? want : 1;
+}
 
 uint64_t evalsetup_rep_seed(const struct run_spec *s, int rep)
 {

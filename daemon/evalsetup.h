@@ -16,6 +16,13 @@
  * repetition's (evalsetup_rep_seed). Datasets and models are the caller's. */
 void evalsetup_spec(const struct run_spec *s, uint64_t seed, struct anas_eval_spec *ev);
 
+/* Threads per evaluation when at_once evaluations run at the same time:
+ * OPENBLAS_NUM_THREADS (1 when unset), at most the CPUs' share of one
+ * evaluation so that at_once teams never oversubscribe them. OpenBLAS is
+ * set to one thread: each evaluation's team calls it from its threads.
+ * Call once, before the first evaluation. */
+int evalsetup_threads(int at_once);
+
 /* The seed of repetition rep: its trainings' initialisation, data order
  * and noise, and its optimizer's generator. Repetition 0 uses the run's. */
 uint64_t evalsetup_rep_seed(const struct run_spec *s, int rep);

@@ -140,6 +140,7 @@ static int load_models(struct run *r, struct anas_error *err)
 {
     int rc;
     evalsetup_spec(&r->spec, rep_seed(r, r->rep), &r->eval);
+    r->eval.threads = r->jobs->d->eval_threads;
     /* With --workers 0 nothing trains here: the datasets are the workers'. */
     if (r->spec.eval_kind == ANAS_EVAL_TRAIN && r->jobs->d->conf.workers > 0 &&
         (rc = load_datasets(r, err)) < 0) {

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "tensor/blas.h"
+#include "evalsetup.h"
 #include "http.h"
 #include "route.h"
 
@@ -61,18 +61,17 @@ static void on_hup(uv_signal_t *h, int signum)
 }
 
 /* The pool is global and sized once, before its first use. */
-static void size_pool(int workers)
+static void size_pool(struct anasd *d, int workers)
 {
     char n[16];
     /* --workers 0 evaluates nothing here, but the optimizer's steps still
      * run on the pool. */
     snprintf(n, sizeof n, "%d", workers > 0 ? workers : 1);
     setenv("UV_THREADPOOL_SIZE", n, 1);
-    /* Each evaluation is one job on one pool thread: BLAS must not spawn
-     * threads of its own. OpenBLAS read its variable when it was loaded,
-     * before main, so unless the user chose a count it is told here. */
-    if (!getenv("OPENBLAS_NUM_THREADS"))
-        anas_blas_set_threads(1);
+    /* Each evaluation is one job on one pool thread, with a team of
+     * OPENBLAS_NUM_THREADS threads as far as the CPUs go round; BLAS adds
+     * none of its own. */
+    d->eval_threads = evalsetup_threads(workers);
     setenv("OMP_NUM_THREADS", "1", 0);
 }
 
@@ -137,7 +136,7 @@ int main(int argc, char **argv)
     /* A file size limit (ulimit -f) must fail the write, which the store
      * handles like a full disk, rather than kill the daemon. */
     signal(SIGXFSZ, SIG_IGN);
-    size_pool(d.conf.workers);
+    size_pool(&d, d.conf.workers);
     if (anasd_open(&d, uv_default_loop(), why, sizeof why) < 0) {
         fprintf(stderr, "anasd: %s\n", why);
         rc = 1;

@@ -312,6 +312,7 @@ static void evaluate(struct job *j, json_t *lease, const struct anas_config *cfg
     memset(&p, 0, sizeof p);
     anas_error_clear(&err);
     anas_metrics_init(&m);
+    ev.threads = j->t->w->eval_threads;
     ev.train.seed = evalsetup_rep_seed(&j->setup->spec,
                                        (int)json_integer_value(json_object_get(lease, "rep")));
     if (ev.kind == ANAS_EVAL_TRAIN) {

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tensor/blas.h"
+#include "evalsetup.h"
 
 static struct worker the_worker;
 static struct beats *the_beats;
@@ -191,9 +191,9 @@ int main(int argc, char **argv)
     struct worker *w = &the_worker;
     int rc = parse(w, argc, argv);
     if (rc == 0) {
-        /* One evaluation per thread, as in anasd: BLAS must not add its own. */
-        if (!getenv("OPENBLAS_NUM_THREADS"))
-            anas_blas_set_threads(1);
+        /* One evaluation per thread, as in anasd, each with a team of
+         * OPENBLAS_NUM_THREADS threads as far as the CPUs go round. */
+        w->eval_threads = evalsetup_threads(w->threads);
         rc = http_global_init() < 0 ? 1 : run(w);
         http_global_cleanup();
     }

@@ -21,6 +21,7 @@ struct worker {
     char token[512];
     struct conf conf; /* data and model roots, as anasd's codec reads them */
     int threads;
+    int eval_threads; /* each evaluation's team (evalsetup_threads) */
     char id[64], host[128];
     int idle_exit;         /* seconds without work before exiting; 0: never */
     unsigned evaluators;   /* bit per enum anas_eval_kind offered */

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tensor/team.h"
+
 /* Feature vectors are short (22 for resnet); this bounds a stack buffer. */
 #define MAX_FEATURES 256
 
@@ -195,6 +197,9 @@ int anas_eval_spec_check(const struct anas_eval_spec *spec, struct anas_error *e
     if (spec->mapping.max_input_size < 1 || spec->mapping.max_output_size < 1)
         return anas_error_field(err, ANAS_ERANGE, "mapping",
                                 "tile sizes must be positive");
+    if (spec->threads < 0 || spec->threads > ANAS_TEAM_MAX)
+        return anas_error_field(err, ANAS_ERANGE, "threads", "threads must be 0..%d",
+                                ANAS_TEAM_MAX);
     rc = anas_space_check_shape(spec->space, &spec->shape, err);
     if (rc < 0)
         return rc;

@@ -110,6 +110,12 @@ struct anas_eval_spec {
     /* ANAS_EVAL_RPU: the trained network; analog.hw is the base hardware
      * the rpu space's four values override; test_set measures it. */
     struct anas_eval_rpu_base rpu;
+    /* Threads per evaluation (1..ANAS_TEAM_MAX; 0 counts as 1): the
+     * network's team (anas_net_set_threads) while it trains and tests. Its
+     * OpenBLAS calls run inside the team, so the caller keeps OpenBLAS
+     * single-threaded; results differ from one thread's by float rounding
+     * only. */
+    int threads;
 };
 
 /* "analytic", "surrogate"; "unknown" for anything else. Parsing an unknown

@@ -7,6 +7,16 @@
 #include "analog/analog.h"
 #include "eval/eval.h"
 
+#include <time.h>
+
+/* Monotonic seconds, for the per-phase timings an evaluation reports. */
+static inline double anas__eval_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 /* The analog measurement of a trained net already attached to `an`:
  * program it, then at every drift time `repeats` drifts (fresh read noise)
  * each followed by one pass over the test set. Adds acc@<t>, acc_std@<t>

@@ -421,13 +421,14 @@ static int record(struct run *r, const struct anas_dataset *test, int e,
                   double train_loss, struct anas_train_result *out,
                   struct anas_error *err)
 {
-    double metric = 0, loss = 0;
+    double metric = 0, loss = 0, t0 = now();
     int rc =
         test ? evaluate(r->net, test, r->ts->eval_batch, r->ts->loss, &metric, &loss, err)
              : 0;
 
     if (rc < 0)
         return rc;
+    out->test_seconds += now() - t0;
     out->epochs_done = e + 1;
     out->train_loss = train_loss;
     out->train_loss_curve[e] = train_loss;

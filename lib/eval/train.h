@@ -84,7 +84,8 @@ struct anas_train_result {
     double neg_mse;           /* -test MSE (MSE) */
     double train_loss;        /* mean loss of the last epoch */
     double test_loss;
-    double seconds;
+    double seconds;           /* training and testing */
+    double test_seconds;      /* of those, the test passes */
     double train_loss_curve[ANAS_TRAIN_MAX_EPOCHS];
     double test_acc_curve[ANAS_TRAIN_MAX_EPOCHS];
 };

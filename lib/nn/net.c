@@ -403,6 +403,11 @@ int anas_net_threads(const struct anas_net *net)
     return net ? anas_team_size(net->team) : 1;
 }
 
+struct anas_team *anas_net_team(const struct anas_net *net)
+{
+    return net ? net->team : NULL;
+}
+
 float *anas_net_params(struct anas_net *net, size_t *n)
 {
     if (n)

@@ -165,6 +165,12 @@ void anas_net_zero_grad(struct anas_net *net);
 int anas_net_set_threads(struct anas_net *net, int n, struct anas_error *err);
 int anas_net_threads(const struct anas_net *net);
 
+struct anas_team;
+
+/* The net's team (NULL on one thread), to lend to the products its owner
+ * computes around it (anas_team_lend). */
+struct anas_team *anas_net_team(const struct anas_net *net);
+
 /* --- simulated hardware (lib/analog) hooks into a net --- */
 
 /* An override of a conv2d or linear node's weight product: forward

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "tensor/team.h"
 
 /* LAPACK's Fortran interface; the trailing length is gfortran's hidden
  * argument for the CHARACTER*1 parameter. */
@@ -28,15 +29,55 @@ void dpotrs_(const char *uplo, const blasint *n, const blasint *nrhs, const doub
              const blasint *lda, double *b, const blasint *ldb, blasint *info,
              size_t uplo_len);
 
+/* Products below this many multiply-adds are not worth a team's fork. */
+#define SPLIT_MACS (1L << 20)
+
+static void sgemm1(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                   int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta,
+                C, ldc);
+}
+
+/* One product, split between a lent team (team.h) by rows of C: each
+ * element is still one dot product over the whole inner dimension, equal
+ * to one call's up to float rounding (OpenBLAS's kernels for a ragged
+ * block of rows may add in another order). */
+struct split {
+    int ta, tb, M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+};
+
+static void sgemm_part(void *ctx, int i, int n)
+{
+    const struct split *s = ctx;
+    size_t lo, hi;
+
+    anas_team_split((size_t)s->M, i, n, 16, &lo, &hi);
+    if (hi > lo) /* rows lo..hi of op(A) and of C */
+        sgemm1(s->ta, s->tb, (int)(hi - lo), s->N, s->K, s->alpha,
+               s->A + (s->ta ? lo : lo * (size_t)s->lda), s->lda, s->B, s->ldb, s->beta,
+               s->C + lo * (size_t)s->ldc, s->ldc);
+}
+
 void anas_blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta,
                      float *C, int ldc)
 {
+    struct anas_team *team;
+
     if (M <= 0 || N <= 0)
         return;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta,
-                C, ldc);
+    team = anas_team_lent();
+    if (team && anas_team_size(team) > 1 && M >= 64 && (long)M * N * K >= SPLIT_MACS) {
+        struct split s = {trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
+        anas_team_run(team, sgemm_part, &s);
+        return;
+    }
+    sgemm1(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 int anas_lapack_dpotrf(int n, double *A, int lda)

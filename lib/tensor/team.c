@@ -47,6 +47,21 @@ struct anas_team {
     struct worker *workers; /* (n - 1) */
 };
 
+/* The calling thread's loan (anas_team_lend), and whether it is running a
+ * part of a team run now. */
+static _Thread_local struct anas_team *lent;
+static _Thread_local int in_run;
+
+void anas_team_lend(struct anas_team *team)
+{
+    lent = team;
+}
+
+struct anas_team *anas_team_lent(void)
+{
+    return in_run ? NULL : lent;
+}
+
 static inline void relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -95,6 +110,7 @@ static void *worker_main(void *arg)
     struct anas_team *team = w->team;
     unsigned seen = 0;
 
+    in_run = 1; /* a worker only ever runs parts */
     for (;;) {
         seen = wait_gen(team, seen);
         if (atomic_load_explicit(&team->stop, memory_order_acquire))
@@ -176,8 +192,12 @@ int anas_team_size(const struct anas_team *team)
 
 void anas_team_run(struct anas_team *team, void (*fn)(void *ctx, int i, int n), void *ctx)
 {
+    int outer = in_run;
+
+    in_run = 1;
     if (!team || team->n == 1) {
         fn(ctx, 0, 1);
+        in_run = outer;
         return;
     }
     team->fn = fn;
@@ -185,6 +205,7 @@ void anas_team_run(struct anas_team *team, void (*fn)(void *ctx, int i, int n), 
     atomic_store_explicit(&team->pending, team->n - 1, memory_order_relaxed);
     bump(team);
     fn(ctx, 0, team->n);
+    in_run = outer;
     for (int i = 0; atomic_load_explicit(&team->pending, memory_order_acquire) > 0; i++) {
         if (i < SPIN_PAUSE)
             relax();

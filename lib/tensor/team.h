@@ -48,6 +48,19 @@ int anas_team_size(const struct anas_team *team);
 void anas_team_run(struct anas_team *team, void (*fn)(void *ctx, int i, int n),
                    void *ctx);
 
+/* Lend `team` to the sgemm calls the calling thread makes outside runs of
+ * it: anas_blas_sgemm then splits a large product's rows between the
+ * team's threads, each part a single-threaded OpenBLAS call,
+ * so that work outside the team's own kernels (an analog tile's products,
+ * say) has the same cores; the products equal one call's up to float
+ * rounding. Thread-local;
+ * NULL ends the loan, which must end before the team is freed. */
+void anas_team_lend(struct anas_team *team);
+
+/* The team lent to the calling thread; NULL when none, and while the
+ * thread runs a part of a team run (teams do not nest). */
+struct anas_team *anas_team_lent(void);
+
 /* Part i of n of [0, total): [*lo, *hi), near-equal parts whose bounds are
  * multiples of align (but for the last), so that parts do not share cache
  * lines when align covers one. */

@@ -13,6 +13,16 @@ tests/golden/torch_models.py:
          zero_grad, forward in train mode, cross-entropy, backward and an
          SGD step (momentum 0.9, weight decay 5e-4); inference is an
          eval-mode forward under torch.no_grad().
+  fit    PyTorch's half of tests/bench/train-run-vs-torch: train the
+         network on the IDX dataset in data= (Fashion-MNIST's files) as
+         anasd's train evaluator does (images scaled to [0, 1], normalised
+         by the training set's mean and standard deviation; opt=sgd: SGD
+         with lr=, momentum 0.9, weight decay 5e-4 (opt=adam: Adam with
+         lr=), cosine schedule stepped per epoch;
+         epochs=, batch, a fresh shuffle each epoch; train_subset= and
+         test_subset= images drawn at random, 0: all), then test it:
+         train_s (training and the test pass, loading excluded), load_s,
+         acc, train_loss, maxrss_kb.
   convs  every Conv2d of the network, timed alone on an input that requires
          a gradient (except the stem's, which reads the images):
          fwd_gflop, train_gflop, fwd_ms, train_ms, fwd_gflops, train_gflops.
@@ -21,9 +31,11 @@ Timing as bench-train: two warm-up iterations, one timed to size the run,
 then a fixed number chosen to last about `seconds`.
 """
 
+import gzip
 import math
 import os
 import resource
+import struct
 import sys
 import time
 
@@ -43,18 +55,20 @@ def maxrss_kb():
 
 def parse(argv):
     o = {"mode": "net", "space": "resnet", "input": (1, 28, 28), "classes": 10,
-         "batch": 128, "seconds": 3.0, "threads": 1, "hp": {}}
+         "batch": 128, "seconds": 3.0, "threads": 1, "hp": {}, "data": "", "epochs": 2,
+         "lr": 0.01, "train_subset": 0, "test_subset": 0, "seed": 1, "opt": "sgd"}
     for a in argv[1:]:
         k, _, v = a.partition("=")
         if k.startswith("hp."):
             o["hp"][k[3:]] = float(v)
         elif k == "input":
             o["input"] = tuple(int(s) for s in v.split("x"))
-        elif k in ("classes", "batch", "threads"):
+        elif k in ("classes", "batch", "threads", "epochs", "train_subset", "test_subset",
+                   "seed"):
             o[k] = int(v)
-        elif k == "seconds":
+        elif k in ("seconds", "lr"):
             o[k] = float(v)
-        elif k in ("mode", "space"):
+        elif k in ("mode", "space", "data", "opt"):
             o[k] = v
         else:
             raise SystemExit("torch_bench.py: unknown argument %r" % a)
@@ -106,6 +120,72 @@ def bench_net(o):
     infer_s = timed(infer, o["seconds"])
     print("mode=net space=%s params=%d train_ips=%.1f infer_ips=%.1f rss0_kb=%d maxrss_kb=%d"
           % (o["space"], sum(p.numel() for p in params), B / train_s, B / infer_s, rss0,
+             maxrss_kb()))
+
+
+def read_idx(path):
+    """The tensor in an IDX file (gzipped or not): uint8 images or labels."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        blob = f.read()
+    dims = blob[3]
+    shape = struct.unpack(">%dI" % dims, blob[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(blob[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def load_split(o, split, n, gen):
+    def find(stem):
+        for name in (stem, stem + ".gz"):
+            if os.path.exists(os.path.join(o["data"], name)):
+                return os.path.join(o["data"], name)
+        raise SystemExit("torch_bench.py: no %s in %s" % (stem, o["data"]))
+    prefix = "train" if split == "train" else "t10k"
+    x = read_idx(find(prefix + "-images-idx3-ubyte"))
+    y = read_idx(find(prefix + "-labels-idx1-ubyte")).long()
+    if 0 < n < len(y):
+        pick = torch.randperm(len(y), generator=gen)[:n]
+        x, y = x[pick], y[pick]
+    return x.float().div_(255).unsqueeze(1), y
+
+
+def fit(o):
+    t0 = time.perf_counter()
+    gen = torch.Generator().manual_seed(o["seed"])
+    xtr, ytr = load_split(o, "train", o["train_subset"], gen)
+    xte, yte = load_split(o, "test", o["test_subset"], gen)
+    mean, std = xtr.mean().item(), xtr.std().item()
+    xtr = (xtr - mean) / std
+    xte = (xte - mean) / std
+    ref = torch_models.build(o["space"], o["hp"], o["input"], o["classes"])
+    params = [p for _, p in ref.named_parameters()]
+    if o["opt"] == "adam":
+        opt = torch.optim.Adam(params, lr=o["lr"])
+    else:
+        opt = torch.optim.SGD(params, lr=o["lr"], momentum=0.9, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=o["epochs"])
+    B = o["batch"]
+    t1 = time.perf_counter()
+    for _ in range(o["epochs"]):
+        ref.model.train()
+        perm = torch.randperm(len(ytr), generator=gen)
+        total, batches = 0.0, 0
+        for i in range(0, len(ytr), B):
+            idx = perm[i:i + B]
+            opt.zero_grad()
+            loss = ref.loss(ref.logits(xtr[idx]), ytr[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item()
+            batches += 1
+        sched.step()
+    ref.model.eval()
+    right = 0
+    with torch.no_grad():
+        for i in range(0, len(yte), 256):
+            right += (ref.logits(xte[i:i + 256]).argmax(1) == yte[i:i + 256]).sum().item()
+    t2 = time.perf_counter()
+    print("mode=fit space=%s train_s=%.2f load_s=%.2f acc=%.4f train_loss=%.4f maxrss_kb=%d"
+          % (o["space"], t2 - t1, t1 - t0, right / len(yte), total / max(batches, 1),
              maxrss_kb()))
 
 
@@ -178,6 +258,8 @@ def main(argv):
     torch.manual_seed(0)
     if o["mode"] == "net":
         bench_net(o)
+    elif o["mode"] == "fit":
+        fit(o)
     elif o["mode"] == "convs":
         bench_convs(o)
     else:
