@@ -199,6 +199,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[N_STMT];
     int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
+    unsigned long long runs_gen; /* store_runs_gen() */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -325,9 +326,24 @@ static char *col_dup(sqlite3_stmt *q, int i, int *oom)
 /* Running statements                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* Whether q may change a row of runs, or undo such a change: the writes to
+ * runs, a rollback. */
+static int touches_runs(const struct store *st, const sqlite3_stmt *q)
+{
+    static const enum stmt writes[] = {S_RUN_INSERT, S_RUN_SET_STATE, S_RUN_SET_PROGRESS,
+                                       S_RUN_SET_RESULT, S_RUN_SET_ERROR, S_RUN_DELETE,
+                                       S_ROLLBACK};
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++)
+        if (st->stmt[writes[i]] == q)
+            return 1;
+    return 0;
+}
+
 /*
  * Steps a write to completion and resets it. need_row: the write targets one
- * existing row, and touching none means ANAS_ENOTFOUND.
+ * existing row, and touching none means ANAS_ENOTFOUND. A failed write may
+ * have rolled back the whole transaction (SQLite does on some errors), run
+ * rows included: it counts as a change of runs too.
  */
 static int exec_write(struct store *st, sqlite3_stmt *q, int bind_rc, int need_row,
                       const char *what)
@@ -335,6 +351,8 @@ static int exec_write(struct store *st, sqlite3_stmt *q, int bind_rc, int need_r
     int rc = bind_rc == SQLITE_OK ? sqlite3_step(q) : bind_rc;
     int out = 0;
 
+    if (rc != SQLITE_DONE || touches_runs(st, q))
+        st->runs_gen++;
     if (rc != SQLITE_DONE)
         out = db_error(st, rc, what);
     else if (need_row && sqlite3_changes(st->db) == 0)
@@ -756,6 +774,11 @@ int store_checkpoint(struct store *st)
 {
     int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : fault_code(st->db, rc);
+}
+
+unsigned long long store_runs_gen(const struct store *st)
+{
+    return st->runs_gen;
 }
 
 int store_begin(struct store *st)
