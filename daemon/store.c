@@ -200,6 +200,13 @@ struct store {
     sqlite3_stmt *stmt[N_STMT];
     int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
     unsigned long long runs_gen; /* store_runs_gen() */
+    /* The last counts of runs by state, under runs_gen: health and every
+     * submission ask for them. */
+    struct count_memo {
+        unsigned long long gen; /* 0: empty */
+        char state[16];         /* "" for every state */
+        long long n;
+    } counts[4];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -685,6 +692,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
         return ANAS_ENOMEM;
     }
     st->lock_fd = -1;
+    st->runs_gen = 1; /* above the empty count memos' 0 */
     if (strcmp(path, ":memory:") != 0 && (rc = lock_file(st, path, sub, sizeof sub)) < 0)
         goto fail;
     rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -1021,10 +1029,27 @@ int store_run_model_users(struct store *st, long long model_run, long long **ids
 int store_run_count_in_state(struct store *st, const char *state, long long *out)
 {
     sqlite3_stmt *q = st->stmt[S_RUN_COUNT_IN_STATE];
-    int b = SQLITE_OK;
+    const char *key = state ? state : "";
+    struct count_memo *m = NULL;
+    int b = SQLITE_OK, rc;
 
+    for (size_t i = 0; i < sizeof st->counts / sizeof st->counts[0]; i++) {
+        struct count_memo *c = &st->counts[i];
+        if (c->gen == st->runs_gen && strcmp(c->state, key) == 0) {
+            *out = c->n;
+            return 0;
+        }
+        if (!m || c->gen < m->gen) /* the stalest goes */
+            m = c;
+    }
     bind_text(q, 1, state, &b);
-    return exec_count(st, q, b, out, "run count in state");
+    rc = exec_count(st, q, b, out, "run count in state");
+    if (rc == 0 && strlen(key) < sizeof m->state) {
+        m->gen = st->runs_gen;
+        snprintf(m->state, sizeof m->state, "%s", key);
+        m->n = *out;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
