@@ -20,6 +20,7 @@
 #include "events.h"
 #include "faults.h"
 #include "jobs.h"
+#include "evaltext.h"
 #include "reply.h"
 #include "runtext.h"
 #include "store.h"
@@ -386,6 +387,37 @@ static int since_alone(const struct req *rq, struct resp *rs, long long since)
     return 0;
 }
 
+/* The page: {"items": the first `limit` of e, "next_after": the last
+ * one's seq when more follow and the listing is by seq (else null), and
+ * with since >= 0 "next_since": the commit cursor to ask from next}, made
+ * as text (evaltext.c). */
+static int page_text(const struct req *rq, struct resp *rs, const struct store_eval *e, int n,
+                     long long limit, int by_seq, long long since)
+{
+    int shown = n > limit ? (int)limit : n;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int rc;
+    if (!f)
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    fputs("{\"items\":", f);
+    rc = evaltext_items(f, e, shown);
+    if (by_seq && n > limit)
+        fprintf(f, ",\"next_after\":%lld", e[limit - 1].seq);
+    else
+        fputs(",\"next_after\":null", f);
+    /* Polling never ends: with nothing new, the same cursor asks again. */
+    if (since >= 0)
+        fprintf(f, ",\"next_since\":%lld", shown > 0 ? e[shown - 1].cursor : since);
+    fputc('}', f);
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    return reply_text(rs, 200, "application/json", buf, len);
+}
+
 int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
                          struct resp *rs)
 {
@@ -394,8 +426,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     struct store_eval_filter f;
     struct store_run r;
     long long after, limit, rep, offset, since;
-    int n = 0, i, desc = 0, has;
-    json_t *items, *o;
+    int n = 0, desc = 0, has, rc;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
@@ -432,20 +463,9 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     if ((since >= 0 ? store_eval_since(d->store, a->id, since, &f, &e, &n)
                     : store_eval_query(d->store, a->id, &f, &e, &n)) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
-    items = json_array();
-    for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items, api_eval_json(&e[i]));
-    o = json_pack("{s:o}", "items", items);
-    json_object_set_new(o, "next_after",
-                        !sort && since < 0 && n > limit ? json_integer(e[limit - 1].seq)
-                                                        : json_null());
-    /* Polling never ends: with nothing new, the same cursor asks again. */
-    if (since >= 0)
-        json_object_set_new(o, "next_since",
-                            json_integer(n > 0 ? e[(n > limit ? limit : n) - 1].cursor
-                                               : since));
+    rc = page_text(rq, rs, e, n, limit, !sort && since < 0, since);
     store_evals_free(e, n);
-    return reply_json(rs, 200, o);
+    return rc;
 }
 
 int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args *a,
@@ -601,20 +621,37 @@ static int export_analognas(struct anasd *d, const struct req *rq, struct resp *
     return reply_text(rs, 200, "text/csv", buf, len);
 }
 
+/* {"run": ..., "evaluations": [...]}, the evaluations as text (evaltext.c). */
 static int export_json(struct anasd *d, const struct req *rq, struct resp *rs,
                        const struct store_run *r, long long rep)
 {
     struct store_eval *e = NULL;
-    int n = 0, i;
-    json_t *items;
+    json_t *rj;
+    char *run = NULL, *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+    int n = 0, rc;
     if (all_evals(d, r->id, rep, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot export run");
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, api_eval_json(&e[i]));
+    rj = run_json(d, r);
+    run = rj ? codec_dump(rj) : NULL;
+    json_decref(rj);
+    f = run ? open_memstream(&buf, &len) : NULL;
+    if (!f) {
+        free(run);
+        store_evals_free(e, n);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    fprintf(f, "{\"run\":%s,\"evaluations\":", run);
+    rc = evaltext_items(f, e, n);
+    fputc('}', f);
+    free(run);
     store_evals_free(e, n);
-    return reply_json(rs, 200, json_pack("{s:o, s:o}", "run", run_json(d, r), "evaluations",
-                                         items));
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    return reply_text(rs, 200, "application/json", buf, len);
 }
 
 int api_runs_export(struct anasd *d, const struct req *rq, const struct route_args *a,
