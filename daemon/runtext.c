@@ -178,7 +178,12 @@ static int live_best(struct anasd *d, struct run_text *t, long long id, long lon
     t->best_text = NULL;
     if (jobs_live(d->jobs, id, &p, &best, NULL, NULL) < 0)
         return 1; /* gone meanwhile: the long way */
-    t->best_text = dump(best, &n);
+    if (json_is_null(best)) { /* none yet; a dump is of an object or an array */
+        json_decref(best);
+        t->best_text = strdup("null");
+    } else {
+        t->best_text = dump(best, &n);
+    }
     t->best_seq = best_seq;
     return t->best_text ? 0 : ANAS_ENOMEM;
 }
