@@ -22,6 +22,7 @@ struct event_pages;
 struct metrics;
 struct faults;
 struct leases;
+struct run_texts;
 
 struct anasd {
     uv_loop_t *loop;
@@ -36,6 +37,7 @@ struct anasd {
     struct faults *faults;         /* faults.c: when the database cannot be written */
     struct leases *leases;         /* evaluations for remote workers (lease.c) */
     int eval_threads;  /* each evaluation's team (evalsetup_threads) */
+    struct run_texts *run_texts;   /* runtext.c: run objects as text, made on demand */
     double started_at; /* unix seconds */
     double started_mono; /* anasd_mono(), for the uptime */
     int stopping;

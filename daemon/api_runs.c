@@ -17,10 +17,12 @@
 #include "core/alloc.h"
 #include "core/fmt.h"
 #include "core/rng.h"
+#include "evaltext.h"
 #include "events.h"
 #include "faults.h"
 #include "jobs.h"
 #include "reply.h"
+#include "runtext.h"
 #include "store.h"
 #include "surrogates.h"
 
@@ -39,12 +41,13 @@ json_t *api_progress_json(const struct jobs_progress *p, int live, json_t *evalu
     return progress;
 }
 
-/* The run object of doc/api.md; live values for active runs. */
+/* The run object of doc/api.md; live values for active runs. Its head and
+ * tail are runtext.c's, which GET /api/v1/runs/{id} joins as text. */
 static json_t *run_json(struct anasd *d, const struct store_run *r)
 {
     struct jobs_progress p = {r->done, r->total, 0, NAN};
     json_t *best = NULL, *summary = NULL, *evaluating = NULL, *progress, *o;
-    int live = jobs_live(d->jobs, r->id, &p, &best, &summary, &evaluating) == 0;
+    int live = jobs_live(d->jobs, r->id, &p, &best, NULL, &evaluating) == 0;
     /* Stopped by a store fault and its row not yet written: say so now. */
     const char *fault = faults_run_error(d->faults, r->id);
     if (!live) {
@@ -52,19 +55,14 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
         summary = api_text_json(r->summary_json);
     } else if (strcmp(r->state, "running") != 0) {
         live = 0;
+        jobs_live(d->jobs, r->id, &p, NULL, &summary, NULL);
     }
     progress = api_progress_json(&p, live, evaluating);
-    o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                  (json_int_t)r->id, "kind", r->kind, "name", r->name, "state",
-                  fault ? "interrupted" : r->state,
-                  "spec", api_text_json(r->spec_json), "created_at", api_time_json(r->created_at),
-                  "started_at", api_time_json(r->started_at), "finished_at",
-                  api_time_json(r->finished_at), "progress", progress, "best", best, "summary",
-                  live ? json_null() : summary, "error",
-                  api_text_json(fault ? fault : r->error_json));
-    json_object_set_new(o, "warnings", codec_run_warnings(json_object_get(o, "spec")));
-    if (live)
-        json_decref(summary);
+    o = runtext_head_json(r, fault ? "interrupted" : r->state);
+    json_object_set_new(o, "progress", progress);
+    json_object_set_new(o, "best", best);
+    json_object_set_new(o, "summary", live ? json_null() : summary);
+    json_object_update_new(o, runtext_tail_json(r, fault));
     return o;
 }
 
@@ -237,9 +235,19 @@ int api_runs_list(struct anasd *d, const struct req *rq, const struct route_args
     }
 }
 
+/* The common poll: from runtext.c's copy, the long way when it says so. */
 int api_runs_get(struct anasd *d, const struct req *rq, const struct route_args *a,
                  struct resp *rs)
 {
+    char *text = NULL;
+    size_t len = 0;
+    int rc = runtext_get(d, a->id, &text, &len);
+    if (rc == 0)
+        return reply_text(rs, 200, "application/json", text, len);
+    if (rc == ANAS_ENOTFOUND)
+        return reply_problem(rs, rq, 404, rc, NULL, "no run %lld", a->id);
+    if (rc == ANAS_ENOMEM)
+        return reply_problem(rs, rq, 503, rc, NULL, "out of memory");
     return reply_run(d, rq, rs, a->id, 200);
 }
 
@@ -379,6 +387,37 @@ static int since_alone(const struct req *rq, struct resp *rs, long long since)
     return 0;
 }
 
+/* The page: {"items": the first `limit` of e, "next_after": the last
+ * one's seq when more follow and the listing is by seq (else null), and
+ * with since >= 0 "next_since": the commit cursor to ask from next}, made
+ * as text (evaltext.c). */
+static int page_text(const struct req *rq, struct resp *rs, const struct store_eval *e, int n,
+                     long long limit, int by_seq, long long since)
+{
+    int shown = n > limit ? (int)limit : n;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int rc;
+    if (!f)
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    fputs("{\"items\":", f);
+    rc = evaltext_items(f, e, shown);
+    if (by_seq && n > limit)
+        fprintf(f, ",\"next_after\":%lld", e[limit - 1].seq);
+    else
+        fputs(",\"next_after\":null", f);
+    /* Polling never ends: with nothing new, the same cursor asks again. */
+    if (since >= 0)
+        fprintf(f, ",\"next_since\":%lld", shown > 0 ? e[shown - 1].cursor : since);
+    fputc('}', f);
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    return reply_text(rs, 200, "application/json", buf, len);
+}
+
 int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct route_args *a,
                          struct resp *rs)
 {
@@ -387,8 +426,7 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     struct store_eval_filter f;
     struct store_run r;
     long long after, limit, rep, offset, since;
-    int n = 0, i, desc = 0, has;
-    json_t *items, *o;
+    int n = 0, desc = 0, has, rc;
     if (get_run(d, rq, rs, a->id, &r) < 0)
         return 0;
     if (api_query_int(rq, rs, "after", 0, (1LL << 53), 0, &after) < 0 ||
@@ -425,20 +463,9 @@ int api_runs_evaluations(struct anasd *d, const struct req *rq, const struct rou
     if ((since >= 0 ? store_eval_since(d->store, a->id, since, &f, &e, &n)
                     : store_eval_query(d->store, a->id, &f, &e, &n)) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot list evaluations");
-    items = json_array();
-    for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items, api_eval_json(&e[i]));
-    o = json_pack("{s:o}", "items", items);
-    json_object_set_new(o, "next_after",
-                        !sort && since < 0 && n > limit ? json_integer(e[limit - 1].seq)
-                                                        : json_null());
-    /* Polling never ends: with nothing new, the same cursor asks again. */
-    if (since >= 0)
-        json_object_set_new(o, "next_since",
-                            json_integer(n > 0 ? e[(n > limit ? limit : n) - 1].cursor
-                                               : since));
+    rc = page_text(rq, rs, e, n, limit, !sort && since < 0, since);
     store_evals_free(e, n);
-    return reply_json(rs, 200, o);
+    return rc;
 }
 
 int api_runs_best(struct anasd *d, const struct req *rq, const struct route_args *a,
@@ -594,20 +621,37 @@ static int export_analognas(struct anasd *d, const struct req *rq, struct resp *
     return reply_text(rs, 200, "text/csv", buf, len);
 }
 
+/* {"run": ..., "evaluations": [...]}, the evaluations as text (evaltext.c). */
 static int export_json(struct anasd *d, const struct req *rq, struct resp *rs,
                        const struct store_run *r, long long rep)
 {
     struct store_eval *e = NULL;
-    int n = 0, i;
-    json_t *items;
+    json_t *rj;
+    char *run = NULL, *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+    int n = 0, rc;
     if (all_evals(d, r->id, rep, &e, &n) < 0)
         return reply_problem(rs, rq, 500, ANAS_EDB, NULL, "cannot export run");
-    items = json_array();
-    for (i = 0; i < n; i++)
-        json_array_append_new(items, api_eval_json(&e[i]));
+    rj = run_json(d, r);
+    run = rj ? codec_dump(rj) : NULL;
+    json_decref(rj);
+    f = run ? open_memstream(&buf, &len) : NULL;
+    if (!f) {
+        free(run);
+        store_evals_free(e, n);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    fprintf(f, "{\"run\":%s,\"evaluations\":", run);
+    rc = evaltext_items(f, e, n);
+    fputc('}', f);
+    free(run);
     store_evals_free(e, n);
-    return reply_json(rs, 200, json_pack("{s:o, s:o}", "run", run_json(d, r), "evaluations",
-                                         items));
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
+        return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
+    }
+    return reply_text(rs, 200, "application/json", buf, len);
 }
 
 int api_runs_export(struct anasd *d, const struct req *rq, const struct route_args *a,

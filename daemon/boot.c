@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "lease.h"
 #include "metrics.h"
+#include "runtext.h"
 #include "store.h"
 #include "surrogates.h"
 
@@ -54,6 +55,7 @@ void anasd_close(struct anasd *d)
     surrogates_free(d->surrogates);
     events_free(d->events);
     faults_free(d->faults);
+    runtext_free(d->run_texts);
     store_close(d->store);
     metrics_free(d->metrics);
     conf_fini(&d->conf);

@@ -499,7 +499,7 @@ static int queue_eval(struct run *r, struct slot *sl)
     int rc;
     if (r->spec.eval_kind == ANAS_EVAL_RPU) {
         rc = queue_local(r, sl->seq, 0);
-    } else if (lease_local_take(ls)) {
+    } else if (lease_local_take(ls, r)) {
         rc = queue_local(r, sl->seq, 1);
         if (rc < 0)
             lease_local_cancel(ls);

@@ -902,6 +902,12 @@ int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **be
     return 0;
 }
 
+long long jobs_live_best_seq(struct jobs *j, long long id)
+{
+    struct run *r = find_active(j, id);
+    return r && r->res.best.have ? r->res.best.seq : 0;
+}
+
 int jobs_front(struct jobs *j, long long id, long long *size, double *hv)
 {
     struct run *r = find_active(j, id);

@@ -53,6 +53,10 @@ struct jobs_progress {
 int jobs_live(struct jobs *j, long long id, struct jobs_progress *p, json_t **best,
               json_t **summary, json_t **evaluating);
 
+/* The seq of the evaluation an active run's best so far is, 0 while it
+ * has none or the run is not active: the best changes when it does. */
+long long jobs_live_best_seq(struct jobs *j, long long id);
+
 /* The Pareto front of an active run of two or more objectives, over all
  * its repetitions: its size and hypervolume (as the summary gives them).
  * ANAS_ENOTFOUND when the run is not active or has one objective. */

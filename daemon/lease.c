@@ -183,9 +183,21 @@ void lease_free(struct leases *ls)
     free(ls);
 }
 
-int lease_local_take(struct leases *ls)
+/* An evaluation that takes a millisecond or less (analytic, surrogate)
+ * may wait in the pool's queue behind the one a thread is doing: the thread
+ * goes on to it at once instead of waiting for the loop thread, which may
+ * be busy answering requests, to hand it the next one. So up to twice
+ * --workers of them are given to local threads. Longer ones are not queued
+ * ahead: a remote worker may take them meanwhile. */
+static int quick(const struct run *r)
 {
-    if (ls->local_busy >= ls->d->conf.workers)
+    return r->spec.eval_kind == ANAS_EVAL_ANALYTIC || r->spec.eval_kind == ANAS_EVAL_SURROGATE;
+}
+
+int lease_local_take(struct leases *ls, const struct run *r)
+{
+    int workers = ls->d->conf.workers;
+    if (ls->local_busy >= (quick(r) ? 2 * workers : workers))
         return 0;
     ls->local_busy++;
     return 1;
@@ -199,9 +211,11 @@ void lease_local_cancel(struct leases *ls)
 int lease_local_done(struct leases *ls, struct run **r, long long *seq)
 {
     struct entry **p;
+    /* over --workers: that many stay busy, the extra one takes only quick work */
+    int extra = ls->local_busy > ls->d->conf.workers;
     for (p = &ls->head; *p; p = &(*p)->next) {
         struct entry *e = *p;
-        if (e->lease || !run_live(e->run))
+        if (e->lease || !run_live(e->run) || (extra && !quick(e->run)))
             continue;
         *p = e->next;
         *r = e->run;

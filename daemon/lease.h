@@ -31,9 +31,9 @@ struct run;
 int lease_new(struct anasd *d, struct leases **out);
 void lease_free(struct leases *ls);
 
-/* dispatch.c: may a new evaluation start on a local pool thread? 1 (the
- * thread is then counted busy) or 0 (enqueue it). */
-int lease_local_take(struct leases *ls);
+/* dispatch.c: may a new evaluation of run r start on a local pool thread?
+ * 1 (the thread is then counted busy) or 0 (enqueue it). */
+int lease_local_take(struct leases *ls, const struct run *r);
 /* The thread lease_local_take counted did not start after all. */
 void lease_local_cancel(struct leases *ls);
 /* A local thread finished: the next waiting evaluation it may take, 1 with

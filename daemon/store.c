@@ -199,6 +199,14 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[N_STMT];
     int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
+    unsigned long long runs_gen; /* store_runs_gen() */
+    /* The last counts of runs by state, under runs_gen: health and every
+     * submission ask for them. */
+    struct count_memo {
+        unsigned long long gen; /* 0: empty */
+        char state[16];         /* "" for every state */
+        long long n;
+    } counts[4];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -325,9 +333,24 @@ static char *col_dup(sqlite3_stmt *q, int i, int *oom)
 /* Running statements                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* Whether q may change a row of runs, or undo such a change: the writes to
+ * runs, a rollback. */
+static int touches_runs(const struct store *st, const sqlite3_stmt *q)
+{
+    static const enum stmt writes[] = {S_RUN_INSERT, S_RUN_SET_STATE, S_RUN_SET_PROGRESS,
+                                       S_RUN_SET_RESULT, S_RUN_SET_ERROR, S_RUN_DELETE,
+                                       S_ROLLBACK};
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++)
+        if (st->stmt[writes[i]] == q)
+            return 1;
+    return 0;
+}
+
 /*
  * Steps a write to completion and resets it. need_row: the write targets one
- * existing row, and touching none means ANAS_ENOTFOUND.
+ * existing row, and touching none means ANAS_ENOTFOUND. A failed write may
+ * have rolled back the whole transaction (SQLite does on some errors), run
+ * rows included: it counts as a change of runs too.
  */
 static int exec_write(struct store *st, sqlite3_stmt *q, int bind_rc, int need_row,
                       const char *what)
@@ -335,6 +358,8 @@ static int exec_write(struct store *st, sqlite3_stmt *q, int bind_rc, int need_r
     int rc = bind_rc == SQLITE_OK ? sqlite3_step(q) : bind_rc;
     int out = 0;
 
+    if (rc != SQLITE_DONE || touches_runs(st, q))
+        st->runs_gen++;
     if (rc != SQLITE_DONE)
         out = db_error(st, rc, what);
     else if (need_row && sqlite3_changes(st->db) == 0)
@@ -667,6 +692,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
         return ANAS_ENOMEM;
     }
     st->lock_fd = -1;
+    st->runs_gen = 1; /* above the empty count memos' 0 */
     if (strcmp(path, ":memory:") != 0 && (rc = lock_file(st, path, sub, sizeof sub)) < 0)
         goto fail;
     rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -756,6 +782,11 @@ int store_checkpoint(struct store *st)
 {
     int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : fault_code(st->db, rc);
+}
+
+unsigned long long store_runs_gen(const struct store *st)
+{
+    return st->runs_gen;
 }
 
 int store_begin(struct store *st)
@@ -998,10 +1029,27 @@ int store_run_model_users(struct store *st, long long model_run, long long **ids
 int store_run_count_in_state(struct store *st, const char *state, long long *out)
 {
     sqlite3_stmt *q = st->stmt[S_RUN_COUNT_IN_STATE];
-    int b = SQLITE_OK;
+    const char *key = state ? state : "";
+    struct count_memo *m = NULL;
+    int b = SQLITE_OK, rc;
 
+    for (size_t i = 0; i < sizeof st->counts / sizeof st->counts[0]; i++) {
+        struct count_memo *c = &st->counts[i];
+        if (c->gen == st->runs_gen && strcmp(c->state, key) == 0) {
+            *out = c->n;
+            return 0;
+        }
+        if (!m || c->gen < m->gen) /* the stalest goes */
+            m = c;
+    }
     bind_text(q, 1, state, &b);
-    return exec_count(st, q, b, out, "run count in state");
+    rc = exec_count(st, q, b, out, "run count in state");
+    if (rc == 0 && strlen(key) < sizeof m->state) {
+        m->gen = st->runs_gen;
+        snprintf(m->state, sizeof m->state, "%s", key);
+        m->n = *out;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */

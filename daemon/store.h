@@ -41,8 +41,13 @@ int store_probe(struct store *st);
  * exist before its write counts (none of the calls may be one that opens
  * its own: store_run_delete, store_eval_put's callers' batches). */
 int store_begin(struct store *st);
+
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* A number that changes whenever a row of runs may have changed (a write,
+ * a rollback, a failed write), through this connection: what was read of
+ * runs under one value still holds while it stays. */
+unsigned long long store_runs_gen(const struct store *st);
 
 /* Copy the write-ahead log into the database and truncate it: room on a
  * full disk. 0 or an ANAS_E* code. */

@@ -13,7 +13,7 @@ lib_libanas_a_SOURCES = \
 	lib/space/compose.c lib/space/encode.c \
 	lib/space/ops.c \
 	lib/surrogate/surrogate.h lib/surrogate/surrogate.c \
-	lib/surrogate/surrogate_int.h lib/surrogate/fit.c lib/surrogate/score.c \
+	lib/surrogate/surrogate_int.h lib/surrogate/check.c lib/surrogate/fit.c lib/surrogate/score.c \
 	lib/eval/eval.h lib/eval/eval.c lib/eval/evaltrain.c \
 	lib/search/search.h lib/search/search_int.h lib/search/search.c lib/search/random.c \
 	lib/search/ea_analognas.c lib/search/pareto.c

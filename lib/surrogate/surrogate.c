@@ -63,11 +63,15 @@ static int xgb_error(struct anas_error *err, int code, const char *what)
     return anas_error_set(err, code, "%s: %.*s", what, len, why);
 }
 
-/* XGBoost reports a missing file as a parse error; tell them apart first. */
+/* XGBoost reports a missing file as a parse error; tell them apart first.
+ * Then the bytes are checked (check.c): XGBoost believes the sizes a file
+ * declares. */
 static int check_readable(const char *path, struct anas_error *err)
 {
     struct stat st;
     FILE *f;
+    char *buf;
+    int rc;
 
     if (stat(path, &st) != 0)
         return anas_error_set(err, ANAS_ENOTFOUND, "cannot open model %.160s: %s", path,
@@ -75,12 +79,24 @@ static int check_readable(const char *path, struct anas_error *err)
     if (!S_ISREG(st.st_mode))
         return anas_error_set(err, ANAS_ENOTFOUND, "model %.160s is not a regular file",
                               path);
+    if (st.st_size > ANAS_SURROGATE_MAX_BYTES)
+        return anas_surrogate_check(NULL, (size_t)st.st_size, path, err);
     f = fopen(path, "rb");
     if (!f)
         return anas_error_set(err, ANAS_ENOTFOUND, "cannot open model %.160s: %s", path,
                               strerror(errno));
+    buf = anas_malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        fclose(f);
+        return anas_error_set(err, ANAS_ENOMEM, "out of memory reading model %.160s", path);
+    }
+    if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+        rc = anas_error_set(err, ANAS_EFORMAT, "cannot read model %.160s", path);
+    else
+        rc = anas_surrogate_check(buf, (size_t)st.st_size, path, err);
+    anas_free(buf);
     fclose(f);
-    return 0;
+    return rc;
 }
 
 /* A booster holding a model: predict on one thread, learn its width. */
@@ -363,6 +379,8 @@ struct anas_surrogate *anas_surrogate_load_buffer(const void *buf, size_t len,
         anas_error_set(err, ANAS_EINVAL, "no model to load");
         return NULL;
     }
+    if (anas_surrogate_check(buf, len, NULL, err) < 0)
+        return NULL;
     m = new_model(err);
     if (!m)
         return NULL;

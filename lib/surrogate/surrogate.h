@@ -21,8 +21,19 @@
 
 struct anas_surrogate;
 
-/* Load a model file. NULL on failure with err filled (ANAS_ENOTFOUND,
- * ANAS_EFORMAT, ANAS_ENOMEM). */
+/* The largest model file or buffer loaded. */
+#define ANAS_SURROGATE_MAX_BYTES (256 << 20)
+
+/* Whether XGBoost may be given a model of len bytes (name: its file name,
+ * whose extension XGBoost also goes by; NULL for a buffer): 0, or
+ * ANAS_EFORMAT when it is larger than ANAS_SURROGATE_MAX_BYTES, nests too
+ * deep, or declares a string, array or tree larger than what follows it
+ * (which XGBoost would allocate before reading). check.c says how. */
+int anas_surrogate_check(const void *buf, size_t len, const char *name,
+                         struct anas_error *err);
+
+/* Load a model file, checked first (anas_surrogate_check). NULL on failure
+ * with err filled (ANAS_ENOTFOUND, ANAS_EFORMAT, ANAS_ENOMEM). */
 struct anas_surrogate *anas_surrogate_load(const char *path, struct anas_error *err);
 
 void anas_surrogate_free(struct anas_surrogate *m);

@@ -8,6 +8,8 @@
 
 mkdir "$tmp/models" "$tmp/elsewhere"
 : >"$tmp/models/present.bst"
+# 16 bytes claiming a UBJSON key of 25.7 GB: XGBoost would allocate that
+printf '{L\000\000\000\006\000\000\000\000abcdef' >"$tmp/models/hostile.bst"
 : >"$tmp/elsewhere/outside.bst"
 ln -s "$tmp/elsewhere/outside.bst" "$tmp/models/link.bst"
 
@@ -159,6 +161,8 @@ bad_surr 422 ANAS_EDENIED /evaluator/models/acc@1d '/etc/passwd is EDENIED' \
     '.evaluator.models["acc@1d"] = "/etc/passwd"'
 bad_surr 422 ANAS_ENOTFOUND /evaluator/models/acc@1d 'a missing model inside a root is ENOTFOUND' \
     '.evaluator.models["acc@1d"] = ($tmp + "/models/missing.bst")'
+bad_surr 422 ANAS_EINVAL /evaluator/models/acc@1d 'a model declaring 25.7 GB in 16 bytes is refused' \
+    '.evaluator.models["acc@1d"] = ($tmp + "/models/hostile.bst")'
 bad_surr 422 - /evaluator/models/acc@1y 'a model for a malformed metric name is named' \
     '.evaluator.models = {"acc@1y": ($tmp + "/models/present.bst")}'
 bad_surr 422 - /evaluator/models/acc~11d 'a metric "acc/1d" is escaped as acc~11d' \

@@ -50,7 +50,8 @@ API_TESTS = \
 	tests/api/96-export-rep.sh \
 	tests/api/42-scopes.sh \
 	tests/api/43-limits.sh \
-	tests/api/20-architectures.sh
+	tests/api/20-architectures.sh \
+	tests/api/31-run-text.sh
 
 # make distcheck (--enable-smoke-tests) proves the tarball builds and
 # installs, and builds the test programs; of the daemon it starts one, follows the

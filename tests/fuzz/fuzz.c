@@ -97,16 +97,19 @@ char *fuzz_expand(const uint8_t *data, size_t n, size_t *n_out)
 
 void fuzz_models(void)
 {
-    /* Garbage XGBoost rejects at once: a file that is hostile to it (a
-     * UBJSON length of 25 GB in 16 bytes) makes it allocate that much, which
-     * anasd cannot prevent; model roots hold files their owner put there. */
+    /* Garbage XGBoost rejects at once, and a file hostile to it: a UBJSON
+     * key of 25.7 GB in 16 bytes, which it would allocate if
+     * anas_surrogate_check() let it through. */
     static const char garbage[] = "binf\x01\x02not a model at all\n";
+    static const char hostile[] = "{L\x00\x00\x00\x06\x00\x00\x00\x00" "abcdef";
     char p[700];
 
     snprintf(p, sizeof p, "%s/models/empty.bst", fuzz_dir());
     fuzz_write(p, "", 0);
     snprintf(p, sizeof p, "%s/models/garbage.bst", fuzz_dir());
     fuzz_write(p, garbage, sizeof garbage - 1);
+    snprintf(p, sizeof p, "%s/models/hostile.bst", fuzz_dir());
+    fuzz_write(p, hostile, sizeof hostile - 1);
     snprintf(p, sizeof p, "%s/models/notxgb.json", fuzz_dir());
     fuzz_write(p, "{\"learner\": {\"gradient_booster\": {}}, \"version\": [1, 7, 0]}", 59);
     snprintf(p, sizeof p, "%s/models/dir.bst", fuzz_dir());

@@ -4,7 +4,8 @@
  *
  * The conf has a model root and a data root in the target's folder, which
  * an input names as @ROOT@/models and @ROOT@/data; the model root holds
- * files that are not models (empty, garbage, JSON that is no XGBoost model).
+ * files that are not models (empty, garbage, JSON that is no XGBoost model,
+ * a file hostile to XGBoost).
  *
  * A refusal must name a code and a JSON pointer (or nothing); an accepted
  * spec must survive its own echo: the stored normalized JSON decodes

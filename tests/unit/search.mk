@@ -8,6 +8,10 @@ UNIT_CHECKS += tests/unit/surrogate-errors
 tests_unit_surrogate_errors_CPPFLAGS = $(AM_CPPFLAGS) $(XGBOOST_CFLAGS)
 tests_unit_surrogate_errors_LDADD = $(UNIT_LIBS)
 
+UNIT_PROGS += tests/unit/surrogate-check
+UNIT_CHECKS += tests/unit/surrogate-check
+tests_unit_surrogate_check_LDADD = $(UNIT_LIBS)
+
 UNIT_PROGS += tests/unit/surrogate-threads
 UNIT_CHECKS += tests/unit/surrogate-threads
 tests_unit_surrogate_threads_LDADD = $(UNIT_LIBS)

@@ -1,0 +1,267 @@
+/*
+ * runtext.c - GET /api/v1/runs/{id} without SQLite or a JSON tree on the
+ * way, for clients that poll a run's status many times a second.
+ *
+ * Most of a run object changes only when its row does: the spec (the
+ * largest part, and its warnings), the state, the times, the error, and
+ * for a run that is not live its progress, best and summary. Those are
+ * kept as text per run, with the store's runs generation (store_runs_gen)
+ * they were read under; any write to runs changes it, and the text is
+ * read again. A live run's progress changes with every result and its ETA
+ * with the clock, so it is made anew each time; its best is kept by the
+ * seq of the evaluation it names (a best only changes to another
+ * evaluation). The pieces come from the same builders as run_json() and
+ * are joined where the compact dump would put them, so the answer is the
+ * same bytes the long way gives.
+ *
+ * A small direct-mapped table by run id: a poller of many runs only costs
+ * re-reads. Loop thread only, like the store.
+ */
+#include "config.h"
+
+#include "runtext.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anasd.h"
+#include "api.h"
+#include "codec.h"
+#include "core/err.h"
+#include "faults.h"
+#include "jobs.h"
+#include "store.h"
+
+#define N_TEXTS 64
+
+struct run_text {
+    long long id; /* 0: empty */
+    unsigned long long gen;
+    int live;       /* built for an active run */
+    int running;    /* its row says running */
+    char *head;     /* the head object's dump without its closing brace */
+    char *tail;     /* ',' and the tail object's dump without its opening brace */
+    char *whole;    /* not live: the whole answer */
+    size_t head_len, tail_len, whole_len;
+    long long best_seq; /* live: the best that best_text shows, 0: none yet */
+    char *best_text;
+};
+
+struct run_texts {
+    struct run_text t[N_TEXTS];
+};
+
+json_t *runtext_head_json(const struct store_run *r, const char *state)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)r->id,
+                     "kind", r->kind, "name", r->name, "state", state, "spec",
+                     api_text_json(r->spec_json), "created_at", api_time_json(r->created_at),
+                     "started_at", api_time_json(r->started_at), "finished_at",
+                     api_time_json(r->finished_at));
+}
+
+json_t *runtext_tail_json(const struct store_run *r, const char *fault)
+{
+    json_t *spec = api_text_json(r->spec_json);
+    json_t *o = json_pack("{s:o, s:o}", "error", api_text_json(fault ? fault : r->error_json),
+                          "warnings", codec_run_warnings(spec));
+    json_decref(spec);
+    return o;
+}
+
+static void text_clear(struct run_text *t)
+{
+    free(t->head);
+    free(t->tail);
+    free(t->whole);
+    free(t->best_text);
+    memset(t, 0, sizeof *t);
+}
+
+void runtext_free(struct run_texts *ts)
+{
+    if (!ts)
+        return;
+    for (int i = 0; i < N_TEXTS; i++)
+        text_clear(&ts->t[i]);
+    free(ts);
+}
+
+/* The dump of v (taken), NULL without memory. */
+static char *dump(json_t *v, size_t *len)
+{
+    char *s = v ? codec_dump(v) : NULL;
+    json_decref(v);
+    if (s)
+        *len = strlen(s);
+    return s;
+}
+
+/* a, b and c joined, malloc'd. */
+static char *join3(const char *a, size_t na, const char *b, size_t nb, const char *c,
+                   size_t nc, size_t *len)
+{
+    char *s = malloc(na + nb + nc + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, a, na);
+    memcpy(s + na, b, nb);
+    memcpy(s + na + nb, c, nc);
+    s[na + nb + nc] = '\0';
+    *len = na + nb + nc;
+    return s;
+}
+
+/* The middle of a run that is not live, as run_json() makes it. */
+static char *static_middle(const struct store_run *r, size_t *len)
+{
+    struct jobs_progress p = {r->done, r->total, 0, NAN};
+    json_t *m = json_pack("{s:o, s:o, s:o}", "progress", api_progress_json(&p, 0, NULL),
+                          "best", api_text_json(r->best_json), "summary",
+                          api_text_json(r->summary_json));
+    char *s = dump(m, len);
+    /* "{...}" -> ",...": the braces go, the pieces join with commas */
+    if (s) {
+        s[0] = ',';
+        s[--*len] = '\0';
+    }
+    return s;
+}
+
+static int build(struct anasd *d, struct run_text *t, long long id, int live)
+{
+    struct store_run r;
+    size_t n = 0, mid_len = 0;
+    char *mid = NULL;
+    int rc = store_run_get(d->store, id, &r);
+    text_clear(t);
+    if (rc < 0)
+        return rc;
+    t->head = dump(runtext_head_json(&r, r.state), &t->head_len);
+    t->tail = dump(runtext_tail_json(&r, NULL), &t->tail_len);
+    if (!live)
+        mid = static_middle(&r, &mid_len);
+    t->running = strcmp(r.state, "running") == 0;
+    store_run_fini(&r);
+    if (!t->head || !t->tail || (!live && !mid)) {
+        free(mid);
+        text_clear(t);
+        return ANAS_ENOMEM;
+    }
+    t->head[--t->head_len] = '\0'; /* the closing brace */
+    t->tail[0] = ',';              /* the opening one */
+    if (!live) {
+        t->whole = join3(t->head, t->head_len, mid, mid_len, t->tail, t->tail_len, &n);
+        free(mid);
+        if (!t->whole) {
+            text_clear(t);
+            return ANAS_ENOMEM;
+        }
+        t->whole_len = n;
+    }
+    t->id = id;
+    t->gen = store_runs_gen(d->store);
+    t->live = live;
+    return 0;
+}
+
+/* The live best's text, made again only when the best changed. */
+static int live_best(struct anasd *d, struct run_text *t, long long id, long long best_seq)
+{
+    struct jobs_progress p;
+    json_t *best = NULL;
+    size_t n = 0;
+    if (t->best_text && t->best_seq == best_seq)
+        return 0;
+    free(t->best_text);
+    t->best_text = NULL;
+    if (jobs_live(d->jobs, id, &p, &best, NULL, NULL) < 0)
+        return 1; /* gone meanwhile: the long way */
+    if (json_is_null(best)) { /* none yet; a dump is of an object or an array */
+        json_decref(best);
+        t->best_text = strdup("null");
+    } else {
+        t->best_text = dump(best, &n);
+    }
+    t->best_seq = best_seq;
+    return t->best_text ? 0 : ANAS_ENOMEM;
+}
+
+/* head + progress + best + "summary": null + tail */
+static int live_text(struct anasd *d, struct run_text *t, long long id,
+                     const struct jobs_progress *p, long long best_seq, json_t *evaluating,
+                     char **text, size_t *len)
+{
+    static const char best_key[] = ",\"best\":", summary_null[] = ",\"summary\":null";
+    size_t np = 0, nb, total;
+    char *progress, *s;
+    int rc = live_best(d, t, id, best_seq);
+    if (rc != 0) {
+        json_decref(evaluating);
+        return rc;
+    }
+    progress = dump(json_pack("{s:o}", "progress", api_progress_json(p, 1, evaluating)), &np);
+    if (!progress)
+        return ANAS_ENOMEM;
+    progress[0] = ','; /* {"progress":{...}} -> ,"progress":{...} */
+    np--;
+    nb = strlen(t->best_text);
+    total = t->head_len + np + sizeof best_key - 1 + nb + sizeof summary_null - 1 + t->tail_len;
+    if (!(s = malloc(total + 1))) {
+        free(progress);
+        return ANAS_ENOMEM;
+    }
+    *len = 0;
+#define PUT(p_, n_) (memcpy(s + *len, (p_), (n_)), *len += (n_))
+    PUT(t->head, t->head_len);
+    PUT(progress, np);
+    PUT(best_key, sizeof best_key - 1);
+    PUT(t->best_text, nb);
+    PUT(summary_null, sizeof summary_null - 1);
+    PUT(t->tail, t->tail_len);
+#undef PUT
+    s[*len] = '\0';
+    free(progress);
+    *text = s;
+    return 0;
+}
+
+int runtext_get(struct anasd *d, long long id, char **text, size_t *len)
+{
+    struct jobs_progress p;
+    json_t *evaluating = NULL;
+    struct run_text *t;
+    int live, rc;
+    if (id <= 0)
+        return ANAS_ENOTFOUND;
+    if (faults_run_error(d->faults, id))
+        return 1;
+    if (!d->run_texts && !(d->run_texts = calloc(1, sizeof *d->run_texts)))
+        return ANAS_ENOMEM;
+    t = &d->run_texts->t[id % N_TEXTS];
+    memset(&p, 0, sizeof p);
+    live = jobs_live(d->jobs, id, &p, NULL, NULL, &evaluating) == 0;
+    if (t->id != id || t->gen != store_runs_gen(d->store) || t->live != live) {
+        rc = build(d, t, id, live);
+        if (rc < 0) {
+            json_decref(evaluating);
+            return rc;
+        }
+    }
+    if (!live) {
+        json_decref(evaluating);
+        if (!(*text = malloc(t->whole_len + 1)))
+            return ANAS_ENOMEM;
+        memcpy(*text, t->whole, t->whole_len + 1);
+        *len = t->whole_len;
+        return 0;
+    }
+    /* Active but not running (being started or stopped): rare, and
+     * run_json() knows what to show then. */
+    if (!t->running) {
+        json_decref(evaluating);
+        return 1;
+    }
+    return live_text(d, t, id, &p, jobs_live_best_seq(d->jobs, id), evaluating, text, len);
+}
