@@ -44,7 +44,7 @@ DATA='"dataset": {"name": "synthetic", "train_subset": 128, "test_subset": 64}'
 SEARCH='{"kind": "search", '"$SPACE"',
   "dataset": {"name": "synthetic", "train_subset": 1024, "test_subset": 64},
   "evaluator": {"kind": "train", "epochs": 2, "batch_size": 16},
-  "optimizer": {"kind": "random", "evaluations": 6}, "runs": 2, "seed": 9}'
+  "optimizer": {"kind": "random", "evaluations": 16}, "runs": 2, "seed": 9}'
 TRAIN='{"kind": "train", '"$SPACE"', '"$DATA"',
   "evaluator": {"kind": "train", "epochs": 1, "batch_size": 16},
   "architecture": {"depth": 2, "width1": 64, "width2": 32, "activation": 1}, "seed": 4}'
@@ -156,8 +156,8 @@ else
     fail "remote and local evaluations are identical (hashes, states, curves, metrics)"
     diff "$tmp/remote.json" "$tmp/local.json" | head -n 20 | diag_stdin
 fi
-jq -e 'length == 12 and all(.[]; .state == "complete")' "$tmp/local.json" >/dev/null &&
-    pass "... 12 of them, all trained" || fail "... 12 of them, all trained"
+jq -e 'length == 32 and all(.[]; .state == "complete")' "$tmp/local.json" >/dev/null &&
+    pass "... 32 of them, all trained" || fail "... 32 of them, all trained"
 post_run "$TRAIN"
 wait_run "$RUN_ID" 30
 req GET "/api/v1/runs/$RUN_ID/model"
