@@ -5,9 +5,9 @@ LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver
 SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL)
 
-if VALGRIND_TESTS
 VALGRIND_CMD = $(VALGRIND) -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite --suppressions=$(abs_top_srcdir)/tests/valgrind.supp
+if VALGRIND_TESTS
 LOG_COMPILER = $(VALGRIND_CMD)
 ANASD_WRAPPER = $(VALGRIND_CMD)
 # Unit tests that drive whole searches take fewer seeds under valgrind.
@@ -57,6 +57,18 @@ TSAN_CHECKS = tests/unit/tensor-team tests/unit/surrogate-threads tests/unit/sur
 check-tsan:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(TSAN_CHECKS)'
 .PHONY: check-tsan
+
+# What a --enable-valgrind-tests build's make check runs (the unit tests,
+# the fuzz replays, API_VALGRIND_TESTS, all under valgrind), in any
+# ordinary build: packaging/test's valgrind stage runs it in build-test,
+# whose objects are the same, instead of compiling the tree once more. The
+# per-test logs replace those of the last make check there.
+check-valgrind:
+	@test -n '$(VALGRIND)' || { echo 'check-valgrind: apt-get install valgrind' >&2; exit 1; }
+	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND_CMD)' \
+		ANASD_WRAPPER='$(VALGRIND_CMD)' VALGRIND_ENV='ANAS_VALGRIND=1; export ANAS_VALGRIND;' \
+		TESTS='$(UNIT_CHECKS) $(API_VALGRIND_TESTS)'
+.PHONY: check-valgrind
 
 UNIT_LIBS = $(LIBANAS_LIBS)
 
