@@ -51,7 +51,7 @@ LIBANAS_LIBS = lib/libanas.a $(XGBOOST_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) -lm
 # lib/analog: simulated analog tiles (aihwkit semantics).
 lib_libanas_a_SOURCES += lib/analog/analog.h lib/analog/analog_int.h lib/analog/config.c \
 	lib/analog/io.c lib/analog/layer.c lib/analog/noise.c lib/analog/modifier.c \
-	lib/analog/anet.c
+	lib/analog/anet.c lib/analog/periph.h lib/analog/periph.c
 
 
 # lib/analog: pulsed devices and analog training (aihwkit's pulsed tiles).

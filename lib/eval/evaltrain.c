@@ -124,12 +124,8 @@ static int report_stopped(const struct watch *w, const struct anas_train_result 
     return rc;
 }
 
-static int post_step(void *an)
-{
-    return anas_anet_post_step(an);
-}
-
-/* Analog training's post_step: the tiles update at the epoch's rate. */
+/* The analog post_step: pulsed tiles update, HWA's learned periphery
+ * steps, at the epoch's rate. */
 struct pulsed_step {
     struct anas_anet *an;
     float lr;
@@ -175,8 +171,13 @@ static int analog_open(const struct anas_eval_spec *spec, struct anas_net *net,
     rc = anas_anet_set_mode(*an, ANAS_ANET_HWA);
     if (rc < 0)
         return anas_error_set(err, rc, "hardware-aware training: %s", anas_strerror(rc));
-    ts->post_step = post_step;
-    ts->post_step_ctx = *an;
+    /* the learned out scales and input ranges take SGD steps at the
+     * epoch's rate too */
+    ps->an = *an;
+    ps->lr = ts->optim.lr;
+    ts->post_step = pulsed_post_step;
+    ts->post_step_ctx = ps;
+    ts->lr_now = &ps->lr;
     return 0;
 }
 
