@@ -282,7 +282,8 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     rc = anas_space_build(spec->space, &spec->shape, cfg, &def, err);
     if (rc < 0)
         return rc;
-    ts.loss = loss_for(def, &spec->shape);
+    ts.loss = spec->train_set && spec->train_set->t ? ANAS_TRAIN_MSE
+                                                    : loss_for(def, &spec->shape);
     /* The configuration's own recipe, if its space chooses one (the build
      * checked that cfg is of spec->space, or of no space). */
     own = *cfg;
