@@ -219,6 +219,23 @@ static int update_speed(const char *preset, int n, int m)
         W[k] = (float)(0.07 * (2 * anas_rng_uniform(&rng) - 1));
     t = anas_ptile_new(n, n, &tc, 1, NULL);
     anas_ptile_set_weights(t, W);
+    /* the size of one update, to tell equal work from less */
+    {
+        float *W0 = malloc((size_t)n * n * sizeof *W0), *W1 = malloc((size_t)n * n * sizeof *W1);
+        double dw = 0;
+
+        if (!W0 || !W1)
+            return 1;
+        anas_ptile_get_weights(t, W0);
+        anas_ptile_update(t, X, Dg, m, 0.05f);
+        anas_ptile_get_weights(t, W1);
+        for (size_t k = 0; k < (size_t)n * n; k++)
+            dw += fabs((double)W1[k] - W0[k]);
+        printf("anasd %s %dx%d batch %d: first update mean|dW| %.3g\n", preset, n, n, m,
+               dw / ((double)n * n));
+        free(W0);
+        free(W1);
+    }
     while (tu < 2.0) {
         t0 = now();
         anas_ptile_update(t, X, Dg, m, 0.05f);
