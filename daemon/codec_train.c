@@ -676,6 +676,14 @@ static int parse_recipe(json_t *v, struct run_spec *out, struct anas_error *err)
         if (out->analog.hwa)
             return codec__bad(err, ANAS_EINVAL, "/evaluator/analog_training",
                               "analog_training trains on pulsed tiles: it excludes hwa");
+        /* the learned periphery trains in hardware-aware training only
+         * (doc/analog-model.md §3): untrained, its range would clip */
+        if (out->analog.hw.mapping.learn_out_scaling ||
+            out->analog.hw.pre_post.input_range.enable)
+            return codec__bad(err, ANAS_EINVAL, "/evaluator/analog_training",
+                              "analog_training does not learn the hardware's output scales or "
+                              "input range: set hardware mapping.learn_out_scaling and "
+                              "pre_post.input_range.enable to false");
         if (t->optim.kind != ANAS_OPTIM_SGD)
             return codec__bad(err, ANAS_EINVAL, "/evaluator/optimizer/kind",
                               "analog_training: the tiles update themselves by SGD (aihwkit's "

@@ -103,6 +103,10 @@ post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
  "evaluator": {"kind": "train", '"$RECIPE"', "hwa": true, "analog_training": "constant-step"},
  "architecture": '"$ARCH"'}'
 problem_is 422 - "$A" "analog_training excludes hwa"
+post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
+ "evaluator": {"kind": "train", '"$RECIPE"', "hardware": "analognas-bench",
+   "analog_training": "constant-step"}, "architecture": '"$ARCH"'}'
+problem_is 422 ANAS_EINVAL "$A" "analog_training with a learned input range (analognas-bench)"
 
 post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
  "evaluator": {"kind": "train", "epochs": 1, "optimizer": {"kind": "adam", "lr": 0.01},
