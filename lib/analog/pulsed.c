@@ -160,11 +160,16 @@ oom:
 static void reduce(struct anas_ptile *t)
 {
     size_t dn = (size_t)t->d * t->n;
+    int only = -1, n_seen = 0;
 
-    /* one visible unit: its weights are W, not copied after every
-     * mini-batch (a megabyte for 512 x 512) */
-    if (t->n_units == 1 && t->gam[0] == 1.0f) {
-        t->W = t->u[0].w;
+    /* one visible unit at weight 1 (a single device, or Tiki-Taka's C with
+     * gamma 0): its weights are W, not copied after every mini-batch (a
+     * megabyte for 512 x 512) */
+    for (int k = 0; k < t->n_units; k++)
+        if (t->gam[k] != 0.0f)
+            only = k, n_seen++;
+    if (n_seen == 1 && t->gam[only] == 1.0f) {
+        t->W = t->u[only].w;
         return;
     }
     t->W = t->Wbuf;
