@@ -625,11 +625,13 @@ static int parse_optimizer(json_t *v, struct run_spec *out, struct anas_error *e
     return 0;
 }
 
-/* The autoencoder reconstructs its input: evaltrain.c sees an output of
- * the input's shape and measures neg_mse where classifiers give acc. */
+/* The autoencoder reconstructs its input, and a regression set (aihwkit's
+ * tiny examples) has targets: evaltrain.c measures neg_mse where
+ * classifiers give acc. */
 static int reconstructs(const struct run_spec *s)
 {
-    return strcmp(anas_space_name(anas_space_base(s->space)), "autoencoder") == 0;
+    return strcmp(anas_space_name(anas_space_base(s->space)), "autoencoder") == 0 ||
+           (s->has_dataset && anas_data_tiny_outputs(s->dataset.name) > 0);
 }
 
 /* What the analog measurement adds: <base>@<t> and <base>_std@<t> for each

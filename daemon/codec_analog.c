@@ -1,7 +1,7 @@
 /*
  * codec_analog.c - hardware configurations (lib/analog) in JSON, with
- * aihwkit's names and nesting (forward, mapping, clip, remap, modifier,
- * noise_model, drift_compensation).
+ * aihwkit's names and nesting (forward, mapping, pre_post.input_range, clip,
+ * remap, modifier, noise_model, drift_compensation).
  *
  * One table describes every field: parsing the overrides of a spec and
  * writing a whole configuration both walk it, so the two cannot disagree
@@ -104,6 +104,19 @@ static const struct field fields[] = {
     BOOL_F(mapping, digital_bias),
     FLOAT_F(mapping, weight_scaling_omega),
     BOOL_F(mapping, weight_scaling_columnwise),
+    BOOL_F(mapping, learn_out_scaling),
+    BOOL_F(mapping, out_scaling_columnwise),
+    BOOL_F(pre_post.input_range, enable),
+    BOOL_F(pre_post.input_range, learn_input_range),
+    FLOAT_F(pre_post.input_range, init_value),
+    INT_F(pre_post.input_range, init_from_data),
+    FLOAT_F(pre_post.input_range, init_std_alpha),
+    FLOAT_F(pre_post.input_range, decay),
+    FLOAT_F(pre_post.input_range, input_min_percentage),
+    BOOL_F(pre_post.input_range, manage_output_clipping),
+    FLOAT_F(pre_post.input_range, output_min_percentage),
+    FLOAT_F(pre_post.input_range, gradient_scale),
+    BOOL_F(pre_post.input_range, gradient_relative),
     ENUM_F(clip, type, clip_names),
     FLOAT_F(clip, fixed_value),
     FLOAT_F(clip, sigma),
@@ -276,6 +289,27 @@ static int parse_group(json_t *obj, const char *group, const char *ptr,
     return 0;
 }
 
+/* pre_post is one level deeper: {"input_range": {...}}. */
+static int parse_pre_post(json_t *obj, const char *ptr, struct anas_analog_config *cfg,
+                          struct anas_error *err)
+{
+    const char *key;
+    json_t *v;
+    int rc;
+    if ((rc = codec__obj(obj, ptr, err)) < 0)
+        return rc;
+    json_object_foreach(obj, key, v)
+    {
+        char p[160];
+        codec_ptr(p, sizeof p, ptr, key);
+        if (strcmp(key, "input_range") != 0)
+            return codec__bad(err, ANAS_EUNKNOWN, p, "unknown field '%s' in pre_post", key);
+        if ((rc = parse_group(v, "pre_post.input_range", p, cfg, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_overrides(json_t *obj, const char *ptr, struct anas_analog_config *cfg,
                            struct anas_error *err)
 {
@@ -291,6 +325,8 @@ static int parse_overrides(json_t *obj, const char *ptr, struct anas_analog_conf
         codec_ptr(p, sizeof p, ptr, key);
         if (f)
             rc = set_field(f, v, p, cfg, err);
+        else if (strcmp(key, "pre_post") == 0)
+            rc = parse_pre_post(v, p, cfg, err);
         else if (is_group(key))
             rc = parse_group(v, key, p, cfg, err);
         else
@@ -424,6 +460,17 @@ static json_t *field_to_json(const struct field *f, const struct anas_analog_con
     return json_null();
 }
 
+/* o's object member name, made when absent. */
+static json_t *subgroup(json_t *o, const char *name)
+{
+    json_t *g = json_object_get(o, name);
+    if (!g) {
+        g = json_object();
+        json_object_set_new(o, name, g);
+    }
+    return g;
+}
+
 json_t *codec__hardware_to_json(const struct anas_analog_config *cfg)
 {
     json_t *o = json_object();
@@ -431,10 +478,10 @@ json_t *codec__hardware_to_json(const struct anas_analog_config *cfg)
     for (i = 0; o && i < N_FIELDS; i++) {
         const struct field *f = &fields[i];
         json_t *g = o;
-        if (f->group && !(g = json_object_get(o, f->group))) {
-            g = json_object();
-            json_object_set_new(o, f->group, g);
-        }
+        if (f->group && strcmp(f->group, "pre_post.input_range") == 0)
+            g = subgroup(subgroup(o, "pre_post"), "input_range");
+        else if (f->group)
+            g = subgroup(o, f->group);
         json_object_set_new(g, f->name, field_to_json(f, cfg));
     }
     return o;

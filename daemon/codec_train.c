@@ -12,17 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum dataset_source { GENERATED, FILES, BUILT_IN };
+
 struct known_dataset {
     const char *name;
-    int needs_path;
+    enum dataset_source source;
     struct anas_shape shape;
 };
 
 static const struct known_dataset datasets[] = {
-    {"fashion-mnist", 1, {1, 28, 28, 10}},
-    {"mnist", 1, {1, 28, 28, 10}},
-    {"cifar10", 1, {3, 32, 32, 10}},
-    {"synthetic", 0, {0, 0, 0, 0}}, /* any shape: the space's */
+    {"fashion-mnist", FILES, {1, 28, 28, 10}},
+    {"mnist", FILES, {1, 28, 28, 10}},
+    {"cifar10", FILES, {3, 32, 32, 10}},
+    {"synthetic", GENERATED, {0, 0, 0, 0}}, /* any shape: the space's */
+    /* aihwkit's small examples' tensors (lib/data/tiny.c): 4 inputs, and
+     * as many outputs as regression targets */
+    {"aihwkit-tiny-1", BUILT_IN, {1, 1, 4, 2}},
+    {"aihwkit-tiny-2", BUILT_IN, {1, 1, 4, 1}},
 };
 
 static const struct known_dataset *find_dataset(const char *name)
@@ -72,14 +78,25 @@ int codec__dataset(const struct conf *c, json_t *v, struct run_spec *out,
         return err->code;
     if (!(k = find_dataset(d->name)))
         return codec__bad(err, ANAS_ENOTFOUND, "/dataset/name",
-                          "unknown dataset '%s' (fashion-mnist, mnist, cifar10, synthetic)",
+                          "unknown dataset '%s' (fashion-mnist, mnist, cifar10, synthetic, "
+                          "aihwkit-tiny-1, aihwkit-tiny-2)",
                           d->name);
     if (subset(v, "train_subset", &d->train_subset, err) < 0 ||
         subset(v, "test_subset", &d->test_subset, err) < 0)
         return err->code;
     out->has_dataset = 1;
     f = json_object_get(v, "path");
-    if (!k->needs_path) {
+    if (k->source == BUILT_IN) {
+        if (f)
+            return codec__bad(err, ANAS_EINVAL, "/dataset/path",
+                              "%s is built in; it takes no path", d->name);
+        if (d->train_subset || d->test_subset)
+            return codec__bad(err, ANAS_EINVAL,
+                              d->train_subset ? "/dataset/train_subset" : "/dataset/test_subset",
+                              "%s has two samples, trained and tested on whole", d->name);
+        return 0;
+    }
+    if (k->source == GENERATED) {
         if (f)
             return codec__bad(err, ANAS_EINVAL, "/dataset/path",
                               "the synthetic dataset is generated; it takes no path");
@@ -659,6 +676,14 @@ static int parse_recipe(json_t *v, struct run_spec *out, struct anas_error *err)
         if (out->analog.hwa)
             return codec__bad(err, ANAS_EINVAL, "/evaluator/analog_training",
                               "analog_training trains on pulsed tiles: it excludes hwa");
+        /* the learned periphery trains in hardware-aware training only
+         * (doc/analog-model.md §3): untrained, its range would clip */
+        if (out->analog.hw.mapping.learn_out_scaling ||
+            out->analog.hw.pre_post.input_range.enable)
+            return codec__bad(err, ANAS_EINVAL, "/evaluator/analog_training",
+                              "analog_training does not learn the hardware's output scales or "
+                              "input range: set hardware mapping.learn_out_scaling and "
+                              "pre_post.input_range.enable to false");
         if (t->optim.kind != ANAS_OPTIM_SGD)
             return codec__bad(err, ANAS_EINVAL, "/evaluator/optimizer/kind",
                               "analog_training: the tiles update themselves by SGD (aihwkit's "

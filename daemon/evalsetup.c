@@ -85,6 +85,8 @@ static struct anas_dataset *load_split(const struct run_dataset *d,
 {
     int n = strcmp(split, "train") == 0 ? d->train_subset : d->test_subset;
     struct anas_dataset *all, *sub;
+    if (anas_data_tiny_outputs(d->name) > 0) /* its two samples for both splits */
+        return anas_data_tiny(d->name, err);
     if (strcmp(d->name, "synthetic") == 0)
         return anas_data_synthetic(n, shape->c, shape->h, shape->w, shape->classes,
                                    seed + (split[1] == 'r' ? 0 : 1), err);
@@ -109,6 +111,8 @@ int run_load_datasets(const struct run_spec *s, struct anas_dataset **train,
         *train = NULL;
         return err->code ? err->code : ANAS_EIO;
     }
+    if ((*train)->t) /* regression sets are used as the examples give them */
+        return 0;
     anas_data_normalize(*train, NULL, NULL);
     anas_data_normalize(*test, (*train)->mean, (*train)->std);
     return 0;

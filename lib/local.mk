@@ -33,16 +33,16 @@ lib_libanas_a_SOURCES += lib/nn/net.h lib/nn/nn_int.h lib/nn/netdef.c \
 	lib/nn/misc.c lib/nn/loss.c lib/nn/optim.c lib/nn/sched.c lib/nn/net.c lib/nn/run.c \
 	lib/nn/gradplan.c lib/nn/access.c lib/tensor/vec.h
 
-# lib/data: datasets (IDX, CIFAR-10, synthetic) and the batch loader.
+# lib/data: datasets (IDX, CIFAR-10, synthetic, aihwkit's tiny examples) and the batch loader.
 lib_libanas_a_SOURCES += lib/data/data.h lib/data/data_int.h lib/data/dataset.c \
-	lib/data/idx.c lib/data/cifar.c lib/data/synth.c lib/data/loader.c
+	lib/data/idx.c lib/data/cifar.c lib/data/synth.c lib/data/loader.c lib/data/tiny.c
 
 # lib/eval: the training loop and safetensors export.
 lib_libanas_a_SOURCES += lib/eval/train.h lib/eval/train.c lib/eval/safetensors.c \
 	lib/eval/eval_int.h lib/eval/evalanalog.c lib/eval/evalrpu.c
 
 # lib/space: the spaces beside resnet, each with its network builder.
-lib_libanas_a_SOURCES += lib/space/lenet.c lib/space/mlp.c lib/space/autoencoder.c \
+lib_libanas_a_SOURCES += lib/space/lenet.c lib/space/mlp.c lib/space/linear.c lib/space/autoencoder.c \
 	lib/space/rpu.c
 
 # What links against libanas needs these.
@@ -51,7 +51,7 @@ LIBANAS_LIBS = lib/libanas.a $(XGBOOST_LIBS) $(BLAS_LIBS) $(ZLIB_LIBS) -lm
 # lib/analog: simulated analog tiles (aihwkit semantics).
 lib_libanas_a_SOURCES += lib/analog/analog.h lib/analog/analog_int.h lib/analog/config.c \
 	lib/analog/io.c lib/analog/layer.c lib/analog/noise.c lib/analog/modifier.c \
-	lib/analog/anet.c
+	lib/analog/anet.c lib/analog/periph.h lib/analog/periph.c
 
 
 # lib/analog: pulsed devices and analog training (aihwkit's pulsed tiles).

@@ -77,6 +77,26 @@ struct anas_analog_mapping {
     int digital_bias;                    /* else the bias is an input column of 1s */
     float weight_scaling_omega;
     int weight_scaling_columnwise;
+    /* a digital per-output (columnwise) or per-layer factor alpha on the
+     * output, learned by SGD with the rest; starts at 1 (the mapping
+     * scales keep weight_scaling_omega's factor, as aihwkit's set_scales) */
+    int learn_out_scaling, out_scaling_columnwise;
+};
+
+/* InputRangeParameter (pre_post.input_range): inputs are clipped to +-r
+ * and divided by r before the DAC, the output multiplied by r; r starts
+ * at init_value, follows init_std_alpha * std(x) over the first
+ * init_from_data training batches, then (learn_input_range) learns by
+ * SGD with aihwkit's one-sided gradient, decay pulling it down while
+ * more than input_min_percentage of the inputs are inside it. */
+struct anas_analog_inrange {
+    int enable, learn_input_range;
+    float init_value;
+    int init_from_data;
+    float init_std_alpha, decay, input_min_percentage;
+    int manage_output_clipping;
+    float output_min_percentage, gradient_scale;
+    int gradient_relative;
 };
 
 enum anas_clip_kind {
@@ -140,6 +160,9 @@ enum anas_drift_comp { ANAS_DRIFT_COMP_NONE, ANAS_DRIFT_COMP_GLOBAL };
 struct anas_analog_config {
     struct anas_analog_io forward;
     struct anas_analog_mapping mapping;
+    struct {
+        struct anas_analog_inrange input_range;
+    } pre_post;
     struct anas_analog_clip clip;
     struct anas_analog_remap remap;
     struct anas_analog_modifier modifier;

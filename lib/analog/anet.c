@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "analog/analog.h"
+#include "analog/periph.h"
 #include "analog/pulsed_int.h"
 
 #include <string.h>
@@ -45,6 +46,7 @@ struct alayer_ref {
     struct anas_net_layer info;
     struct anas_alayer *L;
     struct pulsed_ref p;
+    struct anas__periph *pp; /* learned out scaling, input range (periph.h) */
 };
 
 struct anas_anet {
@@ -91,6 +93,9 @@ static int make_layers(struct anas_anet *an, struct anas_error *err)
         r->L = anas_alayer_new(r->info.d, r->info.n, &an->cfg, err);
         if (!r->L)
             return err && err->code ? err->code : ANAS_ENOMEM;
+        if (anas__periph_wanted(&an->cfg) &&
+            !(r->pp = anas__periph_new(r->info.d, r->info.n, &an->cfg)))
+            return anas_error_set(err, ANAS_ENOMEM, "out of memory");
         an->of_node[i] = k++;
     }
     return 0;
@@ -154,6 +159,7 @@ void anas_anet_free(struct anas_anet *an)
             struct pulsed_ref *p = &an->lay[k].p;
 
             anas_alayer_free(an->lay[k].L);
+            anas__periph_free(an->lay[k].pp);
             anas__pgrid_free(p->t);
             anas_free(p->x);
             anas_free(p->d);
@@ -309,8 +315,12 @@ static int forward(void *ctx, int node, const float *X, int M, int cols, int ldx
         which = ANAS_ALAYER_MODIFIED;
     else if (an->mode == ANAS_ANET_ANALOG && an->drifted)
         which = ANAS_ALAYER_DRIFTED;
-    rc = anas_alayer_forward(r->L, which, X, M, cols, ldx, Y, ldy, &an->rng);
-    if (rc == 0 && an->mode == ANAS_ANET_HWA && r->info.bias != NONE)
+    if (r->pp)
+        rc = anas__periph_forward(r->pp, r->L, which, X, M, cols, ldx, Y, ldy,
+                                  training && an->mode == ANAS_ANET_HWA, &an->rng);
+    else
+        rc = anas_alayer_forward(r->L, which, X, M, cols, ldx, Y, ldy, &an->rng);
+    if (rc == 0 && (an->mode == ANAS_ANET_HWA || r->pp) && r->info.bias != NONE)
         add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d, M, cols);
     return rc;
 }
@@ -323,7 +333,8 @@ static int load_weights(struct anas_anet *an, int with_bias)
 
     for (int k = 0; k < an->n; k++) {
         const struct anas_net_layer *i = &an->lay[k].info;
-        const float *bias = with_bias && i->bias != NONE ? p + i->bias : NULL;
+        const float *bias =
+            with_bias && !an->lay[k].pp && i->bias != NONE ? p + i->bias : NULL;
         int rc = anas_alayer_set_weights(an->lay[k].L, p + i->weight, bias);
 
         if (rc < 0)
@@ -333,12 +344,28 @@ static int load_weights(struct anas_anet *an, int with_bias)
     return 0;
 }
 
+/* HWA training with a learned periphery: its backward (periph.h). */
+static int periph_backward(void *ctx, int node, const float *dY, float *dX, int acc, int B)
+{
+    struct anas_anet *an = ctx;
+    struct alayer_ref *r;
+
+    if (node < 0 || node >= an->n_nodes || an->of_node[node] < 0)
+        return ANAS_EINVAL;
+    r = &an->lay[an->of_node[node]];
+    return anas__periph_backward(r->pp, &r->info, an->fb + r->info.weight,
+                                 anas_net_grads(an->net, NULL) + r->info.weight, dY, dX, acc,
+                                 B);
+}
+
 static int attach(struct anas_anet *an)
 {
     struct anas_net_mvm mvm = {forward, an, NULL};
 
     if (an->mode == ANAS_ANET_PULSED)
         mvm.backward = pulsed_backward;
+    else if (an->mode == ANAS_ANET_HWA && an->n > 0 && an->lay[0].pp)
+        mvm.backward = periph_backward;
 
     for (int k = 0; k < an->n; k++) {
         int rc = anas_net_set_mvm(an->net, an->lay[k].node, &mvm);
@@ -415,6 +442,16 @@ static int pulsed_step(struct anas_anet *an)
     return 0;
 }
 
+/* Leaving HWA training: the learned out scales go into the net's
+ * weights, which are then the whole product (digital use, inference). */
+static void fold_alpha(struct anas_anet *an)
+{
+    float *p = anas_net_params(an->net, NULL);
+
+    for (int k = 0; k < an->n; k++)
+        anas__periph_fold(an->lay[k].pp, p + an->lay[k].info.weight);
+}
+
 int anas_anet_set_mode(struct anas_anet *an, enum anas_anet_mode mode)
 {
     int rc = 0;
@@ -424,6 +461,8 @@ int anas_anet_set_mode(struct anas_anet *an, enum anas_anet_mode mode)
     if (mode == ANAS_ANET_PULSED && !an->has_training)
         return ANAS_ESTATE;
     detach(an);
+    if (an->mode == ANAS_ANET_HWA && mode != ANAS_ANET_HWA)
+        fold_alpha(an);
     an->mode = mode;
     if (mode == ANAS_ANET_DIGITAL)
         return 0;
@@ -463,6 +502,8 @@ int anas_anet_post_step(struct anas_anet *an)
     if (an->mode != ANAS_ANET_HWA)
         return ANAS_ESTATE;
     p = anas_net_params(an->net, NULL);
+    for (int k = 0; k < an->n; k++)
+        anas__periph_step(an->lay[k].pp, an->lr);
     /* what is not on a tile (biases, batch norm) passes through unchanged */
     memcpy(an->fb, p, an->n_params * sizeof *an->fb);
     for (int k = 0; k < an->n; k++) {

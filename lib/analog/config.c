@@ -36,6 +36,17 @@ static void base(struct anas_analog_config *c)
     };
     c->mapping = (struct anas_analog_mapping){
         .max_input_size = 512, .max_output_size = 512, .digital_bias = 1};
+    c->pre_post.input_range = (struct anas_analog_inrange){
+        .learn_input_range = 1,
+        .init_value = 3.0f,
+        .init_from_data = 100,
+        .init_std_alpha = 3.0f,
+        .decay = 0.001f,
+        .input_min_percentage = 0.95f,
+        .output_min_percentage = 0.95f,
+        .gradient_scale = 1.0f,
+        .gradient_relative = 1,
+    };
     c->clip = (struct anas_analog_clip){ANAS_CLIP_NONE, -1.0f, 2.5f};
     c->remap = (struct anas_analog_remap){ANAS_REMAP_NONE, 1.0f};
     c->modifier = (struct anas_analog_modifier){
@@ -110,6 +121,12 @@ static void analognas_bench(struct anas_analog_config *c)
     c->forward.out_res = 1.0f / 254.0f;
     c->forward.bound_management = ANAS_BM_NONE;
     c->forward.noise_management = ANAS_NM_NONE;
+    c->pre_post.input_range.enable = 1;
+    c->pre_post.input_range.decay = 0.01f;
+    c->pre_post.input_range.init_from_data = 50;
+    c->pre_post.input_range.init_std_alpha = 3.0f;
+    c->pre_post.input_range.input_min_percentage = 0.995f;
+    c->pre_post.input_range.manage_output_clipping = 0;
 }
 
 static void ideal(struct anas_analog_config *c)
@@ -139,8 +156,8 @@ static const struct preset {
     {"analognas-bench", analognas_bench,
      "AnalogNAS-Bench's gen_rpu_config(): additive weight noise 0.06 in training, "
      "layer-Gaussian clip at 2 sigma, layerwise remap, 1/254 DAC and ADC, out_bound 10, "
-     "output noise 0.04, no noise or bound management, PCM g_max 25 (its learned input "
-     "range is not modelled)"},
+     "output noise 0.04, no noise or bound management, PCM g_max 25, a learned input "
+     "range (decay 0.01, initialised from the first 50 batches, min percentage 0.995)"},
     {"ideal", ideal,
      "a perfect tile: exact products, no quantization, no noise, no drift, no tile "
      "size limit"},
@@ -236,6 +253,32 @@ static int check_mapping(const struct anas_analog_mapping *m, struct anas_error 
     return 0;
 }
 
+static int check_periph(const struct anas_analog_config *c, struct anas_error *err)
+{
+    const struct anas_analog_inrange *r = &c->pre_post.input_range;
+
+    if (!in(r->init_value, 0, 1e6) || r->init_value == 0.0f)
+        return bad(err, "pre_post.input_range.init_value", "must be > 0");
+    if (r->init_from_data < 0)
+        return bad(err, "pre_post.input_range.init_from_data", "must be >= 0 (batches)");
+    if (!in(r->init_std_alpha, 0, 1e6) || r->init_std_alpha == 0.0f)
+        return bad(err, "pre_post.input_range.init_std_alpha", "must be > 0");
+    if (!in(r->decay, 0, 1e3))
+        return bad(err, "pre_post.input_range.decay", "must be >= 0");
+    if (!in(r->input_min_percentage, 0, 1))
+        return bad(err, "pre_post.input_range.input_min_percentage", "must be in [0, 1]");
+    if (!in(r->output_min_percentage, 0, 1))
+        return bad(err, "pre_post.input_range.output_min_percentage", "must be in [0, 1]");
+    if (!in(r->gradient_scale, 0, 1e6))
+        return bad(err, "pre_post.input_range.gradient_scale", "must be >= 0");
+    /* anasd applies alpha and r around the layer and adds the bias after
+     * them: an analog bias would pass through both */
+    if (!c->mapping.digital_bias && (c->mapping.learn_out_scaling || r->enable))
+        return bad(err, "mapping.digital_bias",
+                   "must be true with learn_out_scaling or pre_post.input_range.enable");
+    return 0;
+}
+
 static int check_training(const struct anas_analog_config *c, struct anas_error *err)
 {
     const struct anas_analog_modifier *m = &c->modifier;
@@ -313,6 +356,8 @@ int anas_analog_config_check(const struct anas_analog_config *cfg, struct anas_e
     rc = check_forward(&cfg->forward, err);
     if (rc == 0)
         rc = check_mapping(&cfg->mapping, err);
+    if (rc == 0)
+        rc = check_periph(cfg, err);
     if (rc == 0)
         rc = check_training(cfg, err);
     if (rc == 0)

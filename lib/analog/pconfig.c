@@ -142,12 +142,25 @@ static void tiki_taka(struct anas_analog_training *tc)
 static const struct {
     const char *name;
     void (*make)(struct anas_analog_training *);
+    const char *doc;
 } presets[] = {
-    {"constant-step", constant_step},
-    {"soft-bounds", soft_bounds},
-    {"vector-unit-cell", vector_unit_cell},
-    {"tiki-taka", tiki_taka},
-    {"floating-point", floating_point},
+    {"constant-step", constant_step,
+     "aihwkit's SingleRPUConfig(device=ConstantStepDevice()): dw_min 0.001 (device-to-device "
+     "and cycle-to-cycle spread 0.3), bounds +-0.6, stochastic compressed pulse trains of up "
+     "to 31 pulses, aihwkit's default forward and backward IO; examples 1, 2, 3, 4"},
+    {"soft-bounds", soft_bounds,
+     "aihwkit's SingleRPUConfig(device=SoftBoundsDevice()): steps shrink as the weight "
+     "nears its bound (+-0.6)"},
+    {"vector-unit-cell", vector_unit_cell,
+     "aihwkit's example 7: a VectorUnitCell of three ConstantStep devices (w_max 0.3; "
+     "w_max_dtod 0.4; up_down_dtod 0.1), one chosen at random per update (SINGLE_RANDOM)"},
+    {"tiki-taka", tiki_taka,
+     "aihwkit's example 8: a TransferCompound (Tiki-Taka) of two SoftBounds devices "
+     "(+-0.3 fast, +-0.6 slow), transfer every 2 mini-batch units, gamma 0, fast_lr 0.1, "
+     "6-bit DAC (inp_res 1/62)"},
+    {"floating-point", floating_point,
+     "aihwkit's FloatingPointRPUConfig: exact forward and backward and W -= lr d x^T, "
+     "digital SGD on the tiles"},
 };
 #define N_PRESETS ((int)(sizeof presets / sizeof presets[0]))
 
@@ -164,6 +177,11 @@ int anas_pulsed_preset(const char *name, struct anas_analog_training *out)
 const char *anas_pulsed_preset_name(int i)
 {
     return i >= 0 && i < N_PRESETS ? presets[i].name : NULL;
+}
+
+const char *anas_pulsed_preset_doc(int i)
+{
+    return i >= 0 && i < N_PRESETS ? presets[i].doc : NULL;
 }
 
 float anas_pulsed_granularity(const struct anas_analog_device *dev)

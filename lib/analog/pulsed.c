@@ -32,6 +32,7 @@ struct anas_ptile {
     float dw;         /* granularity of the update */
     float dw_c;       /* Tiki-Taka's C alone (its transfer updates) */
     float *W, *WT;    /* visible weights (d, n) and their transpose */
+    float *Wbuf;      /* W's own memory; W is the unit's when it alone is visible */
     float *p, *q;     /* per-line pulse probabilities (n), (d) */
     uint64_t *xm, *dm; /* pulse trains (n, words), (d, words) */
     int *xact, *dact; /* active x and d lines */
@@ -54,7 +55,7 @@ void anas_ptile_free(struct anas_ptile *t)
         return;
     for (int k = 0; k < t->n_units; k++)
         anas__punit_fini(&t->u[k]);
-    anas_free(t->W);
+    anas_free(t->Wbuf);
     anas_free(t->WT);
     anas_free(t->p);
     anas_free(t->q);
@@ -91,7 +92,7 @@ static int alloc_all(struct anas_ptile *t)
 {
     size_t dn = (size_t)t->d * t->n;
 
-    t->W = anas_calloc(dn, sizeof *t->W);
+    t->W = t->Wbuf = anas_calloc(dn, sizeof *t->W);
     t->WT = anas_calloc(dn, sizeof *t->WT);
     t->G = anas_calloc(dn, sizeof *t->G);
     t->counts = anas_calloc(dn, sizeof *t->counts);
@@ -159,11 +160,19 @@ oom:
 static void reduce(struct anas_ptile *t)
 {
     size_t dn = (size_t)t->d * t->n;
+    int only = -1, n_seen = 0;
 
-    if (t->n_units == 1 && t->gam[0] == 1.0f) {
-        memcpy(t->W, t->u[0].w, dn * sizeof *t->W);
+    /* one visible unit at weight 1 (a single device, or Tiki-Taka's C with
+     * gamma 0): its weights are W, not copied after every mini-batch (a
+     * megabyte for 512 x 512) */
+    for (int k = 0; k < t->n_units; k++)
+        if (t->gam[k] != 0.0f)
+            only = k, n_seen++;
+    if (n_seen == 1 && t->gam[only] == 1.0f) {
+        t->W = t->u[only].w;
         return;
     }
+    t->W = t->Wbuf;
     memset(t->W, 0, dn * sizeof *t->W);
     for (int k = 0; k < t->n_units; k++)
         if (t->gam[k] != 0.0f)

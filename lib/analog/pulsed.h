@@ -122,6 +122,8 @@ void anas_pulsed_update_defaults(struct anas_pulsed_update *out);
  * (example 8), "soft-bounds", "floating-point". 0 or ANAS_ENOTFOUND. */
 int anas_pulsed_preset(const char *name, struct anas_analog_training *out);
 const char *anas_pulsed_preset_name(int i);
+/* One line describing the i-th preset, NULL past the last. */
+const char *anas_pulsed_preset_doc(int i);
 
 /* Ranges and combinations; err->field is the dotted path
  * ("device.dw_min", "device.unit_cell_devices.1.w_max", "update.desired_bl"). */

@@ -32,7 +32,9 @@ struct anas_dataset {
     int c, h, w;     /* image shape */
     int classes;
     float *x;        /* (n, c, h, w) */
-    int *y;          /* (n) labels in 0..classes-1 */
+    int *y;          /* (n) labels in 0..classes-1; with targets, y[i] = i */
+    float *t;        /* (n, t_dim) regression targets, or NULL (classification) */
+    int t_dim;
     float mean[4], std[4]; /* the normalization applied (per channel, c <= 4) */
 };
 
@@ -58,6 +60,14 @@ struct anas_dataset *anas_data_load_cifar10(const char *dir, const char *split,
  * cycle through the classes. */
 struct anas_dataset *anas_data_synthetic(int n, int c, int h, int w, int classes,
                                          uint64_t seed, struct anas_error *err);
+
+/* aihwkit's small examples' two samples as a regression set (targets t,
+ * classes = t_dim): "aihwkit-tiny-1" (examples 1, 5, 7, 8: 4 inputs, 2
+ * targets), "aihwkit-tiny-2" (example 2: 4 inputs, 1 target). NULL and
+ * ANAS_ENOTFOUND for another name. */
+struct anas_dataset *anas_data_tiny(const char *name, struct anas_error *err);
+/* Its targets per sample, or ANAS_ENOTFOUND. */
+int anas_data_tiny_outputs(const char *name);
 
 /* Normalize in place per channel: (x - mean) / std. With mean/std NULL the
  * dataset's own statistics are used. Records what was applied, composed

@@ -56,6 +56,7 @@ void anas_data_free(struct anas_dataset *d)
         return;
     anas_free(d->x);
     anas_free(d->y);
+    anas_free(d->t);
     anas_free(d);
 }
 
@@ -127,6 +128,10 @@ struct anas_dataset *anas_data_subset(const struct anas_dataset *d, int n, uint6
     if (!d || n < 1) {
         anas_error_field(err, ANAS_EINVAL, "subset",
                          "a subset needs at least one sample");
+        return NULL;
+    }
+    if (d->t) {
+        anas_error_field(err, ANAS_EINVAL, "subset", "a regression set is not subsampled");
         return NULL;
     }
     if (n > d->n)

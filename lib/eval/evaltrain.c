@@ -126,12 +126,8 @@ static int report_stopped(const struct watch *w, const struct anas_train_result 
     return rc;
 }
 
-static int post_step(void *an)
-{
-    return anas_anet_post_step(an);
-}
-
-/* Analog training's post_step: the tiles update at the epoch's rate. */
+/* The analog post_step: pulsed tiles update, HWA's learned periphery
+ * steps, at the epoch's rate. */
 struct pulsed_step {
     struct anas_anet *an;
     float lr;
@@ -177,8 +173,13 @@ static int analog_open(const struct anas_eval_spec *spec, struct anas_net *net,
     rc = anas_anet_set_mode(*an, ANAS_ANET_HWA);
     if (rc < 0)
         return anas_error_set(err, rc, "hardware-aware training: %s", anas_strerror(rc));
-    ts->post_step = post_step;
-    ts->post_step_ctx = *an;
+    /* the learned out scales and input ranges take SGD steps at the
+     * epoch's rate too */
+    ps->an = *an;
+    ps->lr = ts->optim.lr;
+    ts->post_step = pulsed_post_step;
+    ts->post_step_ctx = ps;
+    ts->lr_now = &ps->lr;
     return 0;
 }
 
@@ -288,7 +289,8 @@ int anas_eval_train(const struct anas_eval_spec *spec, const struct anas_config 
     rc = anas_space_build(spec->space, &spec->shape, cfg, &def, err);
     if (rc < 0)
         return rc;
-    ts.loss = loss_for(def, &spec->shape);
+    ts.loss = spec->train_set && spec->train_set->t ? ANAS_TRAIN_MSE
+                                                    : loss_for(def, &spec->shape);
     /* The configuration's own recipe, if its space chooses one (the build
      * checked that cfg is of spec->space, or of no space). */
     own = *cfg;

@@ -180,7 +180,11 @@ static int check_data(const struct anas_net *net, const struct anas_dataset *d,
             "%s images are (%d,%d,%d) but the network takes (%d,%d,%d)", what, d->c, d->h,
             d->w, c, h, w);
     net_sizes(net, &in, &out);
-    if (loss == ANAS_TRAIN_MSE && out != in)
+    if (loss == ANAS_TRAIN_MSE && d->t && out != (size_t)d->t_dim)
+        return anas_error_field(err, ANAS_ESHAPE, "loss",
+                                "MSE needs an output of the target's size (%d, not %zu)",
+                                d->t_dim, out);
+    if (loss == ANAS_TRAIN_MSE && !d->t && out != in)
         return anas_error_field(err, ANAS_ESHAPE, "loss",
                                 "MSE needs an output of the input's size (%zu, not %zu)",
                                 in, out);
@@ -243,9 +247,11 @@ static int evaluate(struct anas_net *net, const struct anas_dataset *d, int batc
                 total += xent_row(o, K, d->y[i + b], &hit);
                 right += hit;
             } else {
+                /* a regression set's targets, or the input (reconstruction) */
+                const float *t = d->t ? d->t + (size_t)(i + b) * K : x + b * in;
+
                 for (size_t k = 0; k < K; k++)
-                    total +=
-                        ((double)o[k] - x[b * in + k]) * ((double)o[k] - x[b * in + k]);
+                    total += ((double)o[k] - t[k]) * ((double)o[k] - t[k]);
             }
         }
     }
@@ -298,6 +304,7 @@ struct run {
     float *x;    /* (batch, C,H,W) */
     int *y;      /* (batch) */
     float *dout; /* (batch, out): d(loss)/d(output) */
+    float *tgt;  /* (batch, out): a regression set's targets, or NULL */
     size_t in, out;
 };
 
@@ -323,6 +330,8 @@ static int run_open(struct run *r, struct anas_error *err)
     r->x = anas_malloc(batch * r->in * sizeof *r->x);
     r->y = anas_malloc(batch * sizeof *r->y);
     r->dout = anas_malloc(batch * r->out * sizeof *r->dout);
+    if (r->train->t && !(r->tgt = anas_malloc(batch * r->out * sizeof *r->tgt)))
+        return anas_error_set(err, ANAS_ENOMEM, "out of memory for batch buffers");
     if (!r->x || !r->y || !r->dout)
         return anas_error_set(err, ANAS_ENOMEM, "out of memory for batch buffers");
     return 0;
@@ -335,6 +344,19 @@ static void run_close(struct run *r)
     anas_free(r->x);
     anas_free(r->y);
     anas_free(r->dout);
+    anas_free(r->tgt);
+}
+
+/* A regression set's targets of the batch (the loader's y are sample
+ * indices), or the input itself (an autoencoder reconstructs it). */
+static const float *mse_target(struct run *r, int B)
+{
+    if (!r->tgt)
+        return r->x;
+    for (int b = 0; b < B; b++)
+        memcpy(r->tgt + (size_t)b * r->out, r->train->t + (size_t)r->y[b] * r->out,
+               r->out * sizeof *r->tgt);
+    return r->tgt;
 }
 
 /* One optimisation step on B samples in r->x, r->y; *loss gets its mean. */
@@ -348,8 +370,8 @@ static int step(struct run *r, int B, float *loss, struct anas_error *err)
                               " at least batch_size?)", B, anas_strerror(rc));
     if (r->ts->loss == ANAS_TRAIN_XENT)
         rc = anas_loss_xent(loss, r->dout, out, r->y, B, (int)r->out);
-    else /* an autoencoder reconstructs its (augmented) input */
-        rc = anas_loss_mse(loss, r->dout, out, r->x, (size_t)B * r->out);
+    else
+        rc = anas_loss_mse(loss, r->dout, out, mse_target(r, B), (size_t)B * r->out);
     if (rc == ANAS_ENUMERIC)
         return anas_error_set(err, rc, "training diverged: the loss is not finite");
     if (rc < 0)

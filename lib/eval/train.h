@@ -30,7 +30,8 @@
 
 enum anas_train_loss {
     ANAS_TRAIN_XENT, /* classification: softmax cross-entropy on labels */
-    ANAS_TRAIN_MSE,  /* reconstruction: the target is the input image */
+    ANAS_TRAIN_MSE,  /* a regression set's targets (data.h), else reconstruction:
+                      * the target is the input image */
 };
 
 struct anas_train_result;

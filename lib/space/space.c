@@ -32,6 +32,7 @@ static const struct anas_space *const spaces[] = {
     &anas__space_mlp,
     &anas__space_autoencoder,
     &anas__space_rpu,
+    &anas__space_linear,
 };
 
 #define N_SPACES ((int)(sizeof spaces / sizeof spaces[0]))

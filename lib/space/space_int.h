@@ -127,5 +127,6 @@ extern const struct anas_space anas__space_lenet;
 extern const struct anas_space anas__space_mlp;
 extern const struct anas_space anas__space_autoencoder;
 extern const struct anas_space anas__space_rpu;
+extern const struct anas_space anas__space_linear;
 
 #endif

@@ -21,7 +21,8 @@ FIELDS='{
    "bound_management", "noise_management", "nm_thres", "max_bm_factor", "max_bm_res",
    "bm_test_negative_bound", "nm_assumed_wmax", "nm_decay"],
  "mapping": ["max_input_size", "max_output_size", "digital_bias", "weight_scaling_omega",
-   "weight_scaling_columnwise"],
+   "weight_scaling_columnwise", "learn_out_scaling", "out_scaling_columnwise"],
+ "pre_post": ["input_range"],
  "clip": ["type", "fixed_value", "sigma"],
  "remap": ["type", "remapped_wmax"],
  "modifier": ["type", "std_dev", "res", "pdrop", "dorefa_clip", "assumed_wmax", "g_max",
@@ -59,6 +60,14 @@ jok "analognas-bench: ADD_NORMAL 0.06, LAYER_GAUSSIAN 2, LAYERWISE_SYMMETRIC, no
      .clip.type == "LAYER_GAUSSIAN" and .clip.sigma == 2 and
      .remap.type == "LAYERWISE_SYMMETRIC" and .forward.noise_management == "NONE" and
      .forward.out_noise == 0.04 and .forward.out_bound == 10'
+jok "pre_post.input_range: aihwkit's InputRangeParameter fields; off by default, on in \
+analognas-bench (decay 0.01, 50 batches, 0.995)" \
+    '(.items[0].config.pre_post.input_range | (keys == (["decay", "enable", "gradient_relative",
+       "gradient_scale", "init_from_data", "init_std_alpha", "init_value", "input_min_percentage",
+       "learn_input_range", "manage_output_clipping", "output_min_percentage"])) and
+       .enable == false and .init_value == 3 and .init_from_data == 100) and
+     (.items[2].config.pre_post.input_range | .enable and .decay == 0.01 and
+       .init_from_data == 50 and .input_min_percentage == 0.995)'
 jok "ideal: perfect IO, no noise model, no compensation, no tile limit" \
     '.items[3].config | .forward.is_perfect == true and .noise_model.type == "NONE" and
      .drift_compensation == "NONE" and .mapping.max_input_size == 0'
@@ -195,6 +204,12 @@ bad 422 ANAS_EUNKNOWN $H/config "an unknown key beside preset and overrides" \
 bad 422 ANAS_EUNKNOWN $O/forward/colour "an unknown forward field" \
     '.evaluator.hardware.overrides.forward.colour = 1'
 bad 422 ANAS_EUNKNOWN $O/backward "an unknown group" '.evaluator.hardware.overrides.backward = {}'
+bad 422 ANAS_ERANGE $O/pre_post/input_range/decay "a negative input-range decay" \
+    '.evaluator.hardware.overrides.pre_post = {"input_range": {"enable": true, "decay": -1}}'
+bad 422 ANAS_EUNKNOWN $O/pre_post/output_range "pre_post holds input_range only" \
+    '.evaluator.hardware.overrides.pre_post = {"output_range": {}}'
+bad 422 ANAS_ERANGE $O/mapping/digital_bias "learned out scaling needs a digital bias" \
+    '.evaluator.hardware.overrides.mapping = {"learn_out_scaling": true, "digital_bias": false}'
 bad 422 ANAS_EUNKNOWN $O/modifier/pcm_t0 "a modifier field aihwkit has but we do not" \
     '.evaluator.hardware.overrides.modifier.pcm_t0 = 20'
 bad 422 ANAS_EUNKNOWN $O/inp_res "a field outside its group" \

@@ -15,6 +15,22 @@ SPACE='{"name": "mlp", "input": [1, 8, 8], "classes": 4}'
 ARCH='{"depth": 1, "width1": 32, "activation": 1}'
 RECIPE='"epochs": 3, "batch_size": 16, "optimizer": {"kind": "sgd", "lr": 0.1}'
 
+# --- the presets, each with its whole configuration ---
+req GET /api/v1/presets
+status_is 200 "GET /api/v1/presets answers 200"
+jok "analog_training lists constant-step soft-bounds vector-unit-cell tiki-taka floating-point" \
+    '[.analog_training[].name] == ["constant-step", "soft-bounds", "vector-unit-cell",
+      "tiki-taka", "floating-point"]'
+jok "... each with a doc and forward, backward, update, device, mapping" \
+    '[.analog_training[] | (.doc | length) > 20 and
+      (.config | keys) == ["backward", "device", "forward", "mapping", "update"]] | all'
+jok "... tiki-taka: TransferCompound of two SoftBounds, fast_lr 0.1, DAC 1/62; constant-step dw_min 0.001" \
+    '(.analog_training[3].config | .device.type == "TransferCompound" and
+      (.device.unit_cell_devices | map(.type)) == ["SoftBounds", "SoftBounds"] and
+      .device.fast_lr == 0.1 and (.forward.inp_res * 62 - 1 | fabs) < 1e-6) and
+     .analog_training[0].config.device.dw_min == 0.001'
+cp "$BODY_FILE" "$tmp/presets.json"
+
 # --- a run trained on ConstantStep devices, measured at 1 s ---
 post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
  "evaluator": {"kind": "train", '"$RECIPE"', "analog_training": "constant-step",
@@ -25,6 +41,9 @@ wait_run "$RUN_ID" 120
 jis .state succeeded "it succeeded"
 jok "it learned on the pulsed tiles (acc@fp above chance 0.25) and was measured at 1 s" \
     '.best.metrics["acc@fp"] > 0.4 and (.best.metrics["acc@1s"] | type) == "number"'
+jok "the echo's configuration is the one GET /presets lists for constant-step" \
+    --slurpfile p "$tmp/presets.json" \
+    '.spec.evaluator.analog_training.overrides == $p[0].analog_training[0].config'
 jok "the echo holds the whole configuration: ConstantStep, dw_min 0.001, BL 31, 512-input tiles" \
     '.spec.evaluator.analog_training.overrides | .device.type == "ConstantStep" and
      .device.dw_min == 0.001 and .update.desired_bl == 31 and
@@ -84,6 +103,10 @@ post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
  "evaluator": {"kind": "train", '"$RECIPE"', "hwa": true, "analog_training": "constant-step"},
  "architecture": '"$ARCH"'}'
 problem_is 422 - "$A" "analog_training excludes hwa"
+post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
+ "evaluator": {"kind": "train", '"$RECIPE"', "hardware": "analognas-bench",
+   "analog_training": "constant-step"}, "architecture": '"$ARCH"'}'
+problem_is 422 ANAS_EINVAL "$A" "analog_training with a learned input range (analognas-bench)"
 
 post_run '{"kind": "train", "space": '"$SPACE"', "dataset": '"$SYNTH"',
  "evaluator": {"kind": "train", "epochs": 1, "optimizer": {"kind": "adam", "lr": 0.01},

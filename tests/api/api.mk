@@ -45,6 +45,7 @@ API_TESTS = \
 	tests/api/90-defects.sh \
 	tests/api/87-analog-run.sh \
 	tests/api/89-analog-training.sh \
+	tests/api/86-aihwkit-examples.sh \
 	tests/api/97-www.sh \
 	tests/api/91-model-in-use.sh \
 	tests/api/96-export-rep.sh \

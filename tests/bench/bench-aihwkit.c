@@ -5,6 +5,7 @@
  *
  *     bench-aihwkit EXAMPLE [SEEDS]      (EXAMPLE 1, 2, 7 or 8; SEEDS 200)
  *     bench-aihwkit speed [PRESET]      (the pulsed update's time per sample)
+ *     bench-aihwkit update PRESET SIZE BATCH   (the update alone, SIZE x SIZE)
  *
  * The Python glue is copied: AnalogLinear layers with torch's init
  * (W, b ~ U(-1/sqrt(in), 1/sqrt(in))), digital biases stepped by SGD,
@@ -188,12 +189,76 @@ static int speed(const char *preset)
     return 0;
 }
 
+/* The pulsed update alone of a SIZE x SIZE tile at batch M (lr 0.05, the
+ * data of speed()), per sample, over about 2 s: what tests/bench/
+ * aihwkit-speed compares with aihwkit's engine. */
+static int update_speed(const char *preset, int n, int m)
+{
+    struct anas_analog_training tc;
+    struct anas_ptile *t;
+    struct anas_rng rng;
+    float *X, *Dg, *W;
+    double t0, tu = 0;
+    long reps = 0;
+
+    if (anas_pulsed_preset(preset, &tc) < 0 || n < 1 || n > 4096 || m < 1 || m > 4096) {
+        fprintf(stderr, "usage: bench-aihwkit update PRESET SIZE BATCH\n");
+        return 2;
+    }
+    X = malloc((size_t)m * n * sizeof *X);
+    Dg = malloc((size_t)m * n * sizeof *Dg);
+    W = malloc((size_t)n * n * sizeof *W);
+    if (!X || !Dg || !W)
+        return 1;
+    anas_rng_seed(&rng, 1);
+    for (size_t k = 0; k < (size_t)m * n; k++)
+        X[k] = anas_rng_uniform(&rng) < 0.33 ? 0.0f : (float)anas_rng_uniform(&rng);
+    for (size_t k = 0; k < (size_t)m * n; k++)
+        Dg[k] = (float)(1e-3 * anas_rng_normal(&rng));
+    for (size_t k = 0; k < (size_t)n * n; k++)
+        W[k] = (float)(0.07 * (2 * anas_rng_uniform(&rng) - 1));
+    t = anas_ptile_new(n, n, &tc, 1, NULL);
+    anas_ptile_set_weights(t, W);
+    /* the size of one update, to tell equal work from less */
+    {
+        float *W0 = malloc((size_t)n * n * sizeof *W0), *W1 = malloc((size_t)n * n * sizeof *W1);
+        double dw = 0;
+
+        if (!W0 || !W1)
+            return 1;
+        anas_ptile_get_weights(t, W0);
+        anas_ptile_update(t, X, Dg, m, 0.05f);
+        anas_ptile_get_weights(t, W1);
+        for (size_t k = 0; k < (size_t)n * n; k++)
+            dw += fabs((double)W1[k] - W0[k]);
+        printf("anasd %s %dx%d batch %d: first update mean|dW| %.3g\n", preset, n, n, m,
+               dw / ((double)n * n));
+        free(W0);
+        free(W1);
+    }
+    while (tu < 2.0) {
+        t0 = now();
+        anas_ptile_update(t, X, Dg, m, 0.05f);
+        tu += now() - t0;
+        reps++;
+    }
+    printf("anasd %s %dx%d batch %d: update %.2f us per sample (%ld batches)\n", preset, n, n, m,
+           1e6 * tu / ((double)reps * m), reps);
+    anas_ptile_free(t);
+    free(X);
+    free(Dg);
+    free(W);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct example e;
     int ex = argc > 1 ? atoi(argv[1]) : 0, n = argc > 2 ? atoi(argv[2]) : 200;
     double *fin, *curve;
 
+    if (argc > 4 && strcmp(argv[1], "update") == 0)
+        return update_speed(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc > 1 && strcmp(argv[1], "speed") == 0)
         return speed(argc > 2 ? argv[2] : "constant-step");
     if (setup(ex, &e) < 0 || n < 1) {

@@ -11,4 +11,4 @@ tests_unit_analog_pulsed_update_LDADD = $(UNIT_LIBS)
 # builds it so that it keeps compiling.
 UNIT_PROGS += tests/bench/bench-aihwkit
 tests_bench_bench_aihwkit_LDADD = $(UNIT_LIBS)
-EXTRA_DIST += tests/bench/aihwkit-examples
+EXTRA_DIST += tests/bench/aihwkit-examples tests/bench/aihwkit-speed

@@ -8,6 +8,11 @@ UNIT_PROGS += tests/unit/analog-net
 UNIT_CHECKS += tests/unit/analog-net
 tests_unit_analog_net_LDADD = $(UNIT_LIBS)
 
+# the learned periphery: out scaling and input range (periph.c)
+UNIT_PROGS += tests/unit/analog-periph
+UNIT_CHECKS += tests/unit/analog-periph
+tests_unit_analog_periph_LDADD = $(UNIT_LIBS)
+
 # tests/bench/analog-overhead (run by hand) times bench-analog; make check
 # builds it so that it keeps compiling.
 UNIT_PROGS += tests/bench/bench-analog

@@ -159,11 +159,34 @@ static void chaos(void)
     anas_data_free(d);
 }
 
+/* aihwkit's small examples' tensors, as a regression set. */
+static void tiny(void)
+{
+    struct anas_error err;
+    struct anas_dataset *d = anas_data_tiny("aihwkit-tiny-1", &err), *e;
+
+    ok(d && d->n == 2 && d->c == 1 && d->h == 1 && d->w == 4 && d->t_dim == 2 &&
+           d->classes == 2 && d->x[2] == 0.4f && d->t[2] == 0.7f && d->y[1] == 1,
+       "aihwkit-tiny-1: example 1's x and y, 2 targets, y holds sample indices");
+    anas_error_clear(&err);
+    e = anas_data_subset(d, 1, 1, &err);
+    ok(!e && err.code == ANAS_EINVAL, "a regression set is not subsampled");
+    anas_data_free(d);
+    d = anas_data_tiny("aihwkit-tiny-2", &err);
+    ok(d && d->t_dim == 1 && d->t[1] == 0.6f && anas_data_tiny_outputs("aihwkit-tiny-2") == 1,
+       "aihwkit-tiny-2: example 2's, one target");
+    anas_data_free(d);
+    ok(!anas_data_tiny("aihwkit-tiny-3", &err) && err.code == ANAS_ENOTFOUND &&
+           anas_data_tiny_outputs("mnist") == ANAS_ENOTFOUND,
+       "another name: ANAS_ENOTFOUND");
+}
+
 int main(void)
 {
-    plan(18);
+    plan(22);
     normalize();
     subset();
     chaos();
+    tiny();
     return done();
 }
