@@ -372,7 +372,8 @@ static struct anas_layer *push(struct anas__layers *l, const char *name, const c
     }
     layer = &l->v[l->n++];
     memset(layer, 0, sizeof *layer);
-    snprintf(layer->name, sizeof layer->name, "%s", name);
+    if (!l->unnamed)
+        snprintf(layer->name, sizeof layer->name, "%s", name);
     snprintf(layer->kind, sizeof layer->kind, "%s", kind);
     return layer;
 }
@@ -556,7 +557,7 @@ int anas_space_layers(const struct anas_space *s, const struct anas_shape *shape
                       const struct anas_config *cfg, const struct anas_mapping *map,
                       struct anas_layer **out, int *n_out, struct anas_error *err)
 {
-    struct anas__layers l = {NULL, 0, 0, {0, 0}};
+    struct anas__layers l = {NULL, 0, 0, {0, 0}, 0};
     struct anas_config valid;
     int rc;
 
@@ -597,12 +598,13 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
                         const struct anas_config *cfg, const struct anas_mapping *map,
                         struct anas_metrics *out, struct anas_error *err)
 {
-    struct anas__layers l = {NULL, 0, 0, {0, 0}};
+    struct anas__layers l = {NULL, 0, 0, {0, 0}, 0};
     struct anas_config valid;
     int rc;
 
     if (!s || !cfg || !out)
         return anas_error_set(err, ANAS_EINVAL, "missing argument");
+    l.unnamed = 1;
     l.map = map ? *map : anas_mapping_default;
     valid = *cfg;
     rc = build(s, shape, &valid, &l, err);

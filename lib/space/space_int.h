@@ -20,7 +20,17 @@ struct anas__layers {
     struct anas_layer *v; /* anas_malloc'd, n used of cap */
     int n, cap;
     struct anas_mapping map;
+    /* Set when only the sums are wanted (anas_space_analytic): the layers
+     * are then left unnamed, as formatting a name per layer was most of
+     * what computing a proposal's metrics cost (doc/performance.md).
+     * Builders test it with anas__layers_named() before formatting. */
+    int unnamed;
 };
+
+static inline int anas__layers_named(const struct anas__layers *l)
+{
+    return !l->unnamed;
+}
 
 struct anas_space {
     const char *name;

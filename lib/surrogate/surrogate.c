@@ -2,7 +2,7 @@
  * surrogate.c - XGBoost regressors through libxgboost's C API.
  *
  * The only file of the project that includes <xgboost/c_api.h>. A model is
- * one booster plus a mutex: XGBoosterPredict hands back a buffer owned by the
+ * one booster plus a mutex: a prediction hands back a buffer owned by the
  * booster that the next prediction overwrites, so predictions on one model
  * are serialised, and each caller copies its rows out before unlocking.
  * Different models predict in parallel.
@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +31,11 @@
 
 struct anas_surrogate {
     BoosterHandle booster;
+    /* The proxy matrix predictions pass their rows through, made on first
+     * use and kept: a matrix made per prediction constructs an XGBoost
+     * Context, which reads the cgroup CPU quota files each time
+     * (common::GetCfsCPUCount() in xgboost's src/context.cc). Under lock. */
+    DMatrixHandle proxy;
     int n_features;
     pthread_mutex_t lock;
 };
@@ -179,6 +185,8 @@ void anas_surrogate_free(struct anas_surrogate *m)
         return;
     if (m->booster)
         XGBoosterFree(m->booster);
+    if (m->proxy)
+        XGDMatrixFree(m->proxy);
     pthread_mutex_destroy(&m->lock);
     anas_free(m);
 }
@@ -188,16 +196,44 @@ int anas_surrogate_n_features(const struct anas_surrogate *m)
     return m ? m->n_features : ANAS_EINVAL;
 }
 
-/* Under the model's lock: the booster's result buffer is shared. */
-static int predict_locked(struct anas_surrogate *m, DMatrixHandle dm, int n_rows,
+/* The rows as a numpy __array_interface__ (C order, little-endian float32),
+ * the form XGBoost's in-place prediction reads. */
+static void array_interface(char *buf, size_t len, const float *x, int n_rows,
+                            int n_features)
+{
+    snprintf(buf, len,
+             "{\"data\": [%llu, true], \"shape\": [%d, %d], \"typestr\": \"<f4\", "
+             "\"version\": 3}",
+             (unsigned long long)(uintptr_t)x, n_rows, n_features);
+}
+
+/* Value predictions of every tree; NaN marks a missing feature, as in the
+ * matrices the model was fitted on. */
+static const char PREDICT_CONFIG[] = "{\"type\": 0, \"training\": false, "
+                                     "\"iteration_begin\": 0, \"iteration_end\": 0, "
+                                     "\"strict_shape\": false, \"missing\": NaN, \"cache_id\": 0}";
+
+/* Under the model's lock: the proxy and the booster's result buffer are
+ * shared. */
+static int predict_locked(struct anas_surrogate *m, const float *x, int n_rows,
                           float *out, struct anas_error *err)
 {
-    bst_ulong len = 0;
+    char values[160];
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0, len = 1;
     const float *res = NULL;
 
     quiet();
-    if (XGBoosterPredict(m->booster, dm, 0, 0, 0, &len, &res) != 0)
+    if (!m->proxy && XGProxyDMatrixCreate(&m->proxy) != 0) {
+        m->proxy = NULL;
+        return xgb_error(err, ANAS_ENOMEM, "cannot build input matrix");
+    }
+    array_interface(values, sizeof values, x, n_rows, m->n_features);
+    if (XGBoosterPredictFromDense(m->booster, values, PREDICT_CONFIG, m->proxy, &shape,
+                                  &dim, &res) != 0)
         return xgb_error(err, ANAS_EINTERNAL, "prediction failed");
+    for (bst_ulong i = 0; i < dim; i++)
+        len *= shape[i];
     if (len != (bst_ulong)n_rows)
         return anas_error_set(err, ANAS_EUNSUPPORTED,
                               "model gives %llu outputs for %d rows (not a regressor)",
@@ -209,7 +245,6 @@ static int predict_locked(struct anas_surrogate *m, DMatrixHandle dm, int n_rows
 int anas_surrogate_predict(struct anas_surrogate *m, const float *x, int n_rows,
                            int n_features, float *out, struct anas_error *err)
 {
-    DMatrixHandle dm = NULL;
     int rc;
 
     if (!m || !x || !out || n_rows < 0)
@@ -219,14 +254,9 @@ int anas_surrogate_predict(struct anas_surrogate *m, const float *x, int n_rows,
                               m->n_features, n_features);
     if (n_rows == 0)
         return 0;
-    quiet();
-    if (XGDMatrixCreateFromMat(x, (bst_ulong)n_rows, (bst_ulong)n_features, NAN, &dm) !=
-        0)
-        return xgb_error(err, ANAS_ENOMEM, "cannot build input matrix");
     pthread_mutex_lock(&m->lock);
-    rc = predict_locked(m, dm, n_rows, out, err);
+    rc = predict_locked(m, x, n_rows, out, err);
     pthread_mutex_unlock(&m->lock);
-    XGDMatrixFree(dm);
     return rc;
 }
 
