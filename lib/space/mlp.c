@@ -55,16 +55,7 @@ static int mlp_is_active(const struct anas_config *cfg, int i)
 
 static int mlp_check_shape(const struct anas_shape *shape, struct anas_error *err)
 {
-    if (shape->c < 1 || shape->h < 1 || shape->w < 1 ||
-        (long long)shape->c * shape->h * shape->w > MAX_INPUT)
-        return anas_error_field(err, ANAS_ERANGE, "input",
-                                "input sizes must be positive, %d values at most "
-                                "(got %dx%dx%d)",
-                                MAX_INPUT, shape->c, shape->h, shape->w);
-    if (shape->classes < 1 || shape->classes > 100000)
-        return anas_error_field(err, ANAS_ERANGE, "classes",
-                                "classes must be 1..100000 (got %d)", shape->classes);
-    return 0;
+    return anas__check_flat_shape(shape, MAX_INPUT, "classes", err);
 }
 
 static const char *act_kind(const struct anas_config *cfg)

@@ -716,3 +716,18 @@ int anas__features_values(const struct anas_space *s, const struct anas_config *
         out[i] = anas_space_is_active(s, cfg, i) ? (float)cfg->v[i] : 0.0f;
     return s->n_hp;
 }
+
+int anas__check_flat_shape(const struct anas_shape *shape, int max_input, const char *what,
+                           struct anas_error *err)
+{
+    if (shape->c < 1 || shape->h < 1 || shape->w < 1 ||
+        (long long)shape->c * shape->h * shape->w > max_input)
+        return anas_error_field(err, ANAS_ERANGE, "input",
+                                "input sizes must be positive, %d values at most "
+                                "(got %dx%dx%d)",
+                                max_input, shape->c, shape->h, shape->w);
+    if (shape->classes < 1 || shape->classes > 100000)
+        return anas_error_field(err, ANAS_ERANGE, "classes", "%s must be 1..100000 (got %d)",
+                                what, shape->classes);
+    return 0;
+}

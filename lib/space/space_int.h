@@ -97,6 +97,12 @@ struct anas_space {
  * as its equivalent direct one) and in for linear (aihwkit's mapping, bias
  * digital). Output sizes follow PyTorch: floor((h + 2p - k) / s) + 1 for
  * conv2d and pools, (h - 1) * s - 2p + k + out_pad for convt2d. */
+/* The input check of the fully connected spaces (mlp, linear): positive
+ * sizes whose product is at most max_input, and 1..100000 outputs; `what`
+ * names the outputs in the message ("classes", "classes (outputs)"). */
+int anas__check_flat_shape(const struct anas_shape *shape, int max_input, const char *what,
+                           struct anas_error *err);
+
 int anas__layers_conv2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
                         int out_c, int k, int stride, int pad, int bias);
 int anas__layers_convt2d(struct anas__layers *l, const char *name, int in_c, int h, int w,
