@@ -42,7 +42,8 @@ static const struct opt opts[] = {
     {"db", "db", OPT_STR, OFF(db), CONF_PATH_MAX, 0, 0, "PATH",
      "SQLite database (default ./anasd.db)"},
     {"workers", "workers", OPT_INT, OFF(workers), 0, 0, 256, "N",
-     "evaluation threads (default: number of CPUs; 0: remote workers only)"},
+     "evaluations at once (default: number of CPUs; 0: remote workers only), each "
+     "on OPENBLAS_NUM_THREADS threads, at most CPUs / N"},
     {"lease-timeout", "lease_timeout", OPT_INT, OFF(lease_timeout), 0, 1, 86400, "SECONDS",
      "a remote worker's lease ends without a heartbeat (default 60)"},
     {"max-runs", "max_runs", OPT_INT, OFF(max_runs), 0, 1, 256, "N",
