@@ -28,7 +28,12 @@
  *                        layers_total with floor_x (see lp_print);
  *   demo=1               the demo's analog evaluation against its
  *                        training (see demo()): drift_test_per_epoch and
- *                        measure_per_training should stay below 1.
+ *                        measure_per_training should stay below 1;
+ *   checksum=1           hashes (FNV-1a over the bits) of the digital
+ *                        forward's output and of two analog forwards on
+ *                        the programmed, drifted net, from fixed seeds: two
+ *                        builds that print the same hashes computed the
+ *                        same bits (speed work must not change them).
  */
 #include "config.h"
 
@@ -61,6 +66,7 @@ struct opts {
     int layers;       /* profile each analog layer instead */
     long iters;       /* > 0: timed loops run exactly this often (for perf stat) */
     int demo;         /* measure the demo's analog evaluation against its training */
+    int checksum;     /* print hashes of the outputs instead of timing */
     struct anas_shape shape;
     int batch;
     double seconds;
@@ -105,6 +111,8 @@ static int set(struct opts *o, const char *k, const char *v)
         o->iters = atol(v);
     else if (!strcmp(k, "demo"))
         o->demo = atoi(v);
+    else if (!strcmp(k, "checksum"))
+        o->checksum = atoi(v);
     else if (!strcmp(k, "input"))
         return sscanf(v, "%dx%dx%d", &o->shape.c, &o->shape.h, &o->shape.w) == 3 ? 0 : -1;
     else if (!strcmp(k, "classes"))
@@ -403,6 +411,47 @@ static int drift_test(struct bench *b, double t)
     return rc;
 }
 
+/* FNV-1a over the bits of a forward's output (B, K). */
+static unsigned long long out_hash(struct bench *b)
+{
+    const float *out;
+    unsigned long long h = 14695981039346656037ULL;
+    const unsigned char *p;
+
+    if (anas_net_forward(b->net, b->x, b->B, 0, NULL, &out) < 0)
+        return 0;
+    p = (const unsigned char *)out;
+    for (size_t i = 0; i < (size_t)b->B * b->K * sizeof *out; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* checksum=1: the digital output, then two analog ones (the second draws
+ * fresh noise, so that the noise stream's position is checked too). Two
+ * training forwards first give the batch norms running statistics other
+ * than PyTorch's initial ones. */
+static int checksum(struct bench *b, struct anas_error *err)
+{
+    unsigned long long d, a1, a2;
+    int rc = 0;
+
+    for (int i = 0; rc == 0 && i < 2; i++)
+        rc = anas_net_forward(b->net, b->x, b->B, 1, &b->rng, NULL);
+    if (rc < 0)
+        return anas_error_set(err, rc, "training forward: %s", anas_strerror(rc));
+    d = out_hash(b);
+    rc = anas_anet_program(b->an);
+
+    if (rc == 0)
+        rc = anas_anet_drift(b->an, 86400);
+    if (rc < 0)
+        return anas_error_set(err, rc, "program and drift: %s", anas_strerror(rc));
+    a1 = out_hash(b);
+    a2 = out_hash(b);
+    printf("checksum digital=%016llx analog=%016llx analog2=%016llx\n", d, a1, a2);
+    return 0;
+}
+
 static int demo(struct bench *b, struct anas_error *err)
 {
     double step, prog, dt = HUGE_VAL, t0, epoch, measure;
@@ -465,6 +514,10 @@ static int run(const struct opts *o, struct anas_netdef *def, struct anas_error 
         goto out;
     if (o->demo) {
         rc = demo(&b, err);
+        goto out;
+    }
+    if (o->checksum) {
+        rc = checksum(&b, err);
         goto out;
     }
     if (o->layers) {
@@ -530,7 +583,7 @@ int main(int argc, char **argv)
     if (parse(&o, argc, argv) < 0) {
         fprintf(stderr, "usage: bench-analog [space=NAME input=CxHxW classes=K batch=B "
                         "seconds=S preset=NAME hp.NAME=VALUE ...] [only=analog|digital] "
-                        "[iters=N] [layers=1] [demo=1]\n");
+                        "[iters=N] [layers=1] [demo=1] [checksum=1]\n");
         return 2;
     }
     fixed_iters = o.iters;
