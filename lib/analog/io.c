@@ -783,7 +783,7 @@ struct adc_out {
  * quantize, bound test, clip. Counts the values beyond the bound, or
  * flags them per position when fl is given. With out, each chunk goes on
  * to Y while in L1. */
-static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float *sdv, int *fl,
+HOT static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float *sdv, int *fl,
                    const struct adc_out *out)
 {
     static const float no_noise[CHUNK];

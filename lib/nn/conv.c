@@ -349,6 +349,14 @@ static void gemm_forward_part(void *ctx, int i, int n)
             scatter(y, tmp, j->mc ? NULL : j->bias, g, j->OC, P);
         }
         anas__nn_act_inplace(j->act, y, (size_t)g * j->OC * P);
+        if (j->mc && j->mc->bn) {
+            const struct anas__nn_bn_epi *e = j->mc->bn;
+            size_t off = (size_t)b0 * j->OC * P;
+
+            anas__nn_batchnorm_forward_eval(e->out + off, y, e->gamma, e->beta, e->mean,
+                                            e->var, g, j->OC, P, 0, j->OC, e->act,
+                                            e->addend ? e->addend + off : NULL);
+        }
     }
 }
 

@@ -27,7 +27,12 @@
  * the add it is the last input of, and duplicate activations (the same
  * function of the same node, as a residual block's branches each apply
  * to the block's input) sharing one output and one gradient. Each saves a
- * sweep over an activation-sized array, or two.
+ * sweep over an activation-sized array, or two. And a batch norm right
+ * after a conv2d that only it reads (slot.bn_next): in an eval forward
+ * through a weight-product override (the analog tiles), the convolution
+ * normalises each group of samples as soon as the override has written
+ * it, while it is in cache, rather than the batch norm sweeping the whole
+ * batch's output again (run.c).
  */
 #include "config.h"
 
@@ -174,7 +179,8 @@ static void layout(struct anas_net *net, char *req, const int *uses)
                                      .fused_by = -1,
                                      .alias = -1,
                                      .add_into = -1,
-                                     .add_by = -1};
+                                     .add_by = -1,
+                                     .bn_next = -1};
         req[i] = (char)requires_grad(def, req, i);
         s->fused = fusible(net, uses, i);
         if (s->fused) {
@@ -183,6 +189,9 @@ static void layout(struct anas_net *net, char *req, const int *uses)
         }
         if (!s->fused && i <= net->output)
             s->alias = duplicate_of(net, i);
+        if (x->op == ANAS_OP_BATCHNORM && x->in[0] == i - 1 && i <= net->output &&
+            def->nodes[i - 1].op == ANAS_OP_CONV2D && uses[i - 1] == 1)
+            net->slot[i - 1].bn_next = i;
         s->add_by = add_writer(net, uses, i);
         if (s->add_by >= 0)
             net->slot[s->add_by].add_into = i;

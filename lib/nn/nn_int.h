@@ -112,10 +112,24 @@ void anas__nn_conv2d_plan(struct anas__conv_plan *plan, enum anas__conv_algo alg
 void anas__nn_convt2d_plan(struct anas__conv_plan *plan, int B, int C, int H, int W,
                            int OC, int K, int stride, int pad, int out_pad);
 
-/* A weight-product override in force for one call (net.h's anas_net_mvm). */
+/* An eval-mode batch norm that a convolution with an override runs on
+ * each group of its output as soon as the override has written it, while
+ * it is in cache (run.c decides when): anas__nn_batchnorm_forward_eval
+ * into out, with act and addend (may be NULL) as there. out and addend
+ * are the whole batch's (B, C, P). */
+struct anas__nn_bn_epi {
+    float *out;
+    const float *gamma, *beta, *mean, *var;
+    const float *addend;
+    enum anas_op act;
+};
+
+/* A weight-product override in force for one call (net.h's anas_net_mvm),
+ * and the batch norm to run after each product (NULL: none). */
 struct anas__nn_mvm_call {
     const struct anas_net_mvm *mvm;
     int node, training;
+    const struct anas__nn_bn_epi *bn;
 };
 
 /* out (B,OC,OH,OW) = conv(inp (B,C,H,W), weight (OC,C,K,K)) + bias (OC);
@@ -285,6 +299,9 @@ struct anas__net_slot {
     int add_into;      /* batch norm: the add whose output its forward writes,
                         * adding the add's other input (-1: none) */
     int add_by;        /* add: the batch norm that writes its output (-1) */
+    int bn_next;       /* conv2d: the batch norm right after it, its only reader,
+                        * which its eval forward runs when an override is in
+                        * force (struct anas__nn_bn_epi; -1: none) */
     int zero[2];       /* nodes whose gradient this node's backward writes first,
                         * per input: it overwrites rather than adds (-1: none) */
     struct anas__conv_plan plan;

@@ -204,6 +204,37 @@ static void forward_part(void *ctx, int i, int n)
     }
 }
 
+/* Does conv2d node i run the batch norm after it (slot.bn_next) in this
+ * forward: eval mode, through an override? */
+static int runs_bn(const struct anas_net *net, int i, int training)
+{
+    return !training && net->slot[i].has_mvm && net->slot[i].bn_next >= 0;
+}
+
+/* The batch norm node j as conv2d's epilogue: what forward_part's batch
+ * norm case would write, with the same arguments. */
+static void bn_epi(struct anas_net *net, int j, struct anas__nn_bn_epi *e)
+{
+    const struct anas__net_slot *s = &net->slot[j];
+    const float *st = net->state + s->state;
+    int c = net->def.nodes[j].c, t = s->add_into;
+
+    e->out = net->acts + s->act;
+    e->gamma = net->params + s->weight;
+    e->beta = net->params + s->bias;
+    e->mean = st;
+    e->var = st + c;
+    e->addend = NULL;
+    e->act = s->fuse;
+    if (t >= 0) {
+        const struct anas__nn_node *add = &net->def.nodes[t];
+        int o = add->in[0] == j ? add->in[1] : add->in[0];
+
+        e->out = net->acts + net->slot[t].act;
+        e->addend = net->acts + net->slot[o].act;
+    }
+}
+
 static int forward_node(struct anas_net *net, int i, int B, int training,
                         struct anas_rng *rng)
 {
@@ -211,7 +242,8 @@ static int forward_node(struct anas_net *net, int i, int B, int training,
     struct view *v = &ps.v;
     const struct anas__nn_node *x, *in;
     struct anas__nn_work wk = work_of(net);
-    struct anas__nn_mvm_call mc = {&net->slot[i].mvm, i, training};
+    struct anas__nn_mvm_call mc = {&net->slot[i].mvm, i, training, NULL};
+    struct anas__nn_bn_epi bn;
 
     view(v, net, i, 0);
     x = v->x, in = v->in, ps.n = B * numel(x);
@@ -219,6 +251,10 @@ static int forward_node(struct anas_net *net, int i, int B, int training,
         return 0; /* its input's forward ran it, or an earlier node did */
     switch (x->op) {
     case ANAS_OP_CONV2D:
+        if (runs_bn(net, i, training)) {
+            bn_epi(net, v->s->bn_next, &bn);
+            mc.bn = &bn;
+        }
         return anas__nn_conv2d_forward(
             v->y, v->a, v->w, v->bias, training ? at(net->cols, v->s->cols) : NULL, &wk,
             &v->s->plan, B, in->c, in->h, in->w, x->c, x->k, x->stride, x->pad,
@@ -240,6 +276,8 @@ static int forward_node(struct anas_net *net, int i, int B, int training,
         split(&ps, forward_part);
         break;
     case ANAS_OP_BATCHNORM:
+        if (x->in[0] >= 0 && net->slot[x->in[0]].bn_next == i && runs_bn(net, x->in[0], training))
+            break; /* the convolution before it ran it */
         split(&ps, forward_part);
         if (training)
             net->state[v->s->state + 2 * x->c] += 1.0f; /* num_batches_tracked */
