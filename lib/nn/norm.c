@@ -30,6 +30,21 @@
 /* Plane (b, c) of a (B, C, P) tensor. */
 #define PLANE(x, b, c) ((x) + ((size_t)(b)*C + (c)) * P)
 
+/* One plane of affine below. The planes' pointers are parameters here:
+ * GCC does not vectorise the loops on restrict pointers declared inside
+ * affine's loop (it found "control flow in loop" and ran them scalar). */
+ANAS__INLINE void affine_plane(float *restrict y, const float *restrict x, float scale,
+                               float shift, size_t P, enum anas_op act,
+                               const float *restrict z)
+{
+    if (z)
+        ANAS__VFOR(p, P, y[p] = z[p] + (x[p] * scale + shift));
+    else if (act == ANAS_OP_RELU)
+        ANAS__VFOR(p, P, float v = x[p] * scale + shift; y[p] = v < 0.0f ? 0.0f : v);
+    else
+        ANAS__VFOR(p, P, y[p] = x[p] * scale + shift);
+}
+
 /* y = act(x * scale + shift) over channel c (ReLU in the same pass, other
  * activations on each plane while it is in L1), or y = z + x * scale +
  * shift, z the plane of addend. */
@@ -38,20 +53,12 @@ static void affine(float *out, const float *inp, float scale, float shift, int B
                    int P, int c, enum anas_op act, const float *addend)
 {
     for (int b = 0; b < B; b++) {
-        const float *restrict x = PLANE(inp, b, c);
-        float *restrict y = PLANE(out, b, c);
+        float *y = PLANE(out, b, c);
 
-        if (addend) {
-            const float *restrict z = PLANE(addend, b, c);
-
-            ANAS__VFOR(p, (size_t)P, y[p] = z[p] + (x[p] * scale + shift));
-        } else if (act == ANAS_OP_RELU) {
-            ANAS__VFOR(p, (size_t)P, float v = x[p] * scale + shift;
-                       y[p] = v < 0.0f ? 0.0f : v);
-        } else {
-            ANAS__VFOR(p, (size_t)P, y[p] = x[p] * scale + shift);
+        affine_plane(y, PLANE(inp, b, c), scale, shift, (size_t)P, act,
+                     addend ? PLANE(addend, b, c) : NULL);
+        if (!addend && act != ANAS_OP_RELU)
             anas__nn_act_inplace(act, y, (size_t)P);
-        }
     }
 }
 
