@@ -26,6 +26,7 @@
 
 #include "core/alloc.h"
 #include "tensor/tensor.h"
+#include "tensor/vec.h"
 
 #define NONE ((size_t)-1)
 
@@ -172,20 +173,25 @@ void anas_anet_free(struct anas_anet *an)
     anas_free(an);
 }
 
+/* y[k] += b (b[k] with bv), in a loop the compiler vectorises. */
+static void bias_run(float *restrict y, size_t n, float b, const float *restrict bv)
+{
+    if (bv)
+        ANAS__VFOR(k, n, y[k] += bv[k]);
+    else
+        ANAS__VFOR(k, n, y[k] += b);
+}
+
 /* Add bias (d) to Y: per row of (d, M) when cols, per column of (M, d). */
 static void add_bias(float *Y, int ldy, const float *bias, int d, int M, int cols)
 {
     for (int r = 0; r < (cols ? d : M); r++) {
         float *y = Y + (size_t)r * ldy;
 
-        if (cols) {
-            float b = bias[r];
-            for (int m = 0; m < M; m++)
-                y[m] += b;
-        } else {
-            for (int o = 0; o < d; o++)
-                y[o] += bias[o];
-        }
+        if (cols)
+            bias_run(y, (size_t)M, bias[r], NULL);
+        else
+            bias_run(y, (size_t)d, 0.0f, bias);
     }
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "tensor/vec.h"
 
 struct tile {
     int r0, c0;        /* first output row and input column in the layer */
@@ -320,17 +321,25 @@ static int gauss_for(struct anas_alayer *L, struct anas_rng *rng, struct anas__g
     return 0;
 }
 
+/* y[k] += b (b[k] with bv): the digital bias on a run of outputs, in a
+ * loop the compiler vectorises (restrict parameters). */
+static void bias_run(float *restrict y, size_t n, float b, const float *restrict bv)
+{
+    if (bv)
+        ANAS__VFOR(k, n, y[k] += bv[k]);
+    else
+        ANAS__VFOR(k, n, y[k] += b);
+}
+
 static void add_bias(const struct anas_alayer *L, int M, int cols, float *Y, int ldy)
 {
     for (int r = 0; r < (cols ? L->d : M); r++) {
         float *y = Y + (size_t)r * ldy;
 
         if (cols)
-            for (int v = 0; v < M; v++)
-                y[v] += L->bias[r];
+            bias_run(y, (size_t)M, L->bias[r], NULL);
         else
-            for (int i = 0; i < L->d; i++)
-                y[i] += L->bias[i];
+            bias_run(y, (size_t)L->d, 0.0f, L->bias);
     }
 }
 
