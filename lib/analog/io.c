@@ -280,6 +280,33 @@ HOT static void adc_fast_flag(float *restrict v, const float *restrict g, float 
                fl[i] |= (t > b) | (t < lo); t = t > b ? b : t; v[i] = t < -b ? -b : t);
 }
 
+/* The fast ADC of a run whose outputs go straight to Y (the columns
+ * layout's first round, fuse): y (+)= clip(rint((v + s g) / step) step) *
+ * f * gain, as adc_fast (flagging with fl, when bound management is on)
+ * then out_run_f would compute it, without storing v: nothing reads it
+ * again (the vectors that clipped are recomputed from their inputs). */
+HOT static void adc_fast_out(const float *restrict v, const float *restrict g, float s,
+                             size_t n, const struct fastq *q, int *restrict fl,
+                             float *restrict y, const float *restrict f, float gain, int acc)
+{
+    float step = q->step, inv = q->inv, b = q->b, lo = q->lo, c = q->c;
+
+#define ANAS__ADC_T(i) float t = fq((v[i] + s * g[i]) * inv, c) * step
+#define ANAS__ADC_CLIP t = t > b ? b : t; t = t < -b ? -b : t
+    if (fl && acc)
+        ANAS__VFOR(i, n, ANAS__ADC_T(i); fl[i] |= (t > b) | (t < lo); ANAS__ADC_CLIP;
+                   y[i] += t * f[i] * gain);
+    else if (fl)
+        ANAS__VFOR(i, n, ANAS__ADC_T(i); fl[i] |= (t > b) | (t < lo); ANAS__ADC_CLIP;
+                   y[i] = t * f[i] * gain);
+    else if (acc)
+        ANAS__VFOR(i, n, ANAS__ADC_T(i); ANAS__ADC_CLIP; y[i] += t * f[i] * gain);
+    else
+        ANAS__VFOR(i, n, ANAS__ADC_T(i); ANAS__ADC_CLIP; y[i] = t * f[i] * gain);
+#undef ANAS__ADC_T
+#undef ANAS__ADC_CLIP
+}
+
 /* v += s g per value (the rarer noise with a std per output). */
 static void add_noise_v(float *restrict v, const float *restrict g, const float *restrict s,
                         size_t n)
@@ -803,6 +830,11 @@ HOT static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float 
             anas__gauss_fill(F->g, buf, c);
             g = buf;
             s = sd;
+        }
+        if (F->adc_fast && out && (fl || !F->bm_on)) {
+            adc_fast_out(p, g, s, c, &F->qout, F->bm_on ? fl + o : NULL, out->y + o,
+                         out->f + o, out->g, out->acc);
+            continue;
         }
         if (F->adc_fast) {
             if (!F->bm_on)
