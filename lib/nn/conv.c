@@ -172,6 +172,16 @@ void anas__nn_convt2d_plan(struct anas__conv_plan *plan, int B, int C, int H, in
     plan->part = round16(plan->col) + round16(plan->tmp);
 }
 
+void anas__nn_conv2d_plan_bn(struct anas__conv_plan *plan, int OC, int P)
+{
+    size_t off = round16(plan->col) + round16(plan->tmp) + round16(plan->dw);
+
+    if (plan->G != 1)
+        return; /* the product goes through tmp's (OC, G*P) then */
+    plan->epi = (size_t)OC * P;
+    plan->part = max_size(plan->part, off + round16(plan->epi));
+}
+
 float *anas__nn_work_part(const struct anas__nn_work *wk, int i)
 {
     return wk->part + (size_t)i * wk->stride;
@@ -321,6 +331,9 @@ static void gemm_forward_part(void *ctx, int i, int n)
     int G = plan->G, C = j->C, P = j->P, lo, hi;
     float *col = anas__nn_work_part(j->wk, i); /* (R, G*P) */
     float *tmp = col + round16(plan->col);     /* (OC, G*P) */
+    const struct anas__nn_bn_epi *bn = j->mc ? j->mc->bn : NULL;
+    /* (OC, P): the product before the batch norm, see plan_bn */
+    float *stage = bn && plan->epi ? tmp + round16(plan->tmp) + round16(plan->dw) : NULL;
 
     samples(j, G, i, n, &lo, &hi);
     for (int b0 = lo; b0 < hi; b0 += G) {
@@ -337,6 +350,8 @@ static void gemm_forward_part(void *ctx, int i, int n)
             im2col_group(dst, x, g, C, j->H, j->W, j->K, j->stride, j->pad, P);
             cm = dst;
         }
+        if (stage)
+            y = stage;
         rc = conv_product(G == 1 ? y : tmp, j->weight, cm, j->OC, j->R, g * P, j->mc);
         if (rc) {
             j->rc[i] = rc;
@@ -349,13 +364,12 @@ static void gemm_forward_part(void *ctx, int i, int n)
             scatter(y, tmp, j->mc ? NULL : j->bias, g, j->OC, P);
         }
         anas__nn_act_inplace(j->act, y, (size_t)g * j->OC * P);
-        if (j->mc && j->mc->bn) {
-            const struct anas__nn_bn_epi *e = j->mc->bn;
+        if (bn) {
             size_t off = (size_t)b0 * j->OC * P;
 
-            anas__nn_batchnorm_forward_eval(e->out + off, y, e->gamma, e->beta, e->mean,
-                                            e->var, g, j->OC, P, 0, j->OC, e->act,
-                                            e->addend ? e->addend + off : NULL);
+            anas__nn_batchnorm_forward_eval(bn->out + off, y, bn->gamma, bn->beta, bn->mean,
+                                            bn->var, g, j->OC, P, 0, j->OC, bn->act,
+                                            bn->addend ? bn->addend + off : NULL);
         }
     }
 }

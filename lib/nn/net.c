@@ -32,7 +32,8 @@
  * through a weight-product override (the analog tiles), the convolution
  * normalises each group of samples as soon as the override has written
  * it, while it is in cache, rather than the batch norm sweeping the whole
- * batch's output again (run.c).
+ * batch's output again (run.c); one sample at a time, the product waits
+ * in the convolution's scratch (plan.epi) and never goes to memory.
  */
 #include "config.h"
 
@@ -67,6 +68,16 @@ static int requires_grad(const struct anas_netdef *def, const char *req, int i)
     return (x->in[0] >= 0 && req[x->in[0]]) || (x->in[1] >= 0 && req[x->in[1]]);
 }
 
+/* Is node i a conv2d whose only reader, up to the output, is the batch
+ * norm right after it (slot.bn_next)? */
+static int bn_after(const struct anas_net *net, const int *uses, int i)
+{
+    const struct anas__nn_node *x = &net->def.nodes[i], *b = &net->def.nodes[i + 1];
+
+    return x->op == ANAS_OP_CONV2D && i + 1 <= net->output && b->op == ANAS_OP_BATCHNORM &&
+           b->in[0] == i && uses[i] == 1;
+}
+
 static void plan_conv(struct anas_net *net, int i)
 {
     const struct anas__nn_node *x = &net->def.nodes[i];
@@ -79,6 +90,8 @@ static void plan_conv(struct anas_net *net, int i)
     else
         anas__nn_convt2d_plan(plan, net->max_batch, in->c, in->h, in->w, x->c, x->k,
                               x->stride, x->pad, x->out_pad);
+    if (net->slot[i].bn_next >= 0)
+        anas__nn_conv2d_plan_bn(plan, x->c, x->h * x->w);
     if (plan->shared > net->n_shared)
         net->n_shared = plan->shared;
     if (plan->part > net->n_part)
@@ -189,9 +202,8 @@ static void layout(struct anas_net *net, char *req, const int *uses)
         }
         if (!s->fused && i <= net->output)
             s->alias = duplicate_of(net, i);
-        if (x->op == ANAS_OP_BATCHNORM && x->in[0] == i - 1 && i <= net->output &&
-            def->nodes[i - 1].op == ANAS_OP_CONV2D && uses[i - 1] == 1)
-            net->slot[i - 1].bn_next = i;
+        if (bn_after(net, uses, i))
+            s->bn_next = i + 1;
         s->add_by = add_writer(net, uses, i);
         if (s->add_by >= 0)
             net->slot[s->add_by].add_into = i;

@@ -37,6 +37,26 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
         dst[i] = src[i];
 }
 
+/* n zeros at dst, the same way: a padding row of a small plane is a few
+ * dozen floats, where the call to memset costs more than the stores. */
+static inline void zero_row(float *dst, size_t n)
+{
+    size_t i = 0;
+
+    if (n >= 64) {
+        memset(dst, 0, n * sizeof(*dst));
+        return;
+    }
+    for (; i + 8 <= n; i += 8)
+        memset(dst + i, 0, 8 * sizeof(*dst));
+    if (i + 4 <= n) {
+        memset(dst + i, 0, 4 * sizeof(*dst));
+        i += 4;
+    }
+    for (; i < n; i++)
+        dst[i] = 0.0f;
+}
+
 /* Valid output columns for kernel column kw: 0 <= ow*stride - pad + kw < W. */
 static void valid_range(int *lo, int *hi, int W, int OW, int kw, int stride, int pad)
 {
@@ -66,8 +86,8 @@ static void im2col_same_row(float *restrict dst, const float *restrict plane, in
         memset(dst, 0, (size_t)H * W * sizeof(*dst));
         return;
     }
-    memset(dst, 0, (size_t)oh0 * W * sizeof(*dst));
-    memset(dst + (size_t)oh1 * W, 0, (size_t)(H - oh1) * W * sizeof(*dst));
+    zero_row(dst, (size_t)oh0 * W);
+    zero_row(dst + (size_t)oh1 * W, (size_t)(H - oh1) * W);
     /* d in [a, b) reads plane[d + (kh - pad) * W + D], all inside the plane */
     a = (size_t)oh0 * W + (D < 0 ? -D : 0);
     b = (size_t)oh1 * W - (D > 0 ? D : 0);
@@ -119,8 +139,8 @@ static void im2col_s1_row(float *restrict dst, const float *restrict plane, int 
         memset(dst, 0, (size_t)OH * OW * sizeof(*dst));
         return;
     }
-    memset(dst, 0, (size_t)oh0 * OW * sizeof(*dst));
-    memset(dst + (size_t)oh1 * OW, 0, (size_t)(OH - oh1) * OW * sizeof(*dst));
+    zero_row(dst, (size_t)oh0 * OW);
+    zero_row(dst + (size_t)oh1 * OW, (size_t)(OH - oh1) * OW);
     copy_rows(dst + (size_t)oh0 * OW + lo,
               plane + (size_t)(oh0 - pad + kh) * W + lo - pad + kw, oh1 - oh0, hi - lo, W,
               OW);
@@ -169,7 +189,7 @@ void anas_tensor_im2col(float *col, int ld, const float *img, int C, int H, int 
                     const float *restrict src;
 
                     if (ih < 0 || ih >= H) {
-                        memset(dst, 0, (size_t)OW * sizeof(*dst));
+                        zero_row(dst, (size_t)OW);
                         continue;
                     }
                     /* the padding: a pixel or two, not worth a memset call */
