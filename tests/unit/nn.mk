@@ -37,3 +37,7 @@ tests_unit_tensor_winograd_LDADD = $(UNIT_LIBS)
 UNIT_PROGS += tests/unit/tensor-team
 UNIT_CHECKS += tests/unit/tensor-team
 tests_unit_tensor_team_LDADD = $(UNIT_LIBS)
+
+UNIT_PROGS += tests/unit/nn-bn-epilogue
+UNIT_CHECKS += tests/unit/nn-bn-epilogue
+tests_unit_nn_bn_epilogue_LDADD = $(UNIT_LIBS)
