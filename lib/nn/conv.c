@@ -176,9 +176,7 @@ void anas__nn_conv2d_plan_bn(struct anas__conv_plan *plan, int OC, int P)
 {
     size_t off = round16(plan->col) + round16(plan->tmp) + round16(plan->dw);
 
-    if (plan->G != 1)
-        return; /* the product goes through tmp's (OC, G*P) then */
-    plan->epi = (size_t)OC * P;
+    plan->epi = (size_t)OC * plan->G * P;
     plan->part = max_size(plan->part, off + round16(plan->epi));
 }
 
@@ -332,7 +330,7 @@ static void gemm_forward_part(void *ctx, int i, int n)
     float *col = anas__nn_work_part(j->wk, i); /* (R, G*P) */
     float *tmp = col + round16(plan->col);     /* (OC, G*P) */
     const struct anas__nn_bn_epi *bn = j->mc ? j->mc->bn : NULL;
-    /* (OC, P): the product before the batch norm, see plan_bn */
+    /* (G, OC, P): the products before the batch norm, see plan_bn */
     float *stage = bn && plan->epi ? tmp + round16(plan->tmp) + round16(plan->dw) : NULL;
 
     samples(j, G, i, n, &lo, &hi);

@@ -32,8 +32,8 @@
  * through a weight-product override (the analog tiles), the convolution
  * normalises each group of samples as soon as the override has written
  * it, while it is in cache, rather than the batch norm sweeping the whole
- * batch's output again (run.c); one sample at a time, the product waits
- * in the convolution's scratch (plan.epi) and never goes to memory.
+ * batch's output again (run.c); the group's products wait in the
+ * convolution's scratch (plan.epi) and never go to memory.
  */
 #include "config.h"
 

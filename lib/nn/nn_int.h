@@ -91,9 +91,9 @@ struct anas__conv_plan {
     struct anas_wino_grid grid; /* Winograd: the tile grid */
     size_t shared;              /* floats shared by the threads */
     size_t part;                /* floats of each thread's part */
-    size_t epi; /* im2col, G == 1, a batch norm after it (anas__nn_conv2d_plan_bn):
+    size_t epi; /* im2col with a batch norm after it (anas__nn_conv2d_plan_bn):
                  * floats of the part, after col, tmp and dw, where an
-                 * override's product waits for the batch norm (0: none) */
+                 * override's products wait for the batch norm (0: none) */
 };
 
 /* The scratch and the threads a kernel runs with: thread i's part is at
@@ -114,10 +114,10 @@ void anas__nn_conv2d_plan(struct anas__conv_plan *plan, enum anas__conv_algo alg
                           int C, int H, int W, int OC, int K, int stride, int pad);
 void anas__nn_convt2d_plan(struct anas__conv_plan *plan, int B, int C, int H, int W,
                            int OC, int K, int stride, int pad, int out_pad);
-/* Room in the part for one sample's product (OC, P) when the convolution
- * runs the batch norm after it (struct anas__nn_bn_epi) one sample at a
- * time (G == 1): the product then stays in cache rather than going to the
- * convolution's output, which nothing reads in an eval forward. */
+/* Room in the part for a group's products (G, OC, P) when the convolution
+ * runs the batch norm after it (struct anas__nn_bn_epi): they then stay in
+ * cache rather than going to the convolution's output, which nothing
+ * reads in an eval forward. */
 void anas__nn_conv2d_plan_bn(struct anas__conv_plan *plan, int OC, int P);
 
 /* An eval-mode batch norm that a convolution with an override runs on

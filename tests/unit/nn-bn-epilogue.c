@@ -8,10 +8,10 @@
  * net runs through im2col (not Winograd: 3 input channels, a 1x1, a
  * stride 2), so that the eval forward with the override installed, where
  * the batch norms run inside the convolutions, must equal the digital one
- * bit for bit: one sample per product with the product staged in scratch
- * (G = 1: 16x16 planes, the 3x3 and the 1x1 without im2col), several per
- * product (G > 1: 2x2 planes), a ReLU and a residual add fused into the
- * batch norm, a full and a partial batch.
+ * bit for bit: one sample per product (G = 1: 16x16 planes, the 3x3 and
+ * the 1x1 without im2col), several per product (G > 1: 2x2 planes), a
+ * ReLU and a residual add fused into the batch norm, a full and a partial
+ * batch.
  */
 #include "config.h"
 
