@@ -17,9 +17,10 @@
  * In the rows layout (a linear layer's batch) each vector's NM, DAC, ADC
  * and output happen while its row is in cache; in the columns layout (an
  * im2col matrix) each pass covers a row of M values, and the first
- * round's ADC puts each chunk of outputs into Y while it is in L1 (the
- * vectors bound management repeats are overwritten later, which is why
- * not when Y accumulates and bound management is on). Passes work on chunks
+ * round's ADC puts its outputs into Y in the loop that quantizes them,
+ * without storing them anywhere else (the vectors bound management
+ * repeats are overwritten later, which is why not when Y accumulates and
+ * bound management is on). Passes work on chunks
  * of CHUNK values, so that the noise of a chunk stays in L1. Rounding is
  * round half to even (aihwkit's rintf), written so that SSE2 vectorises
  * it (fq and rnd below); quantizing divides by multiplying with 1 / step.
