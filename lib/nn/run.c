@@ -15,8 +15,10 @@
  * of such a ReLU, tanh or sigmoid along with its own; a batch norm that
  * is the last input of an add writes the add's output (adding the other
  * input as it normalises); an activation of a node that another one
- * already applies is that node (slot.alias). Such nodes' own kernels are
- * skipped here.
+ * already applies is that node (slot.alias); in an eval forward through
+ * a weight-product override, a batch norm right after the conv2d it alone
+ * reads runs inside that convolution (slot.bn_next, runs_bn). Such nodes'
+ * own kernels are skipped here.
  *
  * With a team (anas_net_set_threads), every layer's work is split between
  * its threads: convolutions split their samples themselves; here
