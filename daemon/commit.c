@@ -248,11 +248,6 @@ static int put_all(struct store *st, const struct waiting *w, int n)
     return rc;
 }
 
-static int run_live(const struct run *r)
-{
-    return !r->finished && !r->canceled && !r->interrupted;
-}
-
 /* Committed: count it, announce it, let the optimizer see it. */
 static void told(struct waiting *w)
 {
@@ -290,9 +285,11 @@ void commits_flush(struct commits *c)
     for (int i = 0; i < n; i++) {
         struct run *r = w[i].run;
         w[i].slot->committing = 0;
-        if (rc == 0 && run_live(r))
+        /* A run being canceled counts what it committed; one that ended
+         * (a failed commit a moment ago) writes nothing more. */
+        if (rc == 0 && !r->finished)
             told(&w[i]);
-        else if (rc < 0 && run_live(r))
+        else if (rc < 0 && !r->finished)
             run_fail(r, rc, "cannot store an evaluation");
         waiting_fini(&w[i]);
         r->inflight--;
