@@ -189,7 +189,6 @@ int commit_add(struct run *r, struct slot *sl, const char *state, int cached)
     c->w[c->n].model_len = sl->model_len;
     sl->model = NULL;
     c->n++;
-    sl->committing = 1;
     r->inflight++; /* the run stays until its results are told */
     schedule(c, !run_quick(r) || c->n >= BATCH_MAX || r->pending == 0);
     return 0;
@@ -284,7 +283,6 @@ void commits_flush(struct commits *c)
     rc = put_all(c->d->store, w, n);
     for (int i = 0; i < n; i++) {
         struct run *r = w[i].run;
-        w[i].slot->committing = 0;
         /* A run being canceled counts what it committed; one that ended
          * (a failed commit a moment ago) writes nothing more. */
         if (rc == 0 && !r->finished)

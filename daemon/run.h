@@ -4,7 +4,9 @@
  *   jobs.c      the run state machine: start, resume, repetitions, budgets,
  *               the optimizer's steps on the pool, finishing;
  *   dispatch.c  evaluations: analytic rejection, reuse of identical stored
- *               results, the pool work and its retries, committing results;
+ *               results, the pool work and its retries, settling results;
+ *   commit.c    committing settled results, many to a transaction, before
+ *               they are counted and observed;
  *   results.c   judging: best so far, per-repetition bests, failure counts,
  *               the Pareto front and its hypervolume, the summary.
  *
@@ -20,7 +22,7 @@
  * Threads: the loop thread owns the run. A step (the optimizer's work) runs
  * on the pool with its own input and output arrays; while it runs the loop
  * thread does not touch the optimizer or the step arrays, and results that
- * arrive are committed at once but enter the ring only after the step
+ * arrive are committed (commit.c) but enter the ring only after the step
  * (`arrived`). Evaluation workers write only their own slot's result.
  */
 #ifndef ANASD_RUN_H
@@ -68,7 +70,6 @@ struct slot {
     long long leader; /* seq of the slot evaluating the same key, or 0 */
     int dispatched;   /* sent to the pool */
     int arrived;      /* finished while a step was running */
-    int committing;   /* settled, waiting in commit.c's batch */
     int rc;           /* evaluator's return code */
     struct anas_error err;
     double t0, t1;     /* wall clock: stored as the evaluation's times */
