@@ -24,7 +24,6 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "evalsetup.h"
-#include "events.h"
 #include "lease.h"
 #include "metrics.h"
 #include "store.h"
@@ -278,22 +277,6 @@ static const char *slot_state_name(const struct slot *sl)
     return sl->res.ok ? "complete" : sl->res.pruned ? "pruned" : "failed";
 }
 
-/* f takes the leader's result, as a reused (cached) one. */
-static int follow(struct run *r, struct slot *f, const struct slot *lead)
-{
-    f->res.ok = lead->res.ok;
-    f->res.feasible = lead->res.feasible;
-    f->res.pruned = lead->res.pruned;
-    f->res.metrics = lead->res.metrics;
-    f->rc = lead->rc;
-    f->err = lead->err;
-    f->t0 = lead->t0;
-    f->t1 = lead->t1;
-    f->work_s = lead->work_s;
-    f->leader = 0;
-    return dispatch_settle(r, f, slot_state_name(lead), 1);
-}
-
 /* The leader's result is the followers' too. */
 static int settle_followers(struct run *r, const struct slot *lead)
 {
@@ -302,8 +285,18 @@ static int settle_followers(struct run *r, const struct slot *lead)
         struct slot *f = &r->ring[i];
         if (f->state != SLOT_RUNNING || f->leader != lead->seq)
             continue;
-        r->pending--;
-        rc = follow(r, f, lead);
+        f->res.ok = lead->res.ok;
+        f->res.feasible = lead->res.feasible;
+        f->res.pruned = lead->res.pruned;
+        f->res.metrics = lead->res.metrics;
+        f->rc = lead->rc;
+        f->err = lead->err;
+        f->t0 = lead->t0;
+        f->t1 = lead->t1;
+        f->work_s = lead->work_s;
+        f->leader = 0;
+        r->pending--; /* before: commit.c asks whether the run has more out */
+        rc = dispatch_settle(r, f, slot_state_name(lead), 1);
     }
     return rc;
 }
