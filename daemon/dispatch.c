@@ -352,12 +352,15 @@ static void eval_after_cb(uv_work_t *req, int status)
 
 void dispatch_remote_done(struct run *r, struct slot *sl)
 {
+    struct commits *c = jobs_commits(r->jobs);
     r->pending--;
     sl->dispatched = 0;
     sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
     sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
     sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
     complete(r, sl);
+    /* The worker is answered once its result is committed (doc/api.md). */
+    commits_flush(c);
 }
 
 int dispatch_epoch(struct run *r, struct slot *sl, int rep, int epoch, int epochs,
