@@ -15,7 +15,9 @@
  * A batch is committed at once (on the next loop turn) when it is full,
  * when a result is not quick (a training's weights are worth storing now),
  * and when its run has nothing else out: waiting would only hold the
- * optimizer back. Anything that ends a run commits first (jobs.c).
+ * optimizer back. A remote worker's result is committed before the worker
+ * is answered (dispatch_remote_done), and anything that ends a run commits
+ * first (jobs.c).
  *
  * Loop thread.
  */
@@ -170,7 +172,7 @@ static int make_row(struct run *r, const struct slot *sl, const char *state, int
     return 0;
 }
 
-int commit_add(struct run *r, struct slot *sl, const char *state, int cached)
+int commits_add(struct run *r, struct slot *sl, const char *state, int cached)
 {
     struct commits *c = jobs_commits(r->jobs);
     int rc;
@@ -202,7 +204,7 @@ static char *dup_or_null(const char *s, int *oom)
     return d;
 }
 
-int commit_find_key(struct commits *c, const char *eval_key, struct store_eval *out)
+int commits_find_key(struct commits *c, const char *eval_key, struct store_eval *out)
 {
     for (int i = 0; i < c->n; i++) {
         const struct store_eval *e = &c->w[i].e;

@@ -225,7 +225,7 @@ void dispatch_prune_feed(struct run *r, long long seq, int rep, const char *curv
 
 int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cached)
 {
-    return commit_add(r, sl, state, cached);
+    return commits_add(r, sl, state, cached);
 }
 
 /* --- the pool --- */
@@ -462,7 +462,7 @@ static int try_cached(struct run *r, struct slot *sl)
     struct store_eval e;
     struct anas_metrics m;
     int rc;
-    if (commit_find_key(jobs_commits(r->jobs), sl->key, &e) < 0 &&
+    if (commits_find_key(jobs_commits(r->jobs), sl->key, &e) < 0 &&
         store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
         return 0;
     if (codec_metrics_from_text(e.metrics_json, &m) < 0 || curve_parse(e.curve_json, sl) < 0) {

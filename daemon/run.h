@@ -248,11 +248,11 @@ int commits_new(struct anasd *d, struct commits **out);
 void commits_free(struct commits *c);
 /* A final result (state: complete, pruned, failed or invalid) joins the
  * batch; a training's weights (sl->model) go with it. 0 or ANAS_ENOMEM. */
-int commit_add(struct run *r, struct slot *sl, const char *state, int cached);
+int commits_add(struct run *r, struct slot *sl, const char *state, int cached);
 /* A complete result with eval_key waiting to be committed, as
  * store_eval_find_key() will find it: 0 (free with store_eval_fini), or
  * ANAS_ENOTFOUND. */
-int commit_find_key(struct commits *c, const char *eval_key, struct store_eval *out);
+int commits_find_key(struct commits *c, const char *eval_key, struct store_eval *out);
 /* Commit what waits now; a failed commit fails the runs it held. */
 void commits_flush(struct commits *c);
 
