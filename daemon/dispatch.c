@@ -4,8 +4,8 @@
  * without evaluating; an identical evaluation (same architecture, same
  * evaluator identity) is reused from the store or from the slot already
  * evaluating it; the rest go to the pool, where transient failures are
- * retried. Every result is committed in its own transaction before the
- * optimizer can observe it (run_result_in).
+ * retried. Every result is committed (commit.c, many to a transaction)
+ * before the optimizer can observe it (run_result_in).
  *
  * Loop thread, except eval_work_cb.
  */
@@ -24,7 +24,6 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "evalsetup.h"
-#include "events.h"
 #include "lease.h"
 #include "metrics.h"
 #include "store.h"
@@ -114,15 +113,6 @@ double run_cost(const struct run *r, const struct anas_search_result *res)
         return 1;
     planned = run_planned_epochs(r, &res->config);
     return planned > 0 && e < planned ? e / planned : 1;
-}
-
-/* [{"epoch": 1, "train_loss": ...}, ...], or NULL for no curve. */
-static char *curve_text(const struct slot *sl)
-{
-    json_t *a = evalsetup_curve_json(sl->curve, sl->curve_n);
-    char *txt = a ? codec_dump(a) : NULL;
-    json_decref(a);
-    return txt;
 }
 
 static int curve_push(struct slot *sl, int epochs, const struct anas_metrics *m)
@@ -231,69 +221,11 @@ void dispatch_prune_feed(struct run *r, long long seq, int rep, const char *curv
     free(tmp.curve);
 }
 
-/* --- committing --- */
-
-static int store_result(struct run *r, const struct slot *sl, const char *state, int cached)
-{
-    struct store *st = run_daemon(r)->store;
-    struct store_eval e;
-    json_t *cfg = codec_config_to_json(&sl->res.config);
-    json_t *met = codec_metrics_to_json(&sl->res.metrics);
-    json_t *shape = json_pack("{s:o, s:i}", "input", codec_input_to_json(&r->spec.shape),
-                              "classes", r->spec.shape.classes);
-    char *shape_txt = codec_dump(shape), *err_txt = NULL;
-    int rc;
-    memset(&e, 0, sizeof e);
-    e.run = r->id;
-    e.seq = sl->seq;
-    e.rep = r->rep;
-    snprintf(e.hash, sizeof e.hash, "%s", sl->hash);
-    snprintf(e.state, sizeof e.state, "%s", state);
-    e.feasible = sl->res.feasible;
-    e.cached = cached;
-    snprintf(e.eval_key, sizeof e.eval_key, "%s", sl->key);
-    e.config_json = codec_dump(cfg);
-    e.metrics_json = codec_dump(met);
-    if (strcmp(state, "failed") == 0) {
-        json_t *ej = json_pack("{s:s, s:s}", "code", anas_err_name(sl->rc), "detail",
-                               sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
-        err_txt = codec_dump(ej);
-        json_decref(ej);
-        e.error_json = err_txt;
-    }
-    e.started_at = sl->t0;
-    e.finished_at = sl->t1;
-    e.curve_json = curve_text(sl);
-    rc = store_arch_put(st, sl->hash, anas_space_name(r->spec.space), shape_txt,
-                        e.config_json, e.metrics_json, jobs_now());
-    if (rc == 0)
-        rc = store_eval_put(st, &e);
-    free(e.config_json);
-    free(e.metrics_json);
-    free(e.curve_json);
-    free(shape_txt);
-    free(err_txt);
-    json_decref(cfg);
-    json_decref(met);
-    json_decref(shape);
-    return rc;
-}
+/* --- settling --- */
 
 int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cached)
 {
-    int rc = store_result(r, sl, state, cached);
-    if (rc < 0)
-        return rc;
-    results_record(r, sl->seq, r->rep, state, cached, sl->hash, &sl->res,
-                   anas_err_name(sl->rc), sl->err.msg[0] ? sl->err.msg : anas_strerror(sl->rc));
-    r->res.live++;
-    atomic_fetch_add(&r->done, 1);
-    events_evaluation(run_daemon(r)->events, r->id);
-    /* An invalid candidate was rejected on its analytic metrics: no
-     * worker time to observe. */
-    metrics_evaluation(run_daemon(r)->metrics, anas_eval_kind_name(r->spec.eval_kind), state,
-                       cached, strcmp(state, "invalid") == 0 ? -1 : sl->work_s);
-    return 0;
+    return commits_add(r, sl, state, cached);
 }
 
 /* --- the pool --- */
@@ -363,15 +295,14 @@ static int settle_followers(struct run *r, const struct slot *lead)
         f->t1 = lead->t1;
         f->work_s = lead->work_s;
         f->leader = 0;
+        r->pending--; /* before: commit.c asks whether the run has more out */
         rc = dispatch_settle(r, f, slot_state_name(lead), 1);
-        r->pending--;
-        if (rc == 0)
-            run_result_in(r, f);
     }
     return rc;
 }
 
-/* A result back on the loop thread, from a pool thread or a lease. */
+/* A result back on the loop thread, from a pool thread or a lease. Its
+ * weights, if any, are committed with it. */
 static void complete(struct run *r, struct slot *sl)
 {
     int rc;
@@ -379,14 +310,6 @@ static void complete(struct run *r, struct slot *sl)
     r->res.work_s += sl->work_s;
     prune_finish(r, sl->seq, sl->res.ok);
     rc = dispatch_settle(r, sl, slot_state_name(sl), 0);
-    if (rc == 0 && sl->model) {
-        rc = store_model_put(run_daemon(r)->store, r->id, "safetensors", sl->model,
-                             sl->model_len, jobs_now());
-        free(sl->model);
-        sl->model = NULL;
-    }
-    if (rc == 0)
-        run_result_in(r, sl);
     if (rc == 0)
         rc = settle_followers(r, sl);
     if (rc < 0)
@@ -429,12 +352,15 @@ static void eval_after_cb(uv_work_t *req, int status)
 
 void dispatch_remote_done(struct run *r, struct slot *sl)
 {
+    struct commits *c = jobs_commits(r->jobs);
     r->pending--;
     sl->dispatched = 0;
     sl->res.ok = sl->rc == 0 && !sl->progress.stopped_at;
     sl->res.pruned = sl->rc == 0 && sl->progress.stopped_at;
     sl->res.feasible = sl->res.ok && anas_search_feasible(&r->spec.search, &sl->res.metrics);
     complete(r, sl);
+    /* The worker is answered once its result is committed (doc/api.md). */
+    commits_flush(c);
 }
 
 int dispatch_epoch(struct run *r, struct slot *sl, int rep, int epoch, int epochs,
@@ -528,13 +454,16 @@ static int analytic_feasible(const struct run_spec *s, const struct anas_metrics
     return 1;
 }
 
-/* Reuse an identical evaluation stored earlier (any run): 1 when done. */
+/* Reuse an identical evaluation stored earlier (any run), or about to be
+ * (commit.c's batch, which the store will answer from once committed):
+ * 1 when done. */
 static int try_cached(struct run *r, struct slot *sl)
 {
     struct store_eval e;
     struct anas_metrics m;
     int rc;
-    if (store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
+    if (commits_find_key(jobs_commits(r->jobs), sl->key, &e) < 0 &&
+        store_eval_find_key(run_daemon(r)->store, sl->key, &e) < 0)
         return 0;
     if (codec_metrics_from_text(e.metrics_json, &m) < 0 || curve_parse(e.curve_json, sl) < 0) {
         store_eval_fini(&e);
@@ -577,10 +506,7 @@ int dispatch_plan(struct run *r, struct slot *sl)
         sl->res.feasible = 0;
         sl->res.rejected = 1;
         sl->t0 = sl->t1 = jobs_now();
-        rc = dispatch_settle(r, sl, "invalid", 0);
-        if (rc == 0)
-            run_result_in(r, sl);
-        return rc;
+        return dispatch_settle(r, sl, "invalid", 0);
     }
     snprintf(key_src, sizeof key_src, "%s|%s", sl->hash, r->eval_id);
     anas_sha256_hex(key_src, strlen(key_src), sl->key);
@@ -593,8 +519,6 @@ int dispatch_plan(struct run *r, struct slot *sl)
     /* A train run exists to produce weights: never answer it from a
      * stored result, which has none. */
     rc = strcmp(r->spec.kind, "train") == 0 ? 0 : try_cached(r, sl);
-    if (rc == 1)
-        run_result_in(r, sl);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     return queue_eval(r, sl);

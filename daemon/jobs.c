@@ -36,6 +36,7 @@ struct jobs {
     int n_active;
     int inflight;
     int shutting_down;
+    struct commits *commits; /* results waiting to be committed */
 };
 
 struct step_work {
@@ -54,6 +55,11 @@ double jobs_now(void)
 struct anasd *run_daemon(const struct run *r)
 {
     return r->jobs->d;
+}
+
+struct commits *jobs_commits(struct jobs *j)
+{
+    return j->commits;
 }
 
 /* Every state change: the store first, then whoever listens. */
@@ -535,9 +541,15 @@ static void suspend(struct run *r, const struct anas_error *err)
 static void finish(struct run *r, const char *state, const struct anas_error *err)
 {
     struct store *st = r->jobs->d->store;
-    long long done = atomic_load(&r->done);
+    long long done;
     if (r->finished)
         return;
+    /* What the run settled is committed and counted first (commit.c); if
+     * that fails, the run has ended already. */
+    commits_flush(r->jobs->commits);
+    if (r->finished)
+        return;
+    done = atomic_load(&r->done);
     if (err && faults_is_store(err->code)) {
         suspend(r, err);
         return;
@@ -783,6 +795,10 @@ int jobs_new(struct anasd *d, struct jobs **out)
     if (!j)
         return ANAS_ENOMEM;
     j->d = d;
+    if (commits_new(d, &j->commits) < 0) {
+        free(j);
+        return ANAS_ENOMEM;
+    }
     *out = j;
     return 0;
 }
@@ -794,6 +810,8 @@ void jobs_free(struct jobs *j)
         j->active = r->next;
         run_free(r);
     }
+    if (j)
+        commits_free(j->commits);
     free(j);
 }
 
@@ -919,6 +937,7 @@ int jobs_front(struct jobs *j, long long id, long long *size, double *hv)
 void jobs_shutdown(struct jobs *j)
 {
     struct run *r, *next;
+    commits_flush(j->commits); /* what is settled counts in the progress stored */
     j->shutting_down = 1;
     for (r = j->active; r; r = next) {
         next = r->next;

@@ -186,18 +186,16 @@ void lease_free(struct leases *ls)
 /* An evaluation that takes a millisecond or less (analytic, surrogate)
  * may wait in the pool's queue behind the one a thread is doing: the thread
  * goes on to it at once instead of waiting for the loop thread, which may
- * be busy answering requests, to hand it the next one. So up to twice
- * --workers of them are given to local threads. Longer ones are not queued
- * ahead: a remote worker may take them meanwhile. */
-static int quick(const struct run *r)
-{
-    return r->spec.eval_kind == ANAS_EVAL_ANALYTIC || r->spec.eval_kind == ANAS_EVAL_SURROGATE;
-}
+ * be busy answering requests, to hand it the next one. Up to QUICK_AHEAD of
+ * them wait so, as many as the optimizer keeps out: their results come
+ * back together and are committed together (commit.c). Longer ones are not
+ * queued ahead: a remote worker may take them meanwhile. */
+#define QUICK_AHEAD 64
 
 int lease_local_take(struct leases *ls, const struct run *r)
 {
     int workers = ls->d->conf.workers;
-    if (ls->local_busy >= (quick(r) ? 2 * workers : workers))
+    if (ls->local_busy >= (run_quick(r) && workers > 0 ? workers + QUICK_AHEAD : workers))
         return 0;
     ls->local_busy++;
     return 1;
@@ -211,11 +209,11 @@ void lease_local_cancel(struct leases *ls)
 int lease_local_done(struct leases *ls, struct run **r, long long *seq)
 {
     struct entry **p;
-    /* over --workers: that many stay busy, the extra one takes only quick work */
+    /* over --workers: that many stay busy, the extra ones take only quick work */
     int extra = ls->local_busy > ls->d->conf.workers;
     for (p = &ls->head; *p; p = &(*p)->next) {
         struct entry *e = *p;
-        if (e->lease || !run_live(e->run) || (extra && !quick(e->run)))
+        if (e->lease || !run_live(e->run) || (extra && !run_quick(e->run)))
             continue;
         *p = e->next;
         *r = e->run;

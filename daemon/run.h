@@ -4,7 +4,9 @@
  *   jobs.c      the run state machine: start, resume, repetitions, budgets,
  *               the optimizer's steps on the pool, finishing;
  *   dispatch.c  evaluations: analytic rejection, reuse of identical stored
- *               results, the pool work and its retries, committing results;
+ *               results, the pool work and its retries, settling results;
+ *   commit.c    committing settled results, many to a transaction, before
+ *               they are counted and observed;
  *   results.c   judging: best so far, per-repetition bests, failure counts,
  *               the Pareto front and its hypervolume, the summary.
  *
@@ -20,7 +22,7 @@
  * Threads: the loop thread owns the run. A step (the optimizer's work) runs
  * on the pool with its own input and output arrays; while it runs the loop
  * thread does not touch the optimizer or the step arrays, and results that
- * arrive are committed at once but enter the ring only after the step
+ * arrive are committed (commit.c) but enter the ring only after the step
  * (`arrived`). Evaluation workers write only their own slot's result.
  */
 #ifndef ANASD_RUN_H
@@ -200,6 +202,13 @@ static inline struct slot *ring_slot(struct run *r, long long seq)
     return &r->ring[(seq - 1) % RING];
 }
 
+/* An evaluation that takes a millisecond or less: queued ahead on the
+ * pool (lease.c) and committed in batches (commit.c). */
+static inline int run_quick(const struct run *r)
+{
+    return r->spec.eval_kind == ANAS_EVAL_ANALYTIC || r->spec.eval_kind == ANAS_EVAL_SURROGATE;
+}
+
 /* jobs.c */
 double jobs_now(void);
 struct anasd *run_daemon(const struct run *r);
@@ -208,13 +217,14 @@ void run_result_in(struct run *r, struct slot *sl);
 /* End the run as failed with `what` and the code (loop thread). */
 void run_fail(struct run *r, int rc, const char *what);
 void jobs_inflight_add(struct jobs *j, int n);
+struct commits *jobs_commits(struct jobs *j);
 /* Free a run once it is final and no work refers to it any more. */
 void jobs_release(struct run *r);
 
 /* dispatch.c (loop thread) */
 void dispatch_identity(struct run *r);
 int dispatch_plan(struct run *r, struct slot *sl);
-/* Commit a final result and account for it. */
+/* A final result: committed, then accounted for and observed (commit.c). */
 int dispatch_settle(struct run *r, struct slot *sl, const char *state, int cached);
 
 /* Remote evaluation (lease.c, api_leases.c). Run seq on a local pool
@@ -229,6 +239,22 @@ int dispatch_epoch(struct run *r, struct slot *sl, int rep, int epoch, int epoch
                    const struct anas_metrics *m, int *stop);
 /* A curve (JSON text, as stored) into sl->curve. */
 int dispatch_curve_parse(const char *txt, struct slot *sl);
+
+/* commit.c (loop thread): results committed many to a transaction, then
+ * counted, announced and observed (run_result_in) in the order settled. */
+struct commits;
+struct store_eval;
+int commits_new(struct anasd *d, struct commits **out);
+void commits_free(struct commits *c);
+/* A final result (state: complete, pruned, failed or invalid) joins the
+ * batch; a training's weights (sl->model) go with it. 0 or ANAS_ENOMEM. */
+int commits_add(struct run *r, struct slot *sl, const char *state, int cached);
+/* A complete result with eval_key waiting to be committed, as
+ * store_eval_find_key() will find it: 0 (free with store_eval_fini), or
+ * ANAS_ENOTFOUND. */
+int commits_find_key(struct commits *c, const char *eval_key, struct store_eval *out);
+/* Commit what waits now; a failed commit fails the runs it held. */
+void commits_flush(struct commits *c);
 
 /* results.c */
 void results_fini(struct results *x);

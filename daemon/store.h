@@ -11,8 +11,10 @@
  *
  * WAL mode, foreign keys on, migrations from schema/ applied at open and
  * tracked by PRAGMA user_version. One function per query; statements are
- * prepared once. Every write is its own transaction unless noted, so a
- * finished evaluation is durable before anyone acts on it.
+ * prepared once. Every write is its own transaction unless the caller
+ * wraps several in store_begin()/store_commit() (commit.c stores many
+ * finished evaluations so); either way a finished evaluation is durable
+ * before anyone acts on it.
  *
  * JSON columns are plain text here: the store never parses JSON (codec.c
  * does). Strings returned in structs are owned by the struct; release them
@@ -155,8 +157,8 @@ struct store_eval {
 void store_eval_fini(struct store_eval *e);
 void store_evals_free(struct store_eval *e, int n);
 
-/* Commit one finished evaluation in its own transaction (replaces an
- * existing (run, seq)). */
+/* Store one finished evaluation (replaces an existing (run, seq)): its
+ * own transaction, or part of the caller's. */
 int store_eval_put(struct store *st, const struct store_eval *e);
 
 /* Which of a run's evaluations store_eval_query lists, and in what order. */

@@ -25,6 +25,9 @@ tests_unit_daemon_auth_LDADD = $(UNIT_LIBS)
 # tests/bench/api-load (run by hand): wrk against health, run status,
 # evaluation pages and submissions while a 100,000-evaluation search runs.
 EXTRA_DIST += tests/bench/api-load
+# tests/bench/search-loop-cost (run by hand): the loop thread's CPU time per
+# evaluation of that search, with no requests.
+EXTRA_DIST += tests/bench/search-loop-cost
 
 # Every allocation of a request fails in turn (allocators wrapped to the
 # hook of lib/core/alloc.h); the daemon's code comes from daemon/libanasd.a.
