@@ -258,7 +258,15 @@ void metrics_request(struct metrics *m, const char *method, const char *route, i
 {
     char code[8];
     struct series *s;
-    snprintf(code, sizeof code, "%d", status);
+    /* route_dispatch() gives 100 to 599; by hand: this runs for every request */
+    if (status >= 100 && status <= 999) {
+        code[0] = (char)('0' + status / 100);
+        code[1] = (char)('0' + status / 10 % 10);
+        code[2] = (char)('0' + status % 10);
+        code[3] = '\0';
+    } else {
+        snprintf(code, sizeof code, "%d", status);
+    }
     s = series_get(&m->fam[METRICS_HTTP_REQUESTS],
                    (const char *[]){method_label(method), route, code});
     if (s)

@@ -22,6 +22,7 @@
 #include "runtext.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,12 +189,98 @@ static int live_best(struct anasd *d, struct run_text *t, long long id, long lon
     return t->best_text ? 0 : ANAS_ENOMEM;
 }
 
+size_t runtext_real(char buf[RUNTEXT_REAL_MAX], double v)
+{
+    int n = snprintf(buf, RUNTEXT_REAL_MAX, "%.17g", v);
+    char *e;
+    if (n < 0 || n >= RUNTEXT_REAL_MAX - 2)
+        return 0;
+    /* Without a point or an exponent the text would read back as an integer. */
+    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+        memcpy(buf + n, ".0", 3);
+        return (size_t)n + 2;
+    }
+    /* "1e+21" -> "1e21", "1e-05" -> "1e-5" */
+    if ((e = strchr(buf, 'e'))) {
+        char *digits = e + 1 + (e[1] == '-'), *from = e + 2;
+        while (*from == '0')
+            from++;
+        if (from != digits) {
+            memmove(digits, from, strlen(from) + 1);
+            n -= (int)(from - digits);
+        }
+    }
+    return (size_t)n;
+}
+
+/* Appends n bytes at *at. */
+static char *put(char *at, const char *s, size_t n)
+{
+    memcpy(at, s, n);
+    return at + n;
+}
+
+/* Appends v in decimal; no printf for a number on every request. */
+static char *put_ll(char *at, long long v)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        *at++ = '-';
+    while (n > 0)
+        *at++ = digits[--n];
+    return at;
+}
+
+char *runtext_progress(const struct jobs_progress *p, json_t *evaluating, size_t *len)
+{
+    static const char done_key[] = "{\"done\":", total_key[] = ",\"total\":",
+                      eta_key[] = ",\"eta_s\":", ev_key[] = ",\"evaluating\":";
+    char eta[RUNTEXT_REAL_MAX] = "null", *ev = NULL, *s, *at;
+    size_t neta = 4, nev = 2;
+    if (isfinite(p->eta) && (neta = runtext_real(eta, p->eta)) == 0)
+        return NULL;
+    /* An empty list, what a surrogate or analytic search shows, needs no dump. */
+    if (evaluating && json_array_size(evaluating) > 0) {
+        if (!(ev = codec_dump(evaluating)))
+            return NULL;
+        nev = strlen(ev);
+    }
+    /* two numbers of at most 20 characters, "null" at most */
+    s = malloc(sizeof done_key + sizeof total_key + sizeof eta_key + sizeof ev_key + 40 + neta +
+               nev + 2);
+    if (!s) {
+        free(ev);
+        return NULL;
+    }
+    at = put(s, done_key, sizeof done_key - 1);
+    at = put_ll(at, p->done);
+    at = put(at, total_key, sizeof total_key - 1);
+    at = p->total < 0 ? put(at, "null", 4) : put_ll(at, p->total);
+    at = put(at, eta_key, sizeof eta_key - 1);
+    at = put(at, eta, neta);
+    if (evaluating) {
+        at = put(at, ev_key, sizeof ev_key - 1);
+        at = put(at, ev ? ev : "[]", nev);
+    }
+    *at++ = '}';
+    *at = '\0';
+    free(ev);
+    *len = (size_t)(at - s);
+    return s;
+}
+
 /* head + progress + best + "summary": null + tail */
 static int live_text(struct anasd *d, struct run_text *t, long long id,
                      const struct jobs_progress *p, long long best_seq, json_t *evaluating,
                      char **text, size_t *len)
 {
-    static const char best_key[] = ",\"best\":", summary_null[] = ",\"summary\":null";
+    static const char progress_key[] = ",\"progress\":", best_key[] = ",\"best\":",
+                      summary_null[] = ",\"summary\":null";
     size_t np = 0, nb, total;
     char *progress, *s;
     int rc = live_best(d, t, id, best_seq);
@@ -201,13 +288,13 @@ static int live_text(struct anasd *d, struct run_text *t, long long id,
         json_decref(evaluating);
         return rc;
     }
-    progress = dump(json_pack("{s:o}", "progress", api_progress_json(p, 1, evaluating)), &np);
+    progress = runtext_progress(p, evaluating, &np);
+    json_decref(evaluating);
     if (!progress)
         return ANAS_ENOMEM;
-    progress[0] = ','; /* {"progress":{...}} -> ,"progress":{...} */
-    np--;
     nb = strlen(t->best_text);
-    total = t->head_len + np + sizeof best_key - 1 + nb + sizeof summary_null - 1 + t->tail_len;
+    total = t->head_len + sizeof progress_key - 1 + np + sizeof best_key - 1 + nb +
+            sizeof summary_null - 1 + t->tail_len;
     if (!(s = malloc(total + 1))) {
         free(progress);
         return ANAS_ENOMEM;
@@ -215,6 +302,7 @@ static int live_text(struct anasd *d, struct run_text *t, long long id,
     *len = 0;
 #define PUT(p_, n_) (memcpy(s + *len, (p_), (n_)), *len += (n_))
     PUT(t->head, t->head_len);
+    PUT(progress_key, sizeof progress_key - 1);
     PUT(progress, np);
     PUT(best_key, sizeof best_key - 1);
     PUT(t->best_text, nb);

@@ -32,4 +32,16 @@ int runtext_get(struct anasd *d, long long id, char **text, size_t *len);
 
 void runtext_free(struct run_texts *t);
 
+/* A finite double as codec_dump() writes it (%.17g, with ".0" when that
+ * reads as an integer, the exponent without '+' or leading zeros), NUL
+ * terminated in buf; its length, 0 if it does not fit. */
+#define RUNTEXT_REAL_MAX 32
+size_t runtext_real(char buf[RUNTEXT_REAL_MAX], double v);
+
+/* The dump of api_progress_json(p, 1, evaluating), malloc'd, made without
+ * a JSON tree (a live run's progress is made for every request); NULL
+ * without memory. evaluating is not taken. */
+struct jobs_progress;
+char *runtext_progress(const struct jobs_progress *p, json_t *evaluating, size_t *len);
+
 #endif

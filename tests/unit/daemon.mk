@@ -38,3 +38,10 @@ tests_unit_daemon_allocfail_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS
 tests_unit_daemon_allocfail_LDFLAGS = \
 	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=strdup
 tests_unit_daemon_allocfail_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
+
+# A live run's progress written without jansson is jansson's bytes.
+UNIT_PROGS += tests/unit/daemon-runtext
+UNIT_CHECKS += tests/unit/daemon-runtext
+tests_unit_daemon_runtext_SOURCES = tests/unit/daemon-runtext.c
+tests_unit_daemon_runtext_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS)
+tests_unit_daemon_runtext_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
