@@ -50,6 +50,8 @@ static json_t *run_json(struct anasd *d, const struct store_run *r)
     int live = jobs_live(d->jobs, r->id, &p, &best, NULL, &evaluating) == 0;
     /* Stopped by a store fault and its row not yet written: say so now. */
     const char *fault = faults_run_error(d->faults, r->id);
+    if (fault)
+        faults_run_progress(d->faults, r->id, &p.done, &p.total);
     if (!live) {
         best = api_text_json(r->best_json);
         summary = api_text_json(r->summary_json);

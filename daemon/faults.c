@@ -139,6 +139,17 @@ const char *faults_run_error(const struct faults *f, long long id)
     return NULL;
 }
 
+int faults_run_progress(const struct faults *f, long long id, long long *done, long long *total)
+{
+    for (int i = 0; f && i < f->n; i++)
+        if (f->runs[i].id == id) {
+            *done = f->runs[i].done;
+            *total = f->runs[i].total;
+            return 1;
+        }
+    return 0;
+}
+
 int faults_new(struct anasd *d, struct faults **out)
 {
     struct faults *f = calloc(1, sizeof *f);

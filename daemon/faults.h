@@ -40,6 +40,11 @@ void faults_note(struct faults *f, int code);
 void faults_run_stopped(struct faults *f, long long id, long long done, long long total,
                         const char *error_json);
 
+/* The progress a stopped run had when it stopped, while its row cannot
+ * say so yet: 1 and *done, *total; 0 when its row is current. */
+int faults_run_progress(const struct faults *f, long long id, long long *done,
+                        long long *total);
+
 /* The error of a stopped run whose row is not written yet, else NULL. */
 const char *faults_run_error(const struct faults *f, long long id);
 
