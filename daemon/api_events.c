@@ -344,6 +344,13 @@ static void refill_run(struct client *c)
         store_run_fini(&r);
         return;
     }
+    /* An ended run's last results may take more than this tick's pages:
+     * its front and progress wait for them, so that they follow the last
+     * evaluation and the final state follows them. */
+    if (c->ending && c->evals) {
+        store_run_fini(&r);
+        return;
+    }
     if (c->pareto_due || (c->ending && !c->ended)) {
         c->pareto_due = 0;
         write_pareto(c, &r);
