@@ -277,6 +277,10 @@ int anas__io_is_random(const struct anas_analog_io *io);
  * sizes. */
 int anas__split_sizes(int size, int max, int *sizes, int cap);
 
+/* Add a digital bias (d) to Y: per row of (d, M) when cols, else per
+ * column of (M, d). Layers and the net's fused paths share it. */
+void anas__analog_add_bias(float *Y, int ldy, const float *bias, int d, int M, int cols);
+
 /* A look at tile i of a layer (for tests): its place in the layer, its
  * size (nw columns: n inputs, and the analog bias), its mapping scales
  * (d) and clean weights (d, nw) in tile units. 0 or ANAS_EINVAL. */

@@ -26,7 +26,6 @@
 
 #include "core/alloc.h"
 #include "tensor/tensor.h"
-#include "tensor/vec.h"
 
 #define NONE ((size_t)-1)
 
@@ -173,28 +172,6 @@ void anas_anet_free(struct anas_anet *an)
     anas_free(an);
 }
 
-/* y[k] += b (b[k] with bv), in a loop the compiler vectorises. */
-static void bias_run(float *restrict y, size_t n, float b, const float *restrict bv)
-{
-    if (bv)
-        ANAS__VFOR(k, n, y[k] += bv[k]);
-    else
-        ANAS__VFOR(k, n, y[k] += b);
-}
-
-/* Add bias (d) to Y: per row of (d, M) when cols, per column of (M, d). */
-static void add_bias(float *Y, int ldy, const float *bias, int d, int M, int cols)
-{
-    for (int r = 0; r < (cols ? d : M); r++) {
-        float *y = Y + (size_t)r * ldy;
-
-        if (cols)
-            bias_run(y, (size_t)M, bias[r], NULL);
-        else
-            bias_run(y, (size_t)d, 0.0f, bias);
-    }
-}
-
 /* Room for want vectors of len floats in *buf (capacity *cap vectors). */
 static int grow(float **buf, size_t *cap, size_t want, size_t len)
 {
@@ -237,7 +214,8 @@ static int pulsed_forward(struct anas_anet *an, struct alayer_ref *r, const floa
     int rc = anas__pgrid_forward(r->p.t, X, M, cols, ldx, Y, ldy);
 
     if (rc == 0 && r->info.bias != NONE)
-        add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d, M, cols);
+        anas__analog_add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d,
+                              M, cols);
     if (rc == 0 && training)
         rc = capture_x(&r->p, r->info.n, X, M, cols, ldx);
     return rc;
@@ -327,7 +305,8 @@ static int forward(void *ctx, int node, const float *X, int M, int cols, int ldx
     else
         rc = anas_alayer_forward(r->L, which, X, M, cols, ldx, Y, ldy, &an->rng);
     if (rc == 0 && (an->mode == ANAS_ANET_HWA || r->pp) && r->info.bias != NONE)
-        add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d, M, cols);
+        anas__analog_add_bias(Y, ldy, anas_net_params(an->net, NULL) + r->info.bias, r->info.d,
+                              M, cols);
     return rc;
 }
 

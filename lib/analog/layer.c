@@ -321,8 +321,8 @@ static int gauss_for(struct anas_alayer *L, struct anas_rng *rng, struct anas__g
     return 0;
 }
 
-/* y[k] += b (b[k] with bv): the digital bias on a run of outputs, in a
- * loop the compiler vectorises (restrict parameters). */
+/* y[k] += b (b[k] with bv), in a loop the compiler vectorises (restrict
+ * parameters). */
 static void bias_run(float *restrict y, size_t n, float b, const float *restrict bv)
 {
     if (bv)
@@ -331,15 +331,15 @@ static void bias_run(float *restrict y, size_t n, float b, const float *restrict
         ANAS__VFOR(k, n, y[k] += b);
 }
 
-static void add_bias(const struct anas_alayer *L, int M, int cols, float *Y, int ldy)
+void anas__analog_add_bias(float *Y, int ldy, const float *bias, int d, int M, int cols)
 {
-    for (int r = 0; r < (cols ? L->d : M); r++) {
+    for (int r = 0; r < (cols ? d : M); r++) {
         float *y = Y + (size_t)r * ldy;
 
         if (cols)
-            bias_run(y, (size_t)M, L->bias[r], NULL);
+            bias_run(y, (size_t)M, bias[r], NULL);
         else
-            bias_run(y, (size_t)L->d, 0.0f, L->bias);
+            bias_run(y, (size_t)d, 0.0f, bias);
     }
 }
 
@@ -378,7 +378,7 @@ int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
             return rc;
     }
     if (L->has_bias && !L->analog_bias)
-        add_bias(L, M, cols, Y, ldy);
+        anas__analog_add_bias(Y, ldy, L->bias, L->d, M, cols);
     return 0;
 }
 
