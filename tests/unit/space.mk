@@ -38,3 +38,6 @@ tests_unit_space_metric_names_LDADD = $(UNIT_LIBS)
 UNIT_PROGS += tests/unit/space-encode
 UNIT_CHECKS += tests/unit/space-encode
 tests_unit_space_encode_LDADD = $(UNIT_LIBS)
+UNIT_PROGS += tests/unit/space-analytic
+UNIT_CHECKS += tests/unit/space-analytic
+tests_unit_space_analytic_LDADD = $(UNIT_LIBS)
