@@ -165,8 +165,8 @@ static int add_block(struct anas__layers *l, const char *part, int index,
 
     for (int j = 0; j < b->depth; j++) {
         int s = j == 0 ? b->stride : 1, pad = b->k / 2;
-        snprintf(conv, sizeof conv, "%s.%d.block.%d", part, index, 2 * j);
-        snprintf(relu, sizeof relu, "%s.%d.block.%d", part, index, 2 * j + 1);
+        anas__layers_name(l, conv, sizeof conv, "%s.%d.block.%d", part, index, 2 * j);
+        anas__layers_name(l, relu, sizeof relu, "%s.%d.block.%d", part, index, 2 * j + 1);
         if (transposed)
             rc = anas__layers_convt2d(l, conv, c, h, w, b->out_c, b->k, s, pad, s - 1, 1);
         else

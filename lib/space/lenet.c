@@ -95,9 +95,9 @@ static int add_stage(struct anas__layers *l, const struct anas_config *cfg, int 
     int k = (int)cfg->v[KERNEL], oh = h - k + 1, ow = w - k + 1, rc;
     char conv[16], act[16], pool[16];
 
-    snprintf(conv, sizeof conv, "conv%d", i);
-    snprintf(act, sizeof act, "act%d", i);
-    snprintf(pool, sizeof pool, "pool%d", i);
+    anas__layers_name(l, conv, sizeof conv, "conv%d", i);
+    anas__layers_name(l, act, sizeof act, "act%d", i);
+    anas__layers_name(l, pool, sizeof pool, "pool%d", i);
     if ((rc = anas__layers_conv2d(l, conv, in_c, h, w, out_c, k, 1, 0, 1)) < 0 ||
         (rc = anas__layers_same(l, act, act_kind(cfg), out_c, oh, ow)) < 0)
         return rc;

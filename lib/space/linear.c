@@ -84,15 +84,15 @@ static int linear_layers(const struct anas_config *cfg, const struct anas_shape 
     for (int j = 0; j < depth; j++) {
         int width = (int)cfg->v[WIDTH1 + j];
 
-        snprintf(nm, sizeof nm, "%d", k++);
+        anas__layers_name(l, nm, sizeof nm, "%d", k++);
         if ((rc = anas__layers_linear(l, nm, c, h, w, width)) < 0)
             return rc;
-        snprintf(nm, sizeof nm, "%d", k);
+        anas__layers_name(l, nm, sizeof nm, "%d", k);
         if (a && (k++, rc = anas__layers_same(l, nm, act_kind(a), width, 1, 1)) < 0)
             return rc;
         c = width, h = w = 1;
     }
-    snprintf(nm, sizeof nm, "%d", k);
+    anas__layers_name(l, nm, sizeof nm, "%d", k);
     return anas__layers_linear(l, nm, c, h, w, shape->classes);
 }
 

@@ -81,14 +81,14 @@ static int mlp_layers(const struct anas_config *cfg, const struct anas_shape *sh
     (void)err;
     for (int j = 1; j <= depth; j++) {
         int width = (int)cfg->v[WIDTH1 + j - 1];
-        snprintf(fc, sizeof fc, "fc%d", j);
-        snprintf(act, sizeof act, "act%d", j);
+        anas__layers_name(l, fc, sizeof fc, "fc%d", j);
+        anas__layers_name(l, act, sizeof act, "act%d", j);
         if ((rc = anas__layers_linear(l, fc, c, h, w, width)) < 0 ||
             (rc = anas__layers_same(l, act, act_kind(cfg), width, 1, 1)) < 0)
             return rc;
         c = width, h = w = 1;
     }
-    snprintf(fc, sizeof fc, "fc%d", depth + 1);
+    anas__layers_name(l, fc, sizeof fc, "fc%d", depth + 1);
     return anas__layers_linear(l, fc, c, h, w, shape->classes);
 }
 

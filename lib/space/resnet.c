@@ -162,28 +162,25 @@ struct site {
 static int conv(const struct site *at, const char *leaf, int cin, int cout, int k,
                 int pad)
 {
-    char nm[64] = "";
+    char nm[64];
 
-    if (anas__layers_named(at->l))
-        snprintf(nm, sizeof nm, "%s.%s", at->prefix, leaf);
+    anas__layers_name(at->l, nm, sizeof nm, "%s.%s", at->prefix, leaf);
     return anas__layers_conv2d(at->l, nm, cin, at->h, at->w, cout, k, 1, pad, 0);
 }
 
 static int bn(const struct site *at, const char *leaf, int c)
 {
-    char nm[64] = "";
+    char nm[64];
 
-    if (anas__layers_named(at->l))
-        snprintf(nm, sizeof nm, "%s.%s", at->prefix, leaf);
+    anas__layers_name(at->l, nm, sizeof nm, "%s.%s", at->prefix, leaf);
     return anas__layers_batchnorm(at->l, nm, c, at->h, at->w);
 }
 
 static int same(const struct site *at, const char *leaf, const char *kind, int c)
 {
-    char nm[64] = "";
+    char nm[64];
 
-    if (anas__layers_named(at->l))
-        snprintf(nm, sizeof nm, "%s.%s", at->prefix, leaf);
+    anas__layers_name(at->l, nm, sizeof nm, "%s.%s", at->prefix, leaf);
     return anas__layers_same(at->l, nm, kind, c, at->h, at->w);
 }
 
@@ -221,21 +218,18 @@ static int add_skip(const struct site *at, int cin, int cout)
 static int add_block(struct anas__layers *l, int g, int b, int branches, int cin,
                      int cout, int h, int w)
 {
-    char prefix[24] = "", sub[40] = "";
+    char prefix[24], sub[40];
     struct site block = {l, prefix, h, w}, part = {l, sub, h, w};
-    int named = anas__layers_named(l), rc;
+    int rc;
 
-    if (named)
-        snprintf(prefix, sizeof prefix, "g%d.b%d", g, b);
+    anas__layers_name(l, prefix, sizeof prefix, "g%d.b%d", g, b);
     for (int br = 1; br <= branches; br++) {
-        if (named)
-            snprintf(sub, sizeof sub, "%s.br%d", prefix, br);
+        anas__layers_name(l, sub, sizeof sub, "%s.br%d", prefix, br);
         if ((rc = add_branch(&part, cin, cout)) < 0)
             return rc;
     }
     if (cin != cout) {
-        if (named)
-            snprintf(sub, sizeof sub, "%s.skip", prefix);
+        anas__layers_name(l, sub, sizeof sub, "%s.skip", prefix);
         if ((rc = add_skip(&part, cin, cout)) < 0)
             return rc;
     }

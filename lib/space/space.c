@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -358,6 +359,17 @@ static long long ceil_div(long long a, long long b)
     return (a + b - 1) / b;
 }
 
+/* snprintf(dst, n, "%s", src) without a format to parse: push() runs for
+ * every layer of every proposal, and glibc's vfprintf was most of its time
+ * (doc/performance.md). */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+    size_t len = strnlen(src, n - 1);
+
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 static struct anas_layer *push(struct anas__layers *l, const char *name, const char *kind)
 {
     struct anas_layer *layer;
@@ -373,11 +385,26 @@ static struct anas_layer *push(struct anas__layers *l, const char *name, const c
     layer = &l->v[l->n++];
     memset(layer, 0, sizeof *layer);
     if (!l->unnamed)
-        snprintf(layer->name, sizeof layer->name, "%s", name);
-    snprintf(layer->kind, sizeof layer->kind, "%s", kind);
+        copy_text(layer->name, sizeof layer->name, name);
+    copy_text(layer->kind, sizeof layer->kind, kind);
     return layer;
 }
 
+const char *anas__layers_name(const struct anas__layers *l, char *buf, size_t n,
+                              const char *fmt, ...)
+{
+    va_list ap;
+
+    buf[0] = '\0';
+    if (l->unnamed)
+        return buf;
+    va_start(ap, fmt);
+    vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+/* A layer whose weights are a rows x out_c matrix on crossbars. */
 static int set_tiles(struct anas__layers *l, struct anas_layer *layer, long long rows)
 {
     long long tiles = ceil_div(rows, l->map.max_input_size) *
@@ -386,7 +413,14 @@ static int set_tiles(struct anas__layers *l, struct anas_layer *layer, long long
     if (tiles > INT_MAX)
         return ANAS_ELIMIT;
     layer->tiles = (int)tiles;
+    l->weights += rows * layer->out_c;
     return 0;
+}
+
+/* Weight elements of a conv2d or convt2d layer (biases excluded). */
+static long long conv_weights(const struct anas_layer *c)
+{
+    return (long long)c->kernel * c->kernel * c->in_c * c->out_c;
 }
 
 /* The shape and parameter fields shared by conv2d and convt2d. */
@@ -401,7 +435,7 @@ static struct anas_layer *push_conv(struct anas__layers *l, const char *name,
     c->in_c = in_c, c->in_h = h, c->in_w = w;
     c->out_c = out_c;
     c->kernel = k, c->stride = stride, c->pad = pad;
-    c->params = (long long)k * k * in_c * out_c + (bias ? out_c : 0);
+    c->params = conv_weights(c) + (bias ? out_c : 0);
     return c;
 }
 
@@ -415,7 +449,7 @@ int anas__layers_conv2d(struct anas__layers *l, const char *name, int in_c, int 
         return ANAS_ENOMEM;
     c->out_h = (h + 2 * pad - k) / stride + 1;
     c->out_w = (w + 2 * pad - k) / stride + 1;
-    c->macs = anas__layer_weights(c) * c->out_h * c->out_w;
+    c->macs = conv_weights(c) * c->out_h * c->out_w;
     return set_tiles(l, c, (long long)in_c * k * k);
 }
 
@@ -429,7 +463,7 @@ int anas__layers_convt2d(struct anas__layers *l, const char *name, int in_c, int
         return ANAS_ENOMEM;
     c->out_h = (h - 1) * stride - 2 * pad + k + out_pad;
     c->out_w = (w - 1) * stride - 2 * pad + k + out_pad;
-    c->macs = anas__layer_weights(c) * h * w;
+    c->macs = conv_weights(c) * h * w;
     return set_tiles(l, c, (long long)in_c * k * k);
 }
 
@@ -497,16 +531,6 @@ int anas__layers_reshape(struct anas__layers *l, const char *name, const char *k
     return 0;
 }
 
-/* From the shape rather than from params, which may include biases. */
-long long anas__layer_weights(const struct anas_layer *layer)
-{
-    if (strcmp(layer->kind, "conv2d") == 0 || strcmp(layer->kind, "convt2d") == 0)
-        return (long long)layer->kernel * layer->kernel * layer->in_c * layer->out_c;
-    if (strcmp(layer->kind, "linear") == 0)
-        return (long long)layer->in_c * layer->in_h * layer->in_w * layer->out_c;
-    return 0;
-}
-
 static int check_mapping(const struct anas_mapping *map, struct anas_error *err)
 {
     if (map->max_input_size < 1 || map->max_output_size < 1)
@@ -557,7 +581,7 @@ int anas_space_layers(const struct anas_space *s, const struct anas_shape *shape
                       const struct anas_config *cfg, const struct anas_mapping *map,
                       struct anas_layer **out, int *n_out, struct anas_error *err)
 {
-    struct anas__layers l = {NULL, 0, 0, {0, 0}, 0};
+    struct anas__layers l = {0};
     struct anas_config valid;
     int rc;
 
@@ -575,7 +599,7 @@ int anas_space_layers(const struct anas_space *s, const struct anas_shape *shape
 
 static int set_metrics(struct anas_metrics *out, const struct anas__layers *l)
 {
-    long long params = 0, macs = 0, tiles = 0, weights = 0;
+    long long params = 0, macs = 0, tiles = 0;
     double capacity;
     int rc;
 
@@ -583,13 +607,12 @@ static int set_metrics(struct anas_metrics *out, const struct anas__layers *l)
         params += l->v[i].params;
         macs += l->v[i].macs;
         tiles += l->v[i].tiles;
-        weights += anas__layer_weights(&l->v[i]);
     }
     capacity = (double)tiles * l->map.max_input_size * l->map.max_output_size;
     if ((rc = anas_metrics_set(out, "params", (double)params)) < 0 ||
         (rc = anas_metrics_set(out, "macs", (double)macs)) < 0 ||
         (rc = anas_metrics_set(out, "tiles", (double)tiles)) < 0 ||
-        (rc = anas_metrics_set(out, "tile_util", tiles ? weights / capacity : 0.0)) < 0)
+        (rc = anas_metrics_set(out, "tile_util", tiles ? l->weights / capacity : 0.0)) < 0)
         return rc;
     return 0;
 }
@@ -598,7 +621,7 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
                         const struct anas_config *cfg, const struct anas_mapping *map,
                         struct anas_metrics *out, struct anas_error *err)
 {
-    struct anas__layers l = {NULL, 0, 0, {0, 0}, 0};
+    struct anas__layers l = {0};
     struct anas_config valid;
     int rc;
 

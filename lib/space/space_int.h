@@ -20,17 +20,21 @@ struct anas__layers {
     struct anas_layer *v; /* anas_malloc'd, n used of cap */
     int n, cap;
     struct anas_mapping map;
+    /* Crossbar cells the weights of the layers so far take (what a conv2d,
+     * convt2d or linear layer adds with its tiles), for tile_util. */
+    long long weights;
     /* Set when only the sums are wanted (anas_space_analytic): the layers
      * are then left unnamed, as formatting a name per layer was most of
      * what computing a proposal's metrics cost (doc/performance.md).
-     * Builders test it with anas__layers_named() before formatting. */
+     * Builders format names with anas__layers_name(), which then does
+     * nothing. */
     int unnamed;
 };
 
-static inline int anas__layers_named(const struct anas__layers *l)
-{
-    return !l->unnamed;
-}
+/* Format a layer's name into buf (truncated to fit) when l names its
+ * layers; else make buf empty, at the cost of one test. Returns buf. */
+const char *anas__layers_name(const struct anas__layers *l, char *buf, size_t n,
+                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 struct anas_space {
     const char *name;
@@ -120,10 +124,6 @@ int anas__layers_same(struct anas__layers *l, const char *name, const char *kind
 /* A layer that only changes the shape (flatten, reshape). */
 int anas__layers_reshape(struct anas__layers *l, const char *name, const char *kind,
                          int in_c, int in_h, int in_w, int out_c, int out_h, int out_w);
-
-/* Weight elements of a conv2d, convt2d or linear layer (0 for other
- * kinds): what occupies crossbar cells. */
-long long anas__layer_weights(const struct anas_layer *layer);
 
 /* A features function for spaces whose feature vector is simply the
  * hyperparameter values in order, inactive ones as 0. */
