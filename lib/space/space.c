@@ -384,8 +384,9 @@ static struct anas_layer *push(struct anas__layers *l, const char *name, const c
     }
     layer = &l->v[l->n++];
     memset(layer, 0, sizeof *layer);
-    if (!l->unnamed)
-        copy_text(layer->name, sizeof layer->name, name);
+    if (l->unnamed) /* only the sums are read: no name, no kind */
+        return layer;
+    copy_text(layer->name, sizeof layer->name, name);
     copy_text(layer->kind, sizeof layer->kind, kind);
     return layer;
 }

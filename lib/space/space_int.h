@@ -24,10 +24,10 @@ struct anas__layers {
      * convt2d or linear layer adds with its tiles), for tile_util. */
     long long weights;
     /* Set when only the sums are wanted (anas_space_analytic): the layers
-     * are then left unnamed, as formatting a name per layer was most of
-     * what computing a proposal's metrics cost (doc/performance.md).
+     * then have neither name nor kind, as formatting a name per layer was
+     * most of what computing a proposal's metrics cost (doc/performance.md).
      * Builders format names with anas__layers_name(), which then does
-     * nothing. */
+     * nothing, and read back only sizes. */
     int unnamed;
 };
 
