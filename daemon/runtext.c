@@ -7,10 +7,11 @@
  * for a run that is not live its progress, best and summary. Those are
  * kept as text per run, with the store's runs generation (store_runs_gen)
  * they were read under; any write to runs changes it, and the text is
- * read again. A live run's progress changes with every result and its ETA
- * with the clock, so it is made anew each time; its best is kept by the
- * seq of the evaluation it names (a best only changes to another
- * evaluation). The pieces come from the same builders as run_json() and
+ * read again. A live run's progress changes with every committed result
+ * (and its ETA with them), so it is made anew when they change; its best
+ * is kept by the seq of the evaluation it names (a best only changes to
+ * another evaluation), and the last whole answer by the progress and best
+ * it shows. The pieces come from the same builders as run_json() and
  * are joined where the compact dump would put them, so the answer is the
  * same bytes the long way gives.
  *
@@ -47,6 +48,11 @@ struct run_text {
     size_t head_len, tail_len, whole_len;
     long long best_seq; /* live: the best that best_text shows, 0: none yet */
     char *best_text;
+    /* live: the last answer, and the progress and best it shows */
+    char *last;
+    size_t last_len;
+    long long last_done, last_total, last_best_seq;
+    double last_eta;
 };
 
 struct run_texts {
@@ -77,6 +83,7 @@ static void text_clear(struct run_text *t)
     free(t->tail);
     free(t->whole);
     free(t->best_text);
+    free(t->last);
     memset(t, 0, sizeof *t);
 }
 
@@ -274,6 +281,52 @@ char *runtext_progress(const struct jobs_progress *p, json_t *evaluating, size_t
     return s;
 }
 
+/* A malloc'd copy of the n bytes at s, NUL terminated. */
+static char *copy(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c)
+        memcpy(c, s, n + 1);
+    return c;
+}
+
+/* Do two ETAs show as the same text? Non-finite ones all show as null;
+ * finite ones by their bits (0.0 and -0.0 differ). */
+static int same_eta(double a, double b)
+{
+    if (!isfinite(a) || !isfinite(b))
+        return !isfinite(a) && !isfinite(b);
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Is the last live answer what p, best_seq and an empty `evaluating`
+ * give? A quick search's pollers ask many times between two commits of
+ * its results, which are what changes its progress. */
+static int last_fits(const struct run_text *t, const struct jobs_progress *p,
+                     long long best_seq, json_t *evaluating)
+{
+    return t->last && t->last_done == p->done && t->last_total == p->total &&
+           same_eta(t->last_eta, p->eta) && t->last_best_seq == best_seq &&
+           json_is_array(evaluating) && json_array_size(evaluating) == 0;
+}
+
+/* Keep s (len bytes) as the last live answer when `evaluating` is empty
+ * (a training's list changes with its epochs, not with the progress). */
+static void keep_last(struct run_text *t, const char *s, size_t len,
+                      const struct jobs_progress *p, long long best_seq, json_t *evaluating)
+{
+    free(t->last);
+    t->last = NULL;
+    if (!json_is_array(evaluating) || json_array_size(evaluating) != 0 ||
+        !(t->last = copy(s, len)))
+        return;
+    t->last_len = len;
+    t->last_done = p->done;
+    t->last_total = p->total;
+    t->last_eta = p->eta;
+    t->last_best_seq = best_seq;
+}
+
 /* head + progress + best + "summary": null + tail */
 static int live_text(struct anasd *d, struct run_text *t, long long id,
                      const struct jobs_progress *p, long long best_seq, json_t *evaluating,
@@ -288,15 +341,24 @@ static int live_text(struct anasd *d, struct run_text *t, long long id,
         json_decref(evaluating);
         return rc;
     }
+    if (last_fits(t, p, best_seq, evaluating)) {
+        json_decref(evaluating);
+        if (!(*text = copy(t->last, t->last_len)))
+            return ANAS_ENOMEM;
+        *len = t->last_len;
+        return 0;
+    }
     progress = runtext_progress(p, evaluating, &np);
-    json_decref(evaluating);
-    if (!progress)
+    if (!progress) {
+        json_decref(evaluating);
         return ANAS_ENOMEM;
+    }
     nb = strlen(t->best_text);
     total = t->head_len + sizeof progress_key - 1 + np + sizeof best_key - 1 + nb +
             sizeof summary_null - 1 + t->tail_len;
     if (!(s = malloc(total + 1))) {
         free(progress);
+        json_decref(evaluating);
         return ANAS_ENOMEM;
     }
     *len = 0;
@@ -311,6 +373,8 @@ static int live_text(struct anasd *d, struct run_text *t, long long id,
 #undef PUT
     s[*len] = '\0';
     free(progress);
+    keep_last(t, s, *len, p, best_seq, evaluating);
+    json_decref(evaluating);
     *text = s;
     return 0;
 }
@@ -339,9 +403,8 @@ int runtext_get(struct anasd *d, long long id, char **text, size_t *len)
     }
     if (!live) {
         json_decref(evaluating);
-        if (!(*text = malloc(t->whole_len + 1)))
+        if (!(*text = copy(t->whole, t->whole_len)))
             return ANAS_ENOMEM;
-        memcpy(*text, t->whole, t->whole_len + 1);
         *len = t->whole_len;
         return 0;
     }

@@ -55,6 +55,18 @@ jok "a live run without a best: best null, progress live" \
      and (.progress | has("eta_s"))'
 strip='del(.progress, .best)'
 a=$(jq -c "$strip" "$BODY_FILE")
+# The last live answer is kept while the progress is the same: polling must
+# still see every change of it.
+seen=$(jb .progress.done)
+for _ in 1 2 3 4 5 6 7 8; do
+    sleep 0.1
+    req GET "/api/v1/runs/$live"
+    seen="$seen $(jb .progress.done)"
+done
+sorted=$(printf '%s\n' $seen | sort -n | tr '\n' ' ')
+distinct=$(printf '%s\n' $seen | sort -un | wc -l)
+ok "polling a live run follows its progress ($seen)" \
+    test "$distinct" -ge 4 -a "$sorted" = "$seen "
 req GET "/api/v1/runs?limit=1"
 is "$(jq -c ".items[0] | $strip" "$BODY_FILE")" "$a" "the live text matches the list's"
 req POST "/api/v1/runs/$live/cancel"
