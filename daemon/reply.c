@@ -58,11 +58,16 @@ static const char *title_for(int status)
 int reply_text(struct resp *rs, int status, const char *content_type, char *body,
                size_t len)
 {
+    /* copied as snprintf("%s") would (truncated), without parsing a format
+     * for every answer */
+    size_t n = strnlen(content_type, sizeof rs->content_type - 1);
+
     free(rs->body);
     rs->status = status;
     rs->body = body;
     rs->body_len = len;
-    snprintf(rs->content_type, sizeof rs->content_type, "%s", content_type);
+    memcpy(rs->content_type, content_type, n);
+    rs->content_type[n] = '\0';
     return 0;
 }
 
