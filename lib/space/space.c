@@ -370,10 +370,27 @@ static void copy_text(char *dst, size_t n, const char *src)
     dst[len] = '\0';
 }
 
+/* A sums-only list: the last layer's counts join the sums, and its place
+ * is the next layer's. */
+static struct anas_layer *push_unnamed(struct anas__layers *l)
+{
+    if (l->n > 0) {
+        l->before.params += l->last.params;
+        l->before.macs += l->last.macs;
+        l->before.tiles += l->last.tiles;
+    }
+    l->v = &l->last;
+    l->n = 1;
+    memset(&l->last, 0, sizeof l->last);
+    return &l->last;
+}
+
 static struct anas_layer *push(struct anas__layers *l, const char *name, const char *kind)
 {
     struct anas_layer *layer;
 
+    if (l->unnamed) /* only the sums are read: no name, no kind */
+        return push_unnamed(l);
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 64;
         struct anas_layer *v = anas_realloc(l->v, (size_t)cap * sizeof *v);
@@ -384,8 +401,6 @@ static struct anas_layer *push(struct anas__layers *l, const char *name, const c
     }
     layer = &l->v[l->n++];
     memset(layer, 0, sizeof *layer);
-    if (l->unnamed) /* only the sums are read: no name, no kind */
-        return layer;
     copy_text(layer->name, sizeof layer->name, name);
     copy_text(layer->kind, sizeof layer->kind, kind);
     return layer;
@@ -550,6 +565,12 @@ static int prepare(const struct anas_space *s, const struct anas_shape *shape,
     return rc < 0 ? rc : anas_space_validate(s, cfg, err);
 }
 
+static void layers_free(struct anas__layers *l)
+{
+    if (l->v != &l->last)
+        anas_free(l->v);
+}
+
 /* Check everything, then build the layers of the canonical form of *cfg
  * (which it becomes) into l. On failure l holds nothing. */
 static int build(const struct anas_space *s, const struct anas_shape *shape,
@@ -564,7 +585,7 @@ static int build(const struct anas_space *s, const struct anas_shape *shape,
         return rc;
     rc = s->layers(cfg, shape, l, err);
     if (rc < 0) {
-        anas_free(l->v);
+        layers_free(l);
         l->v = NULL;
         l->n = l->cap = 0;
     }
@@ -600,7 +621,7 @@ int anas_space_layers(const struct anas_space *s, const struct anas_shape *shape
 
 static int set_metrics(struct anas_metrics *out, const struct anas__layers *l)
 {
-    long long params = 0, macs = 0, tiles = 0;
+    long long params = l->before.params, macs = l->before.macs, tiles = l->before.tiles;
     double capacity;
     int rc;
 
@@ -635,7 +656,7 @@ int anas_space_analytic(const struct anas_space *s, const struct anas_shape *sha
     if (rc < 0)
         return rc;
     rc = set_metrics(out, &l);
-    anas_free(l.v);
+    layers_free(&l);
     if (rc == 0 && s->metrics)
         rc = s->metrics(&valid, out);
     if (rc < 0)

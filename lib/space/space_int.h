@@ -17,7 +17,7 @@
 
 /* The layers of one network, grown by the builders below. */
 struct anas__layers {
-    struct anas_layer *v; /* anas_malloc'd, n used of cap */
+    struct anas_layer *v; /* anas_malloc'd, n used of cap; see `unnamed` */
     int n, cap;
     struct anas_mapping map;
     /* Crossbar cells the weights of the layers so far take (what a conv2d,
@@ -27,8 +27,14 @@ struct anas__layers {
      * then have neither name nor kind, as formatting a name per layer was
      * most of what computing a proposal's metrics cost (doc/performance.md).
      * Builders format names with anas__layers_name(), which then does
-     * nothing, and read back only sizes. */
+     * nothing, and read back only the layer they added last: so such a
+     * list keeps only that one (v is &last, n 1), the sums of the layers
+     * before it in `before`. */
     int unnamed;
+    struct anas_layer last;
+    struct {
+        long long params, macs, tiles;
+    } before;
 };
 
 /* Format a layer's name into buf (truncated to fit) when l names its
