@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "evalsetup.h"
+#include "evaltext.h"
 #include "events.h"
 #include "metrics.h"
 #include "store.h"
@@ -133,13 +134,6 @@ static char *error_text(const struct slot *sl)
     return txt;
 }
 
-static char *dump_new(json_t *j)
-{
-    char *txt = j ? codec_dump(j) : NULL;
-    json_decref(j);
-    return txt;
-}
-
 /* The row as store_result() used to write it, texts and all. */
 static int make_row(struct run *r, const struct slot *sl, const char *state, int cached,
                     struct waiting *w)
@@ -157,8 +151,8 @@ static int make_row(struct run *r, const struct slot *sl, const char *state, int
     e->feasible = sl->res.feasible;
     e->cached = cached;
     snprintf(e->eval_key, sizeof e->eval_key, "%s", sl->key);
-    e->config_json = dump_new(codec_config_to_json(&sl->res.config));
-    e->metrics_json = dump_new(codec_metrics_to_json(&sl->res.metrics));
+    e->config_json = evaltext_config(&sl->res.config);
+    e->metrics_json = evaltext_metrics(&sl->res.metrics);
     e->error_json = failed ? error_text(sl) : NULL;
     e->started_at = sl->t0;
     e->finished_at = sl->t1;

@@ -11,11 +11,17 @@
  * dumping. A stored text that does not even start like an object or an
  * array (a database edited by hand) goes the long way, which shows it as
  * null, as before.
+ *
+ * The stored config and metrics texts themselves are written the same way
+ * (evaltext_config, evaltext_metrics): keys in order, integers in decimal,
+ * reals as runtext_real() writes jansson's; a name that would need escaping,
+ * or a value jansson would drop, goes the long way.
  */
 #include "config.h"
 
 #include "evaltext.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +29,9 @@
 
 #include "codec.h"
 #include "core/err.h"
+#include "core/metrics.h"
+#include "runtext.h"
+#include "space/space.h"
 #include "store.h"
 
 /* A JSON string as jansson dumps it without JSON_ENSURE_ASCII: quote,
@@ -98,4 +107,161 @@ int evaltext_items(FILE *f, const struct store_eval *e, int n)
     }
     fputc(']', f);
     return ferror(f) ? ANAS_ENOMEM : 0;
+}
+
+/* --- the texts a row stores ---------------------------------------------- */
+
+/* 2^53, codec.c's bound for writing an integral metric as an integer. */
+#define SAFE_INT 9007199254740992.0
+
+/* A name written between quotes as it is: printable ASCII without quote
+ * or backslash. Anything else is left to jansson's escaping. */
+static int plain(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+struct text {
+    char *s;
+    size_t n;
+};
+
+static void put_raw(struct text *t, const char *s, size_t n)
+{
+    memcpy(t->s + t->n, s, n);
+    t->n += n;
+}
+
+/* ,"name": (the comma unless first) */
+static void put_key(struct text *t, const char *name)
+{
+    if (t->n > 1)
+        t->s[t->n++] = ',';
+    t->s[t->n++] = '"';
+    put_raw(t, name, strlen(name));
+    put_raw(t, "\":", 2);
+}
+
+/* v in decimal, as jansson writes a json_integer. */
+static void put_ll(struct text *t, long long v)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        t->s[t->n++] = '-';
+    while (n > 0)
+        t->s[t->n++] = digits[--n];
+}
+
+/* A finite v as jansson writes a json_real; 0 if it does not fit. */
+static int put_real(struct text *t, double v)
+{
+    char buf[RUNTEXT_REAL_MAX];
+    size_t n = runtext_real(buf, v);
+    if (n == 0)
+        return 0;
+    put_raw(t, buf, n);
+    return 1;
+}
+
+/* Room for an object of n names of total length `names`: quotes, colon,
+ * comma and a number each, the braces and the NUL. */
+static int text_open(struct text *t, int n, size_t names)
+{
+    t->s = malloc(names + (size_t)n * (4 + RUNTEXT_REAL_MAX) + 3);
+    t->n = 0;
+    if (!t->s)
+        return 0;
+    t->s[t->n++] = '{';
+    return 1;
+}
+
+static char *text_close(struct text *t)
+{
+    t->s[t->n++] = '}';
+    t->s[t->n] = '\0';
+    return t->s;
+}
+
+static char *config_long(const struct anas_config *cfg)
+{
+    json_t *j = codec_config_to_json(cfg);
+    char *s = j ? codec_dump(j) : NULL;
+    json_decref(j);
+    return s;
+}
+
+char *evaltext_config(const struct anas_config *cfg)
+{
+    const struct anas_space *sp = cfg->space;
+    int n = anas_space_n_hp(sp);
+    size_t names = 0;
+    struct text t;
+    for (int i = 0; i < n; i++) {
+        const char *name = anas_space_hp(sp, i)->name;
+        if (!plain(name) || !isfinite(cfg->v[i]))
+            return config_long(cfg);
+        names += strlen(name);
+    }
+    if (!text_open(&t, n, names))
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        const struct anas_hp *hp = anas_space_hp(sp, i);
+        double v = cfg->v[i];
+        put_key(&t, hp->name);
+        /* codec_config_to_json(): integers for integer hyperparameters and
+         * the zeros of inactive ones, reals otherwise */
+        if (hp->is_int || v == 0.0)
+            put_ll(&t, (long long)v);
+        else if (!put_real(&t, v)) {
+            free(t.s);
+            return config_long(cfg);
+        }
+    }
+    return text_close(&t);
+}
+
+static char *metrics_long(const struct anas_metrics *m)
+{
+    json_t *j = codec_metrics_to_json(m);
+    char *s = j ? codec_dump(j) : NULL;
+    json_decref(j);
+    return s;
+}
+
+char *evaltext_metrics(const struct anas_metrics *m)
+{
+    size_t names = 0;
+    struct text t;
+    for (int i = 0; i < m->n; i++) {
+        if (!plain(m->m[i].name))
+            return metrics_long(m);
+        names += strlen(m->m[i].name);
+    }
+    if (!text_open(&t, m->n, names))
+        return NULL;
+    for (int i = 0; i < m->n; i++) {
+        double v = m->m[i].value;
+        put_key(&t, m->m[i].name);
+        /* codec_metrics_to_json(): null for NaN and infinities, integers
+         * for integral values below 2^53 but tile_util, reals otherwise */
+        if (!isfinite(v))
+            put_raw(&t, "null", 4);
+        else if (v == floor(v) && fabs(v) < SAFE_INT && strcmp(m->m[i].name, "tile_util"))
+            put_ll(&t, (long long)v);
+        else if (!put_real(&t, v)) {
+            free(t.s);
+            return metrics_long(m);
+        }
+    }
+    return text_close(&t);
 }

@@ -45,3 +45,11 @@ UNIT_CHECKS += tests/unit/daemon-runtext
 tests_unit_daemon_runtext_SOURCES = tests/unit/daemon-runtext.c
 tests_unit_daemon_runtext_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS)
 tests_unit_daemon_runtext_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
+
+# An evaluation's config and metrics texts written without jansson are
+# jansson's bytes.
+UNIT_PROGS += tests/unit/daemon-evaltext
+UNIT_CHECKS += tests/unit/daemon-evaltext
+tests_unit_daemon_evaltext_SOURCES = tests/unit/daemon-evaltext.c
+tests_unit_daemon_evaltext_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS) $(DAEMON_CPPFLAGS)
+tests_unit_daemon_evaltext_LDADD = daemon/libanasd.a $(DAEMON_LIBS)
