@@ -359,9 +359,8 @@ static long long ceil_div(long long a, long long b)
     return (a + b - 1) / b;
 }
 
-/* snprintf(dst, n, "%s", src) without a format to parse: push() runs for
- * every layer of every proposal, and glibc's vfprintf was most of its time
- * (doc/performance.md). */
+/* snprintf(dst, n, "%s", src) without a format to parse, which was most
+ * of push()'s time (glibc's vfprintf; doc/performance.md). */
 static void copy_text(char *dst, size_t n, const char *src)
 {
     size_t len = strnlen(src, n - 1);
