@@ -902,6 +902,26 @@ static int is_zero(const struct fwd *F, int v)
     return F->nm_on && !(F->nm[v] > 0.0f) && !(F->io->inp_noise > 0.0f);
 }
 
+/* Of the flagged vectors (columns layout), those that repeat: not on the
+ * last round, nor the vectors that are 0 (is_zero). The first round's
+ * test, over every vector, in a loop that vectorises. */
+HOT static void keep_failed(struct fwd *F, int k, int full, int last)
+{
+    int *restrict fail = F->fail;
+    const float *restrict nm = F->nm;
+    size_t kk = (size_t)k;
+
+    if (last)
+        memset(fail, 0, kk * sizeof *fail);
+    else if (!F->nm_on || F->io->inp_noise > 0.0f) /* no vector is_zero */
+        return;
+    else if (full)
+        ANAS__VFOR(t, kk, fail[t] = fail[t] & (nm[t] > 0.0f));
+    else
+        for (size_t t = 0; t < kk; t++)
+            fail[t] = fail[t] && !is_zero(F, F->idx[t]);
+}
+
 /* The ADC of the k active vectors, F->fail[t] for those to repeat. In
  * the rows layout a vector that passes (or has no round left) goes to Y
  * at once, while its outputs are in cache. */
@@ -936,8 +956,7 @@ static void adc_stage(struct fwd *F, float *zk, int k, int full, int last)
 
         adc_run(F, zk + i * kk, kk, so, sdv, F->fail, full && F->fuse ? &out : NULL);
     }
-    for (size_t t = 0; t < kk; t++)
-        F->fail[t] = F->fail[t] && !last && !is_zero(F, full ? (int)t : F->idx[t]);
+    keep_failed(F, k, full, last);
 }
 
 /* Retry outputs back into place (columns layout): into z, or with fuse
