@@ -4,7 +4,7 @@
  * scatter) when the layer has one input block and its vectors are columns,
  * gives the bits of the same forward without the bias followed by a pass
  * y += bias: on the fast ADC, the stochastic-rounding one, with bound
- * management repeating vectors, and (the separate pass) on two input
+ * management repeating vectors, and (the separate pass) on three input
  * blocks and in the rows layout.
  */
 #include "config.h"
