@@ -21,7 +21,7 @@ UNIT_CHECKS += tests/unit/analog-accumulate
 tests_unit_analog_accumulate_LDADD = $(UNIT_LIBS)
 
 # a layer's digital bias added as the tile writes its outputs = a pass
-# after, to the bit (layer.c, io.c's anas__io_forward_ex)
+# after, to the bit (layer.c, io.c's anas__io_forward_bias)
 UNIT_PROGS += tests/unit/analog-bias-fused
 UNIT_CHECKS += tests/unit/analog-bias-fused
 tests_unit_analog_bias_fused_LDADD = $(UNIT_LIBS)
