@@ -266,6 +266,17 @@ int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
                      const struct anas__mvm *w, const struct anas__mvm_io *b,
                      struct anas__ws *ws, struct anas__gauss *g);
 
+/* The same, adding a digital bias (d) to the outputs as they are written,
+ * where anas__io_bias_ok: with the bits of a separate pass that would add
+ * it to Y afterwards. */
+int anas__io_forward_bias(const struct anas_analog_io *io, struct anas__io_state *st,
+                          const struct anas__mvm *w, const struct anas__mvm_io *b,
+                          const float *bias, struct anas__ws *ws, struct anas__gauss *g);
+
+/* Whether the forward writes every output once (columns layout, not
+ * accumulated, not is_perfect's sgemm), so that a bias can join it. */
+int anas__io_bias_ok(const struct anas_analog_io *io, const struct anas__mvm_io *b);
+
 /* Whether a forward with these parameters draws random numbers. */
 int anas__io_is_random(const struct anas_analog_io *io);
 

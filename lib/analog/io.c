@@ -196,6 +196,19 @@ HOT static void out_run_f(float *restrict y, const float *restrict z, const floa
         ANAS__VFOR(k, n, y[k] = z[k] * f[k] * g);
 }
 
+/* The output modes of the columns layout's writes to Y: store, add, or
+ * store plus a digital bias (y = z f g, then + bias: the same two
+ * roundings as the layer's separate bias pass had). */
+enum { OUT_SET, OUT_ACC, OUT_BIAS };
+
+static void out_run_fb(float *y, const float *z, const float *f, float g, size_t n, int mode,
+                       float bias)
+{
+    out_run_f(y, z, f, g, n, mode == OUT_ACC);
+    if (mode == OUT_BIAS)
+        ANAS__VFOR(k, n, y[k] += bias);
+}
+
 /* The fast quantizer (a step, no stochastic rounding): v in steps is
  * clamped to +-c, c = bound / step + 2 < 2^22, so that adding and
  * subtracting 1.5 * 2^23 rounds it half to even; what the clamp changes
@@ -288,13 +301,21 @@ HOT static void adc_fast_flag(float *restrict v, const float *restrict g, float 
  * again (the vectors that clipped are recomputed from their inputs). */
 HOT static void adc_fast_out(const float *restrict v, const float *restrict g, float s,
                              size_t n, const struct fastq *q, int *restrict fl,
-                             float *restrict y, const float *restrict f, float gain, int acc)
+                             float *restrict y, const float *restrict f, float gain, int mode,
+                             float bias)
 {
     float step = q->step, inv = q->inv, b = q->b, lo = q->lo, c = q->c;
+    int acc = mode == OUT_ACC;
 
 #define ANAS__ADC_T(i) float t = fq((v[i] + s * g[i]) * inv, c) * step
 #define ANAS__ADC_CLIP t = t > b ? b : t; t = t < -b ? -b : t
-    if (fl && acc)
+    if (fl && mode == OUT_BIAS) /* (t f gain) rounded, then + bias: the separate pass's bits */
+        ANAS__VFOR(i, n, ANAS__ADC_T(i); fl[i] |= (t > b) | (t < lo); ANAS__ADC_CLIP;
+                   float u = t * f[i] * gain; y[i] = u + bias);
+    else if (mode == OUT_BIAS)
+        ANAS__VFOR(i, n, ANAS__ADC_T(i); ANAS__ADC_CLIP; float u = t * f[i] * gain;
+                   y[i] = u + bias);
+    else if (fl && acc)
         ANAS__VFOR(i, n, ANAS__ADC_T(i); fl[i] |= (t > b) | (t < lo); ANAS__ADC_CLIP;
                    y[i] += t * f[i] * gain);
     else if (fl)
@@ -438,6 +459,7 @@ struct fwd {
     float *x2, *wabs, *s2; /* PCM_READ w_noise: xq^2, |W|, then the std per output */
     float *gr;          /* (d) gain * row_scale */
     int *idx, *fail;    /* (M) active vectors; whether each clipped */
+    const float *bias;  /* (d) digital bias the fused writes add, or NULL */
 };
 
 static float bound_or_inf(float b)
@@ -457,6 +479,11 @@ static int fast_quantizer(struct fastq *q, float step, float bound, int neg_test
     q->lo = neg_test ? -bound : -HUGE_VALF;
     q->c = bound / step + 2.0f;
     return 1;
+}
+
+int anas__io_bias_ok(const struct anas_analog_io *io, const struct anas__mvm_io *b)
+{
+    return b->cols && !b->accumulate && !io->is_perfect;
 }
 
 int anas__io_is_random(const struct anas_analog_io *io)
@@ -804,7 +831,8 @@ struct adc_out {
     float *y;
     const float *f;
     float g;
-    int acc;
+    int mode; /* OUT_SET, OUT_ACC, OUT_BIAS */
+    float bias;
 };
 
 /* The ADC of one run of outputs: noise (std sd, or sdv per value),
@@ -834,7 +862,7 @@ HOT static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float 
         }
         if (F->adc_fast && out && (fl || !F->bm_on)) {
             adc_fast_out(p, g, s, c, &F->qout, F->bm_on ? fl + o : NULL, out->y + o,
-                         out->f + o, out->g, out->acc);
+                         out->f + o, out->g, out->mode, out->bias);
             continue;
         }
         if (F->adc_fast) {
@@ -845,7 +873,7 @@ HOT static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float 
             else
                 nfail += adc_fast_count(p, g, s, c, &F->qout);
             if (out)
-                out_run_f(out->y + o, p, out->f + o, out->g, c, out->acc);
+                out_run_fb(out->y + o, p, out->f + o, out->g, c, out->mode, out->bias);
             continue;
         }
         if (g != no_noise)
@@ -862,7 +890,7 @@ HOT static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float 
             nfail += count_out(p, c, b, io->bm_test_negative_bound);
         clip_run(p, c, b);
         if (out)
-            out_run_f(out->y + o, p, out->f + o, out->g, c, out->acc);
+            out_run_fb(out->y + o, p, out->f + o, out->g, c, out->mode, out->bias);
     }
     return nfail;
 }
@@ -872,6 +900,26 @@ HOT static int adc_run(struct fwd *F, float *z, size_t n, float sd, const float 
 static int is_zero(const struct fwd *F, int v)
 {
     return F->nm_on && !(F->nm[v] > 0.0f) && !(F->io->inp_noise > 0.0f);
+}
+
+/* Of the flagged vectors (columns layout), those that repeat: not on the
+ * last round, nor the vectors that are 0 (is_zero). The first round's
+ * test, over every vector, in a loop that vectorises. */
+HOT static void keep_failed(struct fwd *F, int k, int full, int last)
+{
+    int *restrict fail = F->fail;
+    const float *restrict nm = F->nm;
+    size_t kk = (size_t)k;
+
+    if (last)
+        memset(fail, 0, kk * sizeof *fail);
+    else if (!F->nm_on || F->io->inp_noise > 0.0f) /* no vector is_zero */
+        return;
+    else if (full)
+        ANAS__VFOR(t, kk, fail[t] = fail[t] & (nm[t] > 0.0f));
+    else
+        for (size_t t = 0; t < kk; t++)
+            fail[t] = fail[t] && !is_zero(F, F->idx[t]);
 }
 
 /* The ADC of the k active vectors, F->fail[t] for those to repeat. In
@@ -902,12 +950,13 @@ static void adc_stage(struct fwd *F, float *zk, int k, int full, int last)
         zero_factors(F, k);
     for (size_t i = 0; i < d; i++) {
         const float *sdv = F->wn_pcm ? F->s2 + i * kk : F->wn_add ? F->sd : NULL;
-        struct adc_out out = {b->Y + i * (size_t)b->ldy, F->f, F->gr[i], b->accumulate};
+        struct adc_out out = {b->Y + i * (size_t)b->ldy, F->f, F->gr[i],
+                              b->accumulate ? OUT_ACC : F->bias ? OUT_BIAS : OUT_SET,
+                              F->bias ? F->bias[i] : 0.0f};
 
         adc_run(F, zk + i * kk, kk, so, sdv, F->fail, full && F->fuse ? &out : NULL);
     }
-    for (size_t t = 0; t < kk; t++)
-        F->fail[t] = F->fail[t] && !last && !is_zero(F, full ? (int)t : F->idx[t]);
+    keep_failed(F, k, full, last);
 }
 
 /* Retry outputs back into place (columns layout): into z, or with fuse
@@ -924,6 +973,8 @@ static void scatter(struct fwd *F, int k)
 
             for (int t = 0; t < k; t++)
                 y[F->idx[t]] = za[t] * F->fa[t] * g;
+            for (int t = 0; t < k && F->bias; t++)
+                y[F->idx[t]] += F->bias[i];
         }
         return;
     }
@@ -1076,9 +1127,9 @@ static int setup(struct fwd *F, struct anas__ws *ws)
 
 static int forward_block(const struct anas_analog_io *io, struct anas__io_state *st,
                          const struct anas__mvm *w, const struct anas__mvm_io *b,
-                         struct anas__ws *ws, struct anas__gauss *g)
+                         const float *bias, struct anas__ws *ws, struct anas__gauss *g)
 {
-    struct fwd F = {.io = io, .w = w, .b = b, .g = g, .st = st};
+    struct fwd F = {.io = io, .w = w, .b = b, .g = g, .st = st, .bias = bias};
     int rc;
 
     if (io->is_perfect)
@@ -1124,13 +1175,15 @@ static int forward_block(const struct anas_analog_io *io, struct anas__io_state 
  * result. */
 #define BLOCK_M 1024
 
-int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
-                     const struct anas__mvm *w, const struct anas__mvm_io *b,
-                     struct anas__ws *ws, struct anas__gauss *g)
+int anas__io_forward_bias(const struct anas_analog_io *io, struct anas__io_state *st,
+                          const struct anas__mvm *w, const struct anas__mvm_io *b,
+                          const float *bias, struct anas__ws *ws, struct anas__gauss *g)
 {
     if (b->M <= 0 || w->d <= 0)
         return 0;
     if (!g && anas__io_is_random(io))
+        return ANAS_EINVAL;
+    if (bias && !anas__io_bias_ok(io, b))
         return ANAS_EINVAL;
     for (int v0 = 0; v0 < b->M; v0 += BLOCK_M) {
         struct anas__mvm_io bb = *b;
@@ -1139,8 +1192,15 @@ int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
         bb.M = b->M - v0 < BLOCK_M ? b->M - v0 : BLOCK_M;
         bb.X = b->X + (b->cols ? (size_t)v0 : (size_t)v0 * b->ldx);
         bb.Y = b->Y + (b->cols ? (size_t)v0 : (size_t)v0 * b->ldy);
-        if ((rc = forward_block(io, st, w, &bb, ws, g)) < 0)
+        if ((rc = forward_block(io, st, w, &bb, bias, ws, g)) < 0)
             return rc;
     }
     return 0;
+}
+
+int anas__io_forward(const struct anas_analog_io *io, struct anas__io_state *st,
+                     const struct anas__mvm *w, const struct anas__mvm_io *b,
+                     struct anas__ws *ws, struct anas__gauss *g)
+{
+    return anas__io_forward_bias(io, st, w, b, NULL, ws, g);
 }

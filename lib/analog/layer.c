@@ -348,7 +348,7 @@ int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
                         struct anas_rng *rng)
 {
     struct anas__gauss gs, *g;
-    int rc;
+    int rc, fuse_bias;
 
     if (!L || !X || !Y || M < 0 || (unsigned)which > ANAS_ALAYER_DRIFTED ||
         ldx < (cols ? M : L->n) || ldy < (cols ? M : L->d))
@@ -359,6 +359,12 @@ int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
         return 0;
     if ((rc = gauss_for(L, rng, &gs, &g)) < 0)
         return rc;
+    /* A digital bias joins the outputs as the tiles write them, while
+     * they are in cache, rather than in a pass over Y afterwards: when
+     * each output is written once (one input block, the columns layout,
+     * see anas__io_bias_ok). */
+    fuse_bias = L->has_bias && !L->analog_bias && L->n_in == 1 && cols &&
+                !L->cfg.forward.is_perfect;
     for (int k = 0; k < L->n_in * L->n_out; k++) {
         struct tile *t = &L->t[k];
         struct anas__mvm w = {pick(L, t, which), t->d, tcols(L, t), L->analog_bias};
@@ -374,10 +380,12 @@ int anas_alayer_forward(struct anas_alayer *L, enum anas_alayer_weights which,
             .accumulate = t->c0 > 0,
         };
 
-        if ((rc = anas__io_forward(&L->cfg.forward, &t->io, &w, &b, &L->ws, g)) < 0)
+        rc = anas__io_forward_bias(&L->cfg.forward, &t->io, &w, &b,
+                                   fuse_bias ? L->bias + t->r0 : NULL, &L->ws, g);
+        if (rc < 0)
             return rc;
     }
-    if (L->has_bias && !L->analog_bias)
+    if (L->has_bias && !L->analog_bias && !fuse_bias)
         anas__analog_add_bias(Y, ldy, L->bias, L->d, M, cols);
     return 0;
 }

@@ -19,3 +19,9 @@ tests_bench_bench_tile_LDADD = $(UNIT_LIBS)
 UNIT_PROGS += tests/unit/analog-accumulate
 UNIT_CHECKS += tests/unit/analog-accumulate
 tests_unit_analog_accumulate_LDADD = $(UNIT_LIBS)
+
+# a layer's digital bias added as the tile writes its outputs = a pass
+# after, to the bit (layer.c, io.c's anas__io_forward_bias)
+UNIT_PROGS += tests/unit/analog-bias-fused
+UNIT_CHECKS += tests/unit/analog-bias-fused
+tests_unit_analog_bias_fused_LDADD = $(UNIT_LIBS)
