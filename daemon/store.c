@@ -32,6 +32,9 @@
 
 /* A second process (an operator's sqlite3 shell) may hold a lock briefly. */
 #define BUSY_TIMEOUT_MS 5000
+/* The automatic checkpoint's threshold when no checkpointer runs (1 MB):
+ * set_pragmas says why not SQLite's 1000. */
+#define AUTOCHECKPOINT_PAGES 256
 
 #define RUN_COLS                                                                         \
     "id, kind, name, state, spec, created_at, started_at, finished_at, done, "           \
@@ -199,6 +202,9 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[N_STMT];
     int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
+    char *path;  /* for the checkpointer's connection; NULL: none can open */
+    void (*on_commit)(void *arg, int frames); /* store_on_commit() */
+    void *on_commit_arg;
     unsigned long long runs_gen; /* store_runs_gen() */
     /* The last counts of runs by state, under runs_gen: health and every
      * submission ask for them. */
@@ -704,6 +710,11 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    if (strcmp(path, ":memory:") != 0 && !(st->path = strdup(path))) {
+        snprintf(sub, sizeof sub, "%s", anas_strerror(ANAS_ENOMEM));
+        rc = ANAS_ENOMEM;
+        goto fail;
+    }
     /* SQLite opens a file it may not write read-only, silently. */
     if (sqlite3_db_readonly(st->db, "main") == 1) {
         snprintf(sub, sizeof sub, "read-only: anasd must write its database (check the "
@@ -747,6 +758,7 @@ void store_close(struct store *st)
     }
     if (st->lock_fd >= 0)
         close(st->lock_fd); /* after SQLite's descriptors: see lock_file */
+    free(st->path);
     free(st);
 }
 
@@ -782,6 +794,93 @@ int store_checkpoint(struct store *st)
 {
     int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : fault_code(st->db, rc);
+}
+
+/*
+ * Checkpoints on a thread of their own (checkpoint.c): SQLite's
+ * "application-initiated checkpoints" (https://www.sqlite.org/wal.html).
+ * The writer connection runs none itself while a hook is set; the
+ * checkpointer's connection copies the log into the database beside it.
+ */
+struct store_ckpt {
+    sqlite3 *db;
+};
+
+static int commit_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct store *st = arg;
+    (void)db;
+    (void)name;
+    st->on_commit(st->on_commit_arg, frames);
+    return SQLITE_OK;
+}
+
+int store_wal_file(struct store *st)
+{
+    sqlite3_stmt *q;
+    int wal = 0;
+
+    if (!st->path || sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &q, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        wal = strcmp((const char *)sqlite3_column_text(q, 0), "wal") == 0;
+    sqlite3_finalize(q);
+    return wal;
+}
+
+void store_on_commit(struct store *st, void (*fn)(void *arg, int frames), void *arg)
+{
+    st->on_commit = fn;
+    st->on_commit_arg = arg;
+    if (fn)
+        sqlite3_wal_hook(st->db, commit_hook, st); /* replaces the automatic checkpoint */
+    else
+        sqlite3_wal_autocheckpoint(st->db, AUTOCHECKPOINT_PAGES);
+}
+
+int store_ckpt_open(const struct store *st, struct store_ckpt **out)
+{
+    struct store_ckpt *ck = calloc(1, sizeof *ck);
+    int rc;
+
+    if (!ck)
+        return ANAS_ENOMEM;
+    rc = st->path ? sqlite3_open_v2(st->path, &ck->db, SQLITE_OPEN_READWRITE, NULL)
+                  : SQLITE_MISUSE;
+    /* NORMAL as the writer's: the checkpoint syncs the log before copying
+     * it and the database before the log may be restarted. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(ck->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        anas_log(ANAS_LOG_WARN, "store: checkpointer connection: %s",
+                 ck->db ? sqlite3_errmsg(ck->db) : sqlite3_errstr(rc));
+        store_ckpt_close(ck);
+        return ANAS_EDB;
+    }
+    *out = ck;
+    return 0;
+}
+
+/*
+ * A PASSIVE checkpoint: copies what the log holds into the database
+ * without taking the writer's lock, so commits go on meanwhile. Another
+ * checkpoint under way (store_checkpoint on a full disk) is no failure.
+ */
+int store_ckpt_run(struct store_ckpt *ck)
+{
+    int rc = sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY)
+        return 0;
+    return fault_code(ck->db, rc);
+}
+
+void store_ckpt_close(struct store_ckpt *ck)
+{
+    if (!ck)
+        return;
+    sqlite3_close(ck->db);
+    free(ck);
 }
 
 unsigned long long store_runs_gen(const struct store *st)
