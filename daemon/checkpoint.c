@@ -32,6 +32,7 @@
 #include "checkpoint.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <uv.h>
@@ -57,6 +58,7 @@ struct checkpointer {
     uv_cond_t wake;
     int want, stop;
     atomic_int over; /* the log passed LIMIT_PAGES; the round's end clears it */
+    atomic_ullong rounds, held_ns; /* checkpoint_stats() */
     int failed; /* this thread's: the last round failed (logged once) */
 };
 
@@ -91,15 +93,19 @@ static void report(struct checkpointer *ck, int rc)
 static void round_(struct checkpointer *ck)
 {
     int rc = store_ckpt_run(ck->conn);
+    uint64_t t0;
 
     uv_mutex_lock(&ck->gate);
+    t0 = uv_hrtime();
     if (rc == 0)
         rc = store_ckpt_run(ck->conn);
     uv_mutex_lock(&ck->mu);
     ck->want = 0;
     uv_mutex_unlock(&ck->mu);
     atomic_store(&ck->over, 0);
+    atomic_fetch_add(&ck->held_ns, uv_hrtime() - t0);
     uv_mutex_unlock(&ck->gate);
+    atomic_fetch_add(&ck->rounds, 1);
     report(ck, rc);
 }
 
@@ -133,6 +139,8 @@ int checkpoint_start(struct store *st, struct checkpointer **out)
         return ANAS_ENOMEM;
     ck->st = st;
     atomic_init(&ck->over, 0);
+    atomic_init(&ck->rounds, 0);
+    atomic_init(&ck->held_ns, 0);
     if (store_ckpt_open(st, &ck->conn) < 0) {
         free(ck);
         return 0; /* logged; the automatic checkpoint stays */
@@ -169,6 +177,13 @@ void checkpoint_stop(struct checkpointer *ck)
     uv_mutex_destroy(&ck->mu);
     uv_mutex_destroy(&ck->gate);
     free(ck);
+}
+
+void checkpoint_stats(const struct checkpointer *ck, unsigned long long *rounds,
+                      double *held_s)
+{
+    *rounds = ck ? atomic_load(&ck->rounds) : 0;
+    *held_s = ck ? (double)atomic_load(&ck->held_ns) / 1e9 : 0;
 }
 
 int checkpoint_try_hold(struct checkpointer *ck)

@@ -36,6 +36,11 @@ void checkpoint_stop(struct checkpointer *ck);
  * millisecond); a commit that cannot (a run ending) holds, waiting at most
  * for those last pages.
  */
+/* Any thread: the rounds done so far, and the seconds their last copies
+ * held the commits off. */
+void checkpoint_stats(const struct checkpointer *ck, unsigned long long *rounds,
+                      double *held_s);
+
 int checkpoint_try_hold(struct checkpointer *ck);
 void checkpoint_hold(struct checkpointer *ck);
 void checkpoint_release(struct checkpointer *ck);

@@ -57,6 +57,7 @@ struct commits {
     int timer_on, timer_now;
     struct waiting *w;
     int n, cap;
+    unsigned long long batches; /* committed (or failed) so far */
 };
 
 static void flush(struct commits *c, int may_wait);
@@ -305,6 +306,7 @@ static void flush(struct commits *c, int may_wait)
     c->n = c->cap = 0;
     rc = put_all(c->d->store, w, n);
     checkpoint_release(ck);
+    c->batches++;
     for (int i = 0; i < n; i++) {
         struct run *r = w[i].run;
         /* A run being canceled counts what it committed; one that ended
@@ -323,4 +325,9 @@ static void flush(struct commits *c, int may_wait)
 void commits_flush(struct commits *c)
 {
     flush(c, 0);
+}
+
+unsigned long long commits_batches(const struct commits *c)
+{
+    return c ? c->batches : 0;
 }

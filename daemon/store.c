@@ -205,6 +205,8 @@ struct store {
     char *path;  /* for the checkpointer's connection; NULL: none can open */
     void (*on_commit)(void *arg, int frames); /* store_on_commit() */
     void *on_commit_arg;
+    int log_frames;             /* the log's length after the last commit */
+    unsigned long long log_pages; /* store_log_pages() */
     unsigned long long runs_gen; /* store_runs_gen() */
     /* The last counts of runs by state, under runs_gen: health and every
      * submission ask for them. */
@@ -564,7 +566,8 @@ static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
     /* The log is checkpointed at 256 pages (1 MB) rather than SQLite's
      * 1000 and cut back to 1 MB after: on a small volume a 4 MB log can
      * fill the disk before its first checkpoint, and then no checkpoint
-     * has the room to run. */
+     * has the room to run. Once open, commit_hook() (and checkpoint.c's
+     * thread when it runs) takes over from the automatic checkpoint. */
     return exec_sql(db,
                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
                     " PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;",
@@ -687,6 +690,8 @@ static int check_integrity(sqlite3 *db, char *why, size_t why_len)
     return rc != SQLITE_OK || bad ? ANAS_EDB : 0;
 }
 
+static int commit_hook(void *arg, sqlite3 *db, const char *name, int frames);
+
 int store_open(const char *path, struct store **out, char *why, size_t why_len)
 {
     char sub[400] = "";
@@ -732,6 +737,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
         rc = prepare_all(st, sub, sizeof sub);
     if (rc < 0)
         goto fail;
+    sqlite3_wal_hook(st->db, commit_hook, st); /* instead of SQLite's own checkpoint */
     *out = st;
     return 0;
 
@@ -806,13 +812,24 @@ struct store_ckpt {
     sqlite3 *db;
 };
 
+/* After every commit in WAL mode. A log shorter than before was started
+ * over by this commit: all of it is new. Without a checkpointer, what
+ * SQLite's automatic checkpoint does (sqlite3_wal_autocheckpoint). */
 static int commit_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct store *st = arg;
-    (void)db;
-    (void)name;
-    st->on_commit(st->on_commit_arg, frames);
+    st->log_pages += (unsigned)(frames >= st->log_frames ? frames - st->log_frames : frames);
+    st->log_frames = frames;
+    if (st->on_commit)
+        st->on_commit(st->on_commit_arg, frames);
+    else if (frames >= AUTOCHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint(db, name);
     return SQLITE_OK;
+}
+
+unsigned long long store_log_pages(const struct store *st)
+{
+    return st->log_pages;
 }
 
 int store_wal_file(struct store *st)
@@ -832,10 +849,6 @@ void store_on_commit(struct store *st, void (*fn)(void *arg, int frames), void *
 {
     st->on_commit = fn;
     st->on_commit_arg = arg;
-    if (fn)
-        sqlite3_wal_hook(st->db, commit_hook, st); /* replaces the automatic checkpoint */
-    else
-        sqlite3_wal_autocheckpoint(st->db, AUTOCHECKPOINT_PAGES);
 }
 
 int store_ckpt_open(const struct store *st, struct store_ckpt **out)

@@ -66,6 +66,9 @@ int store_checkpoint(struct store *st);
 int store_wal_file(struct store *st);
 void store_on_commit(struct store *st, void (*fn)(void *arg, int frames), void *arg);
 
+/* Pages appended to the write-ahead log by st's commits so far. */
+unsigned long long store_log_pages(const struct store *st);
+
 /* The checkpointer's own connection to st's file, used by one thread at a
  * time (not st's). store_ckpt_run: one PASSIVE checkpoint, which never
  * waits for st's writes nor holds them up. 0 or ANAS_E*. */
