@@ -24,8 +24,9 @@
  *
  * A held-off batch is not the loop waiting: commit.c tries again a
  * millisecond later and serves requests meanwhile. Writes that are not
- * batches (a run's state, a submission) go ahead without the gate: one
- * that slips in between costs at most that round's restart.
+ * batches, or cannot wait (a run's state, a submission, the results of a
+ * run that ends), go ahead without the gate: one that slips in between
+ * costs at most that round's restart.
  */
 #include "config.h"
 
@@ -143,7 +144,7 @@ int checkpoint_start(struct store *st, struct checkpointer **out)
     atomic_init(&ck->held_ns, 0);
     if (store_ckpt_open(st, &ck->conn) < 0) {
         free(ck);
-        return 0; /* logged; the automatic checkpoint stays */
+        return 0; /* logged; store.c's automatic checkpoint stays */
     }
     uv_mutex_init(&ck->gate);
     uv_mutex_init(&ck->mu);
@@ -191,12 +192,6 @@ int checkpoint_try_hold(struct checkpointer *ck)
     if (!ck)
         return 0;
     return !atomic_load(&ck->over) && uv_mutex_trylock(&ck->gate) == 0 ? 0 : ANAS_EBUSY;
-}
-
-void checkpoint_hold(struct checkpointer *ck)
-{
-    if (ck)
-        uv_mutex_lock(&ck->gate);
 }
 
 void checkpoint_release(struct checkpointer *ck)

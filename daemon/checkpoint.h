@@ -9,8 +9,8 @@
  *     ...
  *     checkpoint_stop(ck);            // before store_close
  *
- * Every function accepts NULL (no checkpointer: SQLite's automatic
- * checkpoint on the loop thread instead).
+ * Every function accepts NULL (no checkpointer: the automatic checkpoint
+ * on the loop thread instead).
  */
 #ifndef ANASD_CHECKPOINT_H
 #define ANASD_CHECKPOINT_H
@@ -28,21 +28,20 @@ int checkpoint_start(struct store *st, struct checkpointer **out);
  * connection does. */
 void checkpoint_stop(struct checkpointer *ck);
 
-/*
- * Around the loop thread's commits. While the thread copies the last
- * pages of the log, commits wait, so that the log is then all in the
- * database and the next commit starts it over from its beginning. A batch
- * that can wait asks with try_hold (ANAS_EBUSY: try again in a
- * millisecond); a commit that cannot (a run ending) holds, waiting at most
- * for those last pages.
- */
 /* Any thread: the rounds done so far, and the seconds their last copies
- * held the commits off. */
+ * held the batches off. */
 void checkpoint_stats(const struct checkpointer *ck, unsigned long long *rounds,
                       double *held_s);
 
+/*
+ * Around the loop thread's batches. While the thread copies the last
+ * pages of the log, batches wait, so that the log is then all in the
+ * database and the next commit starts it over from its beginning.
+ * try_hold never waits: ANAS_EBUSY means try again in a millisecond (also
+ * while the log is past its limit and a round is under way). A commit
+ * that cannot wait (a run ending) goes ahead without the gate.
+ */
 int checkpoint_try_hold(struct checkpointer *ck);
-void checkpoint_hold(struct checkpointer *ck);
 void checkpoint_release(struct checkpointer *ck);
 
 #endif

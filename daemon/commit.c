@@ -276,15 +276,17 @@ static void told(struct waiting *w)
 }
 
 /*
- * may_wait: the batch may wait for the checkpointer, which holds commits
+ * may_wait: the batch may wait for the checkpointer, which holds batches
  * off for a moment at the end of each round (checkpoint.h); it tries again
- * in HELD_MS. Anything that ends a run, or answers a remote worker, must
- * commit now and waits for it instead. The gate is released before the
- * results are told: that may end a run, which flushes again.
+ * in HELD_MS. Anything that ends a run, or answers a remote worker, commits
+ * now, gate or not: the loop thread never waits for the checkpointer (such
+ * a commit costs at most that round's restart of the log). The gate is
+ * released before the results are told: that may end a run, which flushes
+ * again.
  */
 static void flush(struct commits *c, int may_wait)
 {
-    struct checkpointer *ck = c->d->checkpoint;
+    struct checkpointer *ck = may_wait ? c->d->checkpoint : NULL;
     struct waiting *w = c->w;
     int n = c->n, rc;
     if (c->timer_on) {
@@ -293,9 +295,7 @@ static void flush(struct commits *c, int may_wait)
     }
     if (n == 0)
         return;
-    if (!may_wait) {
-        checkpoint_hold(ck);
-    } else if (checkpoint_try_hold(ck) < 0) {
+    if (checkpoint_try_hold(ck) < 0) {
         uv_timer_start(&c->timer, on_timer, HELD_MS, 0);
         c->timer_on = c->timer_now = 1;
         return;
