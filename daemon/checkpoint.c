@@ -18,15 +18,16 @@
  * checkpoints: the first copies the bulk while commits go on; the second,
  * while the loop's batches are held off (the gate), copies the few pages
  * committed meanwhile. The next commit then restarts the log, and it
- * stays near WAKE_PAGES (1 MB) as with the automatic checkpoint, never
- * past LIMIT_PAGES: a small volume is not filled by the log alone
- * (tests/api/45-disk-full.sh).
+ * stays near WAKE_PAGES (1 MB) as with the automatic checkpoint, and not
+ * much past LIMIT_PAGES (see there): a small volume is not filled by the
+ * log alone (tests/api/45-disk-full.sh).
  *
  * A held-off batch is not the loop waiting: commit.c tries again a
  * millisecond later and serves requests meanwhile. Writes that are not
  * batches, or cannot wait (a run's state, a submission, the results of a
  * run that ends), go ahead without the gate: one that slips in between
- * costs at most that round's restart.
+ * costs that round's restart, and LIMIT_PAGES bounds the log should that
+ * keep happening.
  */
 #include "config.h"
 
@@ -44,10 +45,15 @@
 
 /* SQLite's automatic checkpoint ran at 256 pages here (store.c). */
 #define WAKE_PAGES 256
-/* A log this long (SQLite's default threshold, 4 MB) holds the batches off
- * until the round ends. It grows that far only while a round is slow (on
- * a disk busy with other work a round took 100 ms), which the automatic
- * checkpoint did not let it: it stopped the loop thread meanwhile. */
+/*
+ * A log this long (SQLite's default threshold, 4 MB) did not start over
+ * for a while: writes that do not wait for the gate (a burst of
+ * submissions) spoiled the rounds' restarts, or a round is slow (on a
+ * disk busy with other work one took 100 ms). The commit then checkpoints
+ * on the loop thread, as SQLite's automatic checkpoint did, which leaves
+ * nothing between the copy and the next commit; if a round is under way,
+ * the batches wait for its end instead.
+ */
 #define LIMIT_PAGES 1024
 
 struct checkpointer {
@@ -58,7 +64,7 @@ struct checkpointer {
     uv_mutex_t mu;   /* want, stop */
     uv_cond_t wake;
     int want, stop;
-    atomic_int over; /* the log passed LIMIT_PAGES; the round's end clears it */
+    atomic_int over; /* past LIMIT_PAGES during a round; the round's end clears it */
     atomic_ullong rounds, held_ns; /* checkpoint_stats() */
     int failed; /* this thread's: the last round failed (logged once) */
 };
@@ -69,8 +75,13 @@ static void on_commit(void *arg, int frames)
     struct checkpointer *ck = arg;
     if (frames < WAKE_PAGES)
         return;
-    if (frames >= LIMIT_PAGES)
+    if (frames >= LIMIT_PAGES) {
+        if (store_checkpoint_here(ck->st) != ANAS_EBUSY)
+            return;
+        /* Another checkpoint is under way (a round, an operator's): the
+         * batches wait for a round's end, which this one asks for. */
         atomic_store(&ck->over, 1);
+    }
     uv_mutex_lock(&ck->mu); /* never held for long: see ckpt_main */
     ck->want = 1;
     uv_cond_signal(&ck->wake);

@@ -832,12 +832,22 @@ unsigned long long store_log_pages(const struct store *st)
     return st->log_pages;
 }
 
+/* From the commit hook too, as SQLite's automatic checkpoint does. */
+int store_checkpoint_here(struct store *st)
+{
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    return (rc & 0xff) == SQLITE_BUSY ? ANAS_EBUSY : fault_code(st->db, rc);
+}
+
 int store_wal_file(struct store *st)
 {
     sqlite3_stmt *q;
     int wal = 0;
 
-    if (!st->path || sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &q, NULL) != SQLITE_OK)
+    if (!st->path ||
+        sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &q, NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_step(q) == SQLITE_ROW)
         wal = strcmp((const char *)sqlite3_column_text(q, 0), "wal") == 0;

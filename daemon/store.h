@@ -69,6 +69,10 @@ void store_on_commit(struct store *st, void (*fn)(void *arg, int frames), void *
 /* Pages appended to the write-ahead log by st's commits so far. */
 unsigned long long store_log_pages(const struct store *st);
 
+/* A PASSIVE checkpoint through st itself (its commit hook may call it):
+ * 0, ANAS_EBUSY while another connection checkpoints, or ANAS_E*. */
+int store_checkpoint_here(struct store *st);
+
 /* The checkpointer's own connection to st's file, used by one thread at a
  * time (not st's). store_ckpt_run: one PASSIVE checkpoint, which never
  * waits for st's writes nor holds them up. 0 or ANAS_E*. */
