@@ -23,6 +23,7 @@ struct metrics;
 struct faults;
 struct leases;
 struct run_texts;
+struct checkpointer;
 
 struct anasd {
     uv_loop_t *loop;
@@ -38,6 +39,7 @@ struct anasd {
     struct leases *leases;         /* evaluations for remote workers (lease.c) */
     int eval_threads;  /* each evaluation's team (evalsetup_threads) */
     struct run_texts *run_texts;   /* runtext.c: run objects as text, made on demand */
+    struct checkpointer *checkpoint; /* checkpoint.c: the log copied off this thread */
     double started_at; /* unix seconds */
     double started_mono; /* anasd_mono(), for the uptime */
     int stopping;

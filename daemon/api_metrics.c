@@ -21,9 +21,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "jobs.h"
 #include "metrics.h"
 #include "reply.h"
+#include "run.h"
 #include "store.h"
 
 #define EXPOSITION_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -58,6 +60,25 @@ static int collect_runs(struct anasd *d, struct metrics *m)
     return rc;
 }
 
+/* How the store's writes went: commits.c's batches, the write-ahead log,
+ * the checkpointer (checkpoint.c). */
+static int collect_store(struct anasd *d, struct metrics *m)
+{
+    unsigned long long rounds;
+    double held;
+    int rc = metrics_set(m, METRICS_STORE_COMMITS, no_labels,
+                         (double)commits_batches(jobs_commits(d->jobs)));
+    checkpoint_stats(d->checkpoint, &rounds, &held);
+    if (rc == 0)
+        rc = metrics_set(m, METRICS_STORE_LOG_PAGES, no_labels,
+                         (double)store_log_pages(d->store));
+    if (rc == 0)
+        rc = metrics_set(m, METRICS_STORE_CHECKPOINTS, no_labels, (double)rounds);
+    if (rc == 0)
+        rc = metrics_set(m, METRICS_STORE_HELD, no_labels, held);
+    return rc;
+}
+
 static int collect_daemon(struct anasd *d, struct metrics *m)
 {
     long long bytes = 0;
@@ -70,7 +91,7 @@ static int collect_daemon(struct anasd *d, struct metrics *m)
         rc = metrics_set(m, METRICS_STREAMS_OPEN, no_labels, anasd_streams_open(d));
     if (rc == 0 && store_size(d->store, &bytes) == 0)
         rc = metrics_set(m, METRICS_DATABASE_BYTES, no_labels, (double)bytes);
-    return rc;
+    return rc == 0 ? collect_store(d, m) : rc;
 }
 
 /* Entries of /proc/self/fd, less the one reading it. */

@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "checkpoint.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "events.h"
 #include "faults.h"
@@ -29,6 +31,10 @@ int anasd_open(struct anasd *d, uv_loop_t *loop, char *why, size_t why_len)
     d->started_mono = anasd_mono();
     if (store_open(d->conf.db, &d->store, why, why_len) < 0)
         return -1;
+    if (checkpoint_start(d->store, &d->checkpoint) < 0) {
+        snprintf(why, why_len, "cannot start the checkpointer: %s", anas_strerror(ANAS_ENOMEM));
+        return -1;
+    }
     if (events_new(d->loop, &d->events) < 0 || metrics_new(&d->metrics) < 0 ||
         faults_new(d, &d->faults) < 0 || surrogates_new(d, &d->surrogates) < 0 || surrogates_start(d->surrogates) < 0 ||
         lease_new(d, &d->leases) < 0 || jobs_new(d, &d->jobs) < 0 || jobs_start(d->jobs) < 0) {
@@ -56,6 +62,7 @@ void anasd_close(struct anasd *d)
     events_free(d->events);
     faults_free(d->faults);
     runtext_free(d->run_texts);
+    checkpoint_stop(d->checkpoint);
     store_close(d->store);
     metrics_free(d->metrics);
     conf_fini(&d->conf);

@@ -2,8 +2,8 @@
  * commit.c - settled results, committed to the store together.
  *
  * A finished evaluation costs the loop thread more to store than anything
- * else it does for it: a transaction, its WAL pages and now and then a
- * checkpoint. Results of quick evaluations (analytic, surrogate: a
+ * else it does for it: a transaction and its WAL pages (the checkpoints
+ * are another thread's, checkpoint.c). Results of quick evaluations (analytic, surrogate: a
  * millisecond or less each) therefore wait here up to FLUSH_MS and are
  * committed many to a transaction; a commit writes each changed page once,
  * however many rows it holds. Nothing is observed before it is committed:
@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "evalsetup.h"
 #include "evaltext.h"
 #include "events.h"
@@ -36,6 +37,9 @@
 #include "store.h"
 
 #define FLUSH_MS 2
+/* How soon a batch held off by the checkpointer (checkpoint.h) tries
+ * again: its last copy takes about that long. */
+#define HELD_MS 1
 #define BATCH_MAX RING
 
 /* One settled result: what the store gets, and whom to tell after. */
@@ -54,13 +58,16 @@ struct commits {
     int timer_on, timer_now;
     struct waiting *w;
     int n, cap;
+    unsigned long long batches; /* committed (or failed) so far */
 };
+
+static void flush(struct commits *c, int may_wait);
 
 static void on_timer(uv_timer_t *t)
 {
     struct commits *c = t->data;
     c->timer_on = 0;
-    commits_flush(c);
+    flush(c, 1);
 }
 
 int commits_new(struct anasd *d, struct commits **out)
@@ -262,8 +269,18 @@ static void told(struct waiting *w)
     run_result_in(r, sl);
 }
 
-void commits_flush(struct commits *c)
+/*
+ * may_wait: the batch may wait for the checkpointer, which holds batches
+ * off for a moment at the end of each round (checkpoint.h); it tries again
+ * in HELD_MS. Anything that ends a run, or answers a remote worker, commits
+ * now, gate or not: the loop thread never waits for the checkpointer (such
+ * a commit costs at most that round's restart of the log). The gate is
+ * released before the results are told: that may end a run, which flushes
+ * again.
+ */
+static void flush(struct commits *c, int may_wait)
 {
+    struct checkpointer *ck = may_wait ? c->d->checkpoint : NULL;
     struct waiting *w = c->w;
     int n = c->n, rc;
     if (c->timer_on) {
@@ -272,11 +289,18 @@ void commits_flush(struct commits *c)
     }
     if (n == 0)
         return;
+    if (checkpoint_try_hold(ck) < 0) {
+        uv_timer_start(&c->timer, on_timer, HELD_MS, 0);
+        c->timer_on = c->timer_now = 1;
+        return;
+    }
     /* What follows may end runs, which flush again: that one finds the
      * batch empty. */
     c->w = NULL;
     c->n = c->cap = 0;
     rc = put_all(c->d->store, w, n);
+    checkpoint_release(ck);
+    c->batches++;
     for (int i = 0; i < n; i++) {
         struct run *r = w[i].run;
         /* A run being canceled counts what it committed; one that ended
@@ -290,4 +314,14 @@ void commits_flush(struct commits *c)
         jobs_release(r);
     }
     free(w);
+}
+
+void commits_flush(struct commits *c)
+{
+    flush(c, 0);
+}
+
+unsigned long long commits_batches(const struct commits *c)
+{
+    return c ? c->batches : 0;
 }

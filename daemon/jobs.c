@@ -545,8 +545,12 @@ static void finish(struct run *r, const char *state, const struct anas_error *er
     if (r->finished)
         return;
     /* What the run settled is committed and counted first (commit.c); if
-     * that fails, the run has ended already. */
+     * that fails, the run has ended already. The flush releases the run
+     * once for each of its results: held here, a canceled run whose last
+     * things out were results waiting in the batch outlives it. */
+    r->inflight++;
     commits_flush(r->jobs->commits);
+    r->inflight--;
     if (r->finished)
         return;
     done = atomic_load(&r->done);

@@ -41,6 +41,7 @@ daemon_libanasd_a_SOURCES += daemon/static.h daemon/static.c
 daemon_libanasd_a_SOURCES += daemon/faults.h daemon/faults.c
 daemon_libanasd_a_SOURCES += daemon/runtext.h daemon/runtext.c daemon/evaltext.h daemon/evaltext.c
 daemon_libanasd_a_SOURCES += daemon/commit.c
+daemon_libanasd_a_SOURCES += daemon/checkpoint.h daemon/checkpoint.c
 nodist_daemon_libanasd_a_SOURCES = daemon/openapi.c schema/schema.c
 
 daemon_anasd_CPPFLAGS = $(DAEMON_CPPFLAGS) $(DAEMON_PATH_CPPFLAGS)

@@ -94,6 +94,22 @@ static const struct family_def defs[METRICS_N_FAMILIES] = {
     [METRICS_DATABASE_BYTES] = {"anasd_database_size_bytes",
                                 "The database's size: page count times page size.", GAUGE,
                                 {NULL}, NULL, 0},
+    [METRICS_STORE_COMMITS] = {"anasd_store_commits_total",
+                               "Transactions that stored finished evaluations since the "
+                               "start (each holds one or more).",
+                               COUNTER, {NULL}, NULL, 0},
+    [METRICS_STORE_LOG_PAGES] = {"anasd_store_log_pages_total",
+                                 "Pages the daemon's commits appended to the database's "
+                                 "write-ahead log since the start.",
+                                 COUNTER, {NULL}, NULL, 0},
+    [METRICS_STORE_CHECKPOINTS] = {"anasd_store_checkpoints_total",
+                                   "Checkpoints of the write-ahead log by the checkpointer "
+                                   "thread since the start.",
+                                   COUNTER, {NULL}, NULL, 0},
+    [METRICS_STORE_HELD] = {"anasd_store_checkpoint_hold_seconds_total",
+                            "Time the checkpointer held commits off to finish its "
+                            "checkpoints, in seconds since the start.",
+                            COUNTER, {NULL}, NULL, 0},
     [METRICS_PROCESS_CPU] = {"process_cpu_seconds_total",
                              "Total user and system CPU time spent in seconds.", COUNTER,
                              {NULL}, NULL, 0},

@@ -255,6 +255,8 @@ int commits_add(struct run *r, struct slot *sl, const char *state, int cached);
 int commits_find_key(struct commits *c, const char *eval_key, struct store_eval *out);
 /* Commit what waits now; a failed commit fails the runs it held. */
 void commits_flush(struct commits *c);
+/* The transactions that stored results so far (GET /metrics). */
+unsigned long long commits_batches(const struct commits *c);
 
 /* results.c */
 void results_fini(struct results *x);

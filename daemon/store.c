@@ -32,6 +32,9 @@
 
 /* A second process (an operator's sqlite3 shell) may hold a lock briefly. */
 #define BUSY_TIMEOUT_MS 5000
+/* The automatic checkpoint's threshold when no checkpointer runs (1 MB):
+ * set_pragmas says why not SQLite's 1000. */
+#define AUTOCHECKPOINT_PAGES 256
 
 #define RUN_COLS                                                                         \
     "id, kind, name, state, spec, created_at, started_at, finished_at, done, "           \
@@ -199,6 +202,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[N_STMT];
     int lock_fd; /* holds flock(LOCK_EX) on the database file; -1: none */
+    char *path;  /* for the checkpointer's connection; NULL: none can open */
+    void (*on_commit)(void *arg, int frames); /* store_on_commit() */
+    void *on_commit_arg;
+    int log_frames;             /* the log's length after the last commit */
+    unsigned long long log_pages; /* store_log_pages() */
     unsigned long long runs_gen; /* store_runs_gen() */
     /* The last counts of runs by state, under runs_gen: health and every
      * submission ask for them. */
@@ -558,7 +566,8 @@ static int set_pragmas(sqlite3 *db, char *why, size_t why_len)
     /* The log is checkpointed at 256 pages (1 MB) rather than SQLite's
      * 1000 and cut back to 1 MB after: on a small volume a 4 MB log can
      * fill the disk before its first checkpoint, and then no checkpoint
-     * has the room to run. */
+     * has the room to run. Once open, commit_hook() (and checkpoint.c's
+     * thread when it runs) takes over from the automatic checkpoint. */
     return exec_sql(db,
                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
                     " PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;",
@@ -681,6 +690,8 @@ static int check_integrity(sqlite3 *db, char *why, size_t why_len)
     return rc != SQLITE_OK || bad ? ANAS_EDB : 0;
 }
 
+static int commit_hook(void *arg, sqlite3 *db, const char *name, int frames);
+
 int store_open(const char *path, struct store **out, char *why, size_t why_len)
 {
     char sub[400] = "";
@@ -704,6 +715,11 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    if (strcmp(path, ":memory:") != 0 && !(st->path = strdup(path))) {
+        snprintf(sub, sizeof sub, "%s", anas_strerror(ANAS_ENOMEM));
+        rc = ANAS_ENOMEM;
+        goto fail;
+    }
     /* SQLite opens a file it may not write read-only, silently. */
     if (sqlite3_db_readonly(st->db, "main") == 1) {
         snprintf(sub, sizeof sub, "read-only: anasd must write its database (check the "
@@ -721,6 +737,7 @@ int store_open(const char *path, struct store **out, char *why, size_t why_len)
         rc = prepare_all(st, sub, sizeof sub);
     if (rc < 0)
         goto fail;
+    sqlite3_wal_hook(st->db, commit_hook, st); /* instead of SQLite's own checkpoint */
     *out = st;
     return 0;
 
@@ -747,6 +764,7 @@ void store_close(struct store *st)
     }
     if (st->lock_fd >= 0)
         close(st->lock_fd); /* after SQLite's descriptors: see lock_file */
+    free(st->path);
     free(st);
 }
 
@@ -782,6 +800,110 @@ int store_checkpoint(struct store *st)
 {
     int rc = sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : fault_code(st->db, rc);
+}
+
+/*
+ * Checkpoints on a thread of their own (checkpoint.c): SQLite's
+ * "application-initiated checkpoints" (https://www.sqlite.org/wal.html).
+ * The writer connection runs none itself while a hook is set; the
+ * checkpointer's connection copies the log into the database beside it.
+ */
+struct store_ckpt {
+    sqlite3 *db;
+};
+
+/* After every commit in WAL mode. A log shorter than before was started
+ * over by this commit: all of it is new. Without a checkpointer, what
+ * SQLite's automatic checkpoint does (sqlite3_wal_autocheckpoint). */
+static int commit_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct store *st = arg;
+    st->log_pages += (unsigned)(frames >= st->log_frames ? frames - st->log_frames : frames);
+    st->log_frames = frames;
+    if (st->on_commit)
+        st->on_commit(st->on_commit_arg, frames);
+    else if (frames >= AUTOCHECKPOINT_PAGES)
+        sqlite3_wal_checkpoint(db, name);
+    return SQLITE_OK;
+}
+
+unsigned long long store_log_pages(const struct store *st)
+{
+    return st->log_pages;
+}
+
+/* From the commit hook too, as SQLite's automatic checkpoint does. */
+int store_checkpoint_here(struct store *st)
+{
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    return (rc & 0xff) == SQLITE_BUSY ? ANAS_EBUSY : fault_code(st->db, rc);
+}
+
+int store_wal_file(struct store *st)
+{
+    sqlite3_stmt *q;
+    int wal = 0;
+
+    if (!st->path ||
+        sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &q, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        wal = strcmp((const char *)sqlite3_column_text(q, 0), "wal") == 0;
+    sqlite3_finalize(q);
+    return wal;
+}
+
+void store_on_commit(struct store *st, void (*fn)(void *arg, int frames), void *arg)
+{
+    st->on_commit = fn;
+    st->on_commit_arg = arg;
+}
+
+int store_ckpt_open(const struct store *st, struct store_ckpt **out)
+{
+    struct store_ckpt *ck = calloc(1, sizeof *ck);
+    int rc;
+
+    if (!ck)
+        return ANAS_ENOMEM;
+    rc = st->path ? sqlite3_open_v2(st->path, &ck->db, SQLITE_OPEN_READWRITE, NULL)
+                  : SQLITE_MISUSE;
+    /* NORMAL as the writer's: the checkpoint syncs the log before copying
+     * it and the database before the log may be restarted. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(ck->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        anas_log(ANAS_LOG_WARN, "store: checkpointer connection: %s",
+                 ck->db ? sqlite3_errmsg(ck->db) : sqlite3_errstr(rc));
+        store_ckpt_close(ck);
+        return ANAS_EDB;
+    }
+    *out = ck;
+    return 0;
+}
+
+/*
+ * A PASSIVE checkpoint: copies what the log holds into the database
+ * without taking the writer's lock, so commits go on meanwhile. Another
+ * checkpoint under way (store_checkpoint on a full disk) is no failure.
+ */
+int store_ckpt_run(struct store_ckpt *ck)
+{
+    int rc = sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY)
+        return 0;
+    return fault_code(ck->db, rc);
+}
+
+void store_ckpt_close(struct store_ckpt *ck)
+{
+    if (!ck)
+        return;
+    sqlite3_close(ck->db);
+    free(ck);
 }
 
 unsigned long long store_runs_gen(const struct store *st)

@@ -55,6 +55,32 @@ unsigned long long store_runs_gen(const struct store *st);
  * full disk. 0 or an ANAS_E* code. */
 int store_checkpoint(struct store *st);
 
+/*
+ * Checkpoints by another thread (checkpoint.c). store_wal_file: whether
+ * the database is a file in WAL mode, so that there is a log to copy.
+ * store_on_commit: fn(arg, frames) after every commit through st (on the
+ * thread that commits), with the log's length in pages; st runs no
+ * checkpoint of its own while fn is set (fn NULL: SQLite's automatic one
+ * again, every 256 pages).
+ */
+int store_wal_file(struct store *st);
+void store_on_commit(struct store *st, void (*fn)(void *arg, int frames), void *arg);
+
+/* Pages appended to the write-ahead log by st's commits so far. */
+unsigned long long store_log_pages(const struct store *st);
+
+/* A PASSIVE checkpoint through st itself (its commit hook may call it):
+ * 0, ANAS_EBUSY while another connection checkpoints, or ANAS_E*. */
+int store_checkpoint_here(struct store *st);
+
+/* The checkpointer's own connection to st's file, used by one thread at a
+ * time (not st's). store_ckpt_run: one PASSIVE checkpoint, which never
+ * waits for st's writes nor holds them up. 0 or ANAS_E*. */
+struct store_ckpt;
+int store_ckpt_open(const struct store *st, struct store_ckpt **out);
+int store_ckpt_run(struct store_ckpt *ck);
+void store_ckpt_close(struct store_ckpt *ck);
+
 /* Whether a write waits up to 5 s for a lock another process holds (the
  * default) or fails at once with ANAS_EUNAVAIL: while the database is
  * known to be unavailable, the loop thread must not wait on every try. */

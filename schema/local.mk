@@ -2,7 +2,7 @@
 # schema/schema.c (in the build tree) by schema/embed.sh. Adding a migration
 # is adding its file to schema_sql; the numbers must run 1, 2, 3...
 schema_sql = schema/0001_init.sql schema/0002_surrogates.sql schema/0003_pruning.sql \
-	schema/0004_cursor.sql
+	schema/0004_cursor.sql schema/0005_unused_indexes.sql
 
 # Programs that use the store list $(schema_sources) in their _SOURCES and
 # $(schema_built) in their nodist_..._SOURCES, with -I$(top_srcdir)/schema.

@@ -34,6 +34,14 @@ start_anasd --max-runs 1
 post_run "$(spec_for 99 600)"
 wait_run "$RUN_ID" 30 || true
 jis .state succeeded "an earlier search fills the database a little"
+# Its log pages were copied by the checkpointer, and the log started over
+# each time: without that it would hold every page written, over 10 MB.
+req GET /metrics
+ok "the checkpointer checkpointed the log" \
+    sh -c 'awk "/^anasd_store_checkpoints_total /{k=\$2} /^anasd_store_log_pages_total /{p=\$2}
+        END {exit !(k > 0 && p > 1024)}" "$1"' sh "$BODY_FILE"
+wal=$(stat -c %s "$tmp/anasd.db-wal")
+ok "the log stayed within 5 MB ($wal bytes)" test "$wal" -le 5242880
 stop_anasd
 start_anasd --max-runs 1
 

@@ -33,6 +33,10 @@ req GET "/api/v1/runs/1/evaluations?since=0&limit=100"
 jq -c '[.items[].seq]' "$BODY_FILE" >"$tmp/committed.json"
 stop_anasd
 
+# The schema a new database gets: its tables' columns and its indexes.
+fresh_indexes=$(sqlite3 "$tmp/source.db" \
+    "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name)")
+
 # cols DB TABLE: the table's columns in DB, comma-separated.
 cols() {
     sqlite3 "$1" "SELECT group_concat(name, ', ') FROM pragma_table_info('$2')"
@@ -89,5 +93,9 @@ for sql in "$@"; do
     stop_anasd
     is "$(sqlite3 "$db" 'PRAGMA user_version')" "$latest" "version $v: now version $latest"
     is "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok "version $v: integrity_check is ok"
+    # The index a sort by params made (store.c's sort_index) is the source's too.
+    is "$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
+                         WHERE type = 'index' ORDER BY name)")" "$fresh_indexes" \
+        "version $v: the same indexes as a new database (none on architectures' sizes)"
 done
 done_testing

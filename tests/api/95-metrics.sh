@@ -119,6 +119,8 @@ for ft in anasd_build_info:gauge anasd_runs:gauge anasd_evaluations_total:counte
     anasd_pool_threads:gauge anasd_pool_busy_threads:gauge anasd_queue_depth:gauge \
     anasd_event_streams_open:gauge anasd_http_requests_total:counter \
     anasd_http_request_duration_seconds:histogram anasd_database_size_bytes:gauge \
+    anasd_store_commits_total:counter anasd_store_log_pages_total:counter \
+    anasd_store_checkpoints_total:counter anasd_store_checkpoint_hold_seconds_total:counter \
     process_cpu_seconds_total:counter process_resident_memory_bytes:gauge \
     process_virtual_memory_bytes:gauge process_open_fds:gauge process_max_fds:gauge \
     process_start_time_seconds:gauge; do
@@ -202,6 +204,9 @@ is $(($(value "$tmp/m2.prom" "$C") + $(value "$tmp/m2.prom" "$I"))) 40 \
 is "$(value "$tmp/m2.prom" "$D")" $((n_complete - n_reused)) \
     "the duration histogram observed every evaluation that ran on a worker"
 is "$(value "$tmp/m2.prom" 'anasd_runs{state="succeeded"}')" 1 "anasd_runs{state=\"succeeded\"} is 1"
+ok "its results were stored in 1 to 40 transactions, each of a page or more" \
+    sh -c 'awk "/^anasd_store_commits_total /{c=\$2} /^anasd_store_log_pages_total /{p=\$2}
+        END {exit !(c >= 1 && c <= 40 && p >= c)}" "$1"' sh "$tmp/m2.prom"
 is "$(value "$tmp/m2.prom" anasd_pool_busy_threads)" 0 "no worker is busy once the run is over"
 is "$(value "$tmp/m2.prom" 'anasd_queue_depth{queue="evaluations"}')" 0 \
     "no evaluation waits once the run is over"
