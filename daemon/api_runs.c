@@ -399,7 +399,7 @@ static int page_text(const struct req *rq, struct resp *rs, const struct store_e
     int shown = n > limit ? (int)limit : n;
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    FILE *f = evaltext_open(&buf, &len);
     int rc;
     if (!f)
         return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
@@ -537,7 +537,7 @@ static int export_csv(struct anasd *d, const struct req *rq, struct resp *rs,
     FILE *f;
     const char *key;
     json_t *v;
-    if (!s || all_evals(d, r->id, rep, &e, &n) < 0 || !(f = open_memstream(&buf, &len))) {
+    if (!s || all_evals(d, r->id, rep, &e, &n) < 0 || !(f = evaltext_open(&buf, &len))) {
         json_decref(spec);
         json_decref(metric_names);
         store_evals_free(e, n);
@@ -605,7 +605,7 @@ static int export_analognas(struct anasd *d, const struct req *rq, struct resp *
         return reply_problem(rs, rq, 404, ANAS_ENOTFOUND, "?rep",
                              "run %lld has no finished result for repetition %lld", r->id, rep);
     }
-    f = open_memstream(&buf, &len);
+    f = evaltext_open(&buf, &len);
     if (!f) {
         json_decref(summary);
         return reply_problem(rs, rq, 503, ANAS_ENOMEM, NULL, "out of memory");
@@ -638,7 +638,7 @@ static int export_json(struct anasd *d, const struct req *rq, struct resp *rs,
     rj = run_json(d, r);
     run = rj ? codec_dump(rj) : NULL;
     json_decref(rj);
-    f = run ? open_memstream(&buf, &len) : NULL;
+    f = run ? evaltext_open(&buf, &len) : NULL;
     if (!f) {
         free(run);
         store_evals_free(e, n);

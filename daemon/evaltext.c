@@ -22,6 +22,7 @@
 #include "evaltext.h"
 
 #include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,4 +265,13 @@ char *evaltext_metrics(const struct anas_metrics *m)
         }
     }
     return text_close(&t);
+}
+
+FILE *evaltext_open(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+
+    if (f)
+        __fsetlocking(f, FSETLOCKING_BYCALLER);
+    return f;
 }

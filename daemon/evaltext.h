@@ -16,6 +16,11 @@ struct store_eval;
  * stream failed. */
 int evaltext_items(FILE *f, const struct store_eval *e, int n);
 
+/* open_memstream(3) for one answer's text, written by the loop thread
+ * alone: without stdio's lock, which every fputc() of a 100-item page
+ * otherwise takes and releases (a tenth of the loop thread's time). */
+FILE *evaltext_open(char **buf, size_t *len);
+
 /* The texts an evaluation's row stores of its configuration and its
  * metrics: the bytes codec_dump() gives of codec_config_to_json(cfg) and
  * of codec_metrics_to_json(m), written without a JSON tree (every result
