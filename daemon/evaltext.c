@@ -151,16 +151,7 @@ static void put_key(struct text *t, const char *name)
 /* v in decimal, as jansson writes a json_integer. */
 static void put_ll(struct text *t, long long v)
 {
-    char digits[24];
-    int n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do
-        digits[n++] = (char)('0' + u % 10);
-    while ((u /= 10) > 0);
-    if (v < 0)
-        t->s[t->n++] = '-';
-    while (n > 0)
-        t->s[t->n++] = digits[--n];
+    t->n = (size_t)(runtext_ll(t->s + t->n, v) - t->s);
 }
 
 /* A finite v as jansson writes a json_real; 0 if it does not fit. */

@@ -227,8 +227,8 @@ static char *put(char *at, const char *s, size_t n)
     return at + n;
 }
 
-/* Appends v in decimal; no printf for a number on every request. */
-static char *put_ll(char *at, long long v)
+/* No printf for a number on every request. */
+char *runtext_ll(char *at, long long v)
 {
     char digits[24];
     int n = 0;
@@ -265,9 +265,9 @@ char *runtext_progress(const struct jobs_progress *p, json_t *evaluating, size_t
         return NULL;
     }
     at = put(s, done_key, sizeof done_key - 1);
-    at = put_ll(at, p->done);
+    at = runtext_ll(at, p->done);
     at = put(at, total_key, sizeof total_key - 1);
-    at = p->total < 0 ? put(at, "null", 4) : put_ll(at, p->total);
+    at = p->total < 0 ? put(at, "null", 4) : runtext_ll(at, p->total);
     at = put(at, eta_key, sizeof eta_key - 1);
     at = put(at, eta, neta);
     if (evaluating) {

@@ -38,6 +38,10 @@ void runtext_free(struct run_texts *t);
 #define RUNTEXT_REAL_MAX 32
 size_t runtext_real(char buf[RUNTEXT_REAL_MAX], double v);
 
+/* Writes v in decimal at `at` (at most 20 bytes, no NUL), as jansson
+ * writes a json_integer; returns the end. */
+char *runtext_ll(char *at, long long v);
+
 /* The dump of api_progress_json(p, 1, evaluating), malloc'd, made without
  * a JSON tree (a live run's progress is made for every request); NULL
  * without memory. evaluating is not taken. */
